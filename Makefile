@@ -1,0 +1,100 @@
+# Estuary Portal. `make run` serves the site on the embedded defaults; `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+# The newest Python 3.12+ on this machine: PATH first, then pyenv's installs (its shims answer
+# "command not found" for versions that are not selected, so each candidate is tried for real).
+PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then command -v "$$c"; break; fi; done)
+
+# Tests use the real services; each can be pointed elsewhere from the environment.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/estuary
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: help run test bench lint format messages services browser clean
+
+help:
+	@echo "make run    serve the site on http://127.0.0.1:$(PORT)/ with a Celery worker (embedded defaults)"
+	@echo "make test   ruff, migrations check, deploy check, and the whole suite on PostgreSQL + Redis"
+	@echo "make bench  benchmarks; results in bench/results/"
+
+$(PY):
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Python 3.12 or newer is needed and none was found." >&2; \
+		echo "Install one (e.g. 'pyenv install 3.13' or Debian's python3.13 package) or set PYTHON=/path/to/python3.12." >&2; \
+		exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON)"
+	"$(PYTHON)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+# Start PostgreSQL and Redis where they are installed but stopped.
+services:
+	@if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+		echo "Starting PostgreSQL"; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -n1) main start; \
+		for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; fi
+	@if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then \
+		echo "Starting Redis"; \
+		mkdir -p /var/lib/redis /var/log/redis; \
+		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+			--dir /var/lib/redis --logfile /var/log/redis/ci.log; \
+		for i in $$(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done; fi
+
+# The browser tests drive Debian's Chromium; install it (and the tools the tests call) if missing.
+browser:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v gpg >/dev/null || missing="$$missing gnupg"; \
+	command -v sha256sum >/dev/null || missing="$$missing coreutils"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "Please install:$$missing (Debian packages)" >&2; exit 1; fi; fi
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: $(VENV)/.dev services browser lint
+	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=0 HTTPS=1 SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		ALLOWED_HOSTS=estuary.example.org $(PY) manage.py check --deploy --fail-level WARNING
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(PY) -m pytest $(PYTEST_ARGS)
+
+run: $(VENV)/.runtime
+	@mkdir -p var
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --no-input
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+	@echo "Serving http://127.0.0.1:$(PORT)/ with a Celery worker; Ctrl-C stops both."
+	@export DEBUG=$${DEBUG:-1}; \
+	$(VENV)/bin/celery -A portal worker -B -Q default,builds --concurrency 2 --loglevel INFO \
+		--schedule var/celerybeat-schedule & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' INT TERM; \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT); \
+	kill $$worker 2>/dev/null; wait $$worker 2>/dev/null
+
+bench: $(VENV)/.dev services
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(PY) -m bench
+
+messages: $(VENV)/.dev
+	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py compilemessages -l zh_Hans
+
+clean:
+	rm -rf var/test var/screenshots .pytest_cache .ruff_cache

@@ -1,0 +1,135 @@
+"""Putting files into artifact storage: streamed, checksummed on the way, never read twice."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from django.core.files.storage import storages
+from django.db import transaction
+
+from downloads.models import Artifact, Board, Distribution, Release
+
+CHUNK_SIZE = 1024 * 1024
+
+
+class ArtifactError(ValueError):
+    """A file that cannot become an artifact; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class Digest:
+    size: int
+    sha256: str
+    md5: str
+
+
+def hash_stream(stream: BinaryIO, *, sink: BinaryIO | None = None) -> Digest:
+    """Read a stream once in chunks, computing both digests (and copying to `sink` if given)."""
+    sha256 = hashlib.sha256()
+    md5 = hashlib.md5(usedforsecurity=False)  # only for the legacy MD5SUMS lists
+    size = 0
+    while chunk := stream.read(CHUNK_SIZE):
+        sha256.update(chunk)
+        md5.update(chunk)
+        size += len(chunk)
+        if sink is not None:
+            sink.write(chunk)
+    return Digest(size=size, sha256=sha256.hexdigest(), md5=md5.hexdigest())
+
+
+def hash_file(path: Path) -> Digest:
+    with path.open("rb") as stream:
+        return hash_stream(stream)
+
+
+def storage_name(*, release: Release, board: Board | None, filename: str) -> str:
+    folder = board.slug if board else "common"
+    return f"{release.version}/{folder}/{filename}"
+
+
+def _check_filename(filename: str) -> None:
+    if not filename or "/" in filename or "\\" in filename or filename in {".", ".."}:
+        raise ArtifactError(f"{filename!r}: not a plain file name")
+    if filename.upper() in {"SHA256SUMS", "SHA256SUMS.ASC", "MD5SUMS"}:
+        raise ArtifactError(f"{filename}: this name is reserved for the checksum lists")
+
+
+@transaction.atomic
+def add_artifact(
+    *,
+    release: Release,
+    stream: BinaryIO,
+    filename: str,
+    board: Board | None = None,
+    distribution: Distribution | None = None,
+    kind: str = Artifact.Kind.OTHER,
+    description: str = "",
+) -> Artifact:
+    """Stream a file into artifact storage and record it on a draft release.
+
+    The bytes are hashed while they are written, so a 4 GiB image is read once. If the database
+    row cannot be written (a duplicate file name, say), the stored file is removed again.
+    """
+    _check_filename(filename)
+    if release.status != Release.Status.DRAFT:
+        raise ArtifactError(f"{filename}: release {release.version} is not a draft")
+    if Artifact.objects.filter(release=release, board=board, filename=filename).exists():
+        folder = board.slug if board else "common"
+        raise ArtifactError(f"{filename}: release {release.version} already has it in {folder}/")
+    storage = storages["artifacts"]
+    name = storage_name(release=release, board=board, filename=filename)
+    if storage.exists(name):
+        storage.delete(name)  # a leftover of an earlier, failed attempt: no row points at it
+    path = Path(storage.path(name))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("xb") as sink:
+            digest = hash_stream(stream, sink=sink)
+        if digest.size == 0:
+            raise ArtifactError(f"{filename}: the file is empty")
+        artifact = Artifact.objects.create(
+            release=release,
+            board=board,
+            distribution=distribution,
+            kind=kind,
+            filename=filename,
+            file=name,
+            size=digest.size,
+            sha256=digest.sha256,
+            md5=digest.md5,
+            description=description,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    # If an enclosing transaction rolls back later, the file stays without a row; the next
+    # attempt at the same name replaces it (see above), and no page ever links to it.
+    return artifact
+
+
+def add_artifact_from_path(
+    *,
+    release: Release,
+    path: Path,
+    board: Board | None = None,
+    distribution: Distribution | None = None,
+    kind: str = Artifact.Kind.OTHER,
+    filename: str | None = None,
+    description: str = "",
+) -> Artifact:
+    """Copy a file on this machine into artifact storage (see add_artifact)."""
+    if not path.is_file():
+        raise ArtifactError(f"{path}: not a regular file")
+    with path.open("rb") as stream:
+        return add_artifact(
+            release=release,
+            stream=stream,
+            filename=filename or path.name,
+            board=board,
+            distribution=distribution,
+            kind=kind,
+            description=description,
+        )

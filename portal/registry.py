@@ -1,0 +1,83 @@
+"""What the sections register with the site, the way the admin discovers admin.py.
+
+`portal` never imports a section: each app calls these functions from its AppConfig.ready(),
+and the home page, the search page, the feeds index and `seed_demo` iterate what was registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class HomeBlock:
+    """A block on the home page: a template and a function giving its context."""
+
+    name: str
+    template: str
+    get_context: Callable[[HttpRequest], dict[str, Any]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Seeder:
+    """Demo data of one section; `seed_demo` runs them by order, each idempotent."""
+
+    name: str
+    run: Callable[[Callable[[str], None]], None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result on the search page; `snippet` is safe HTML (matches wrapped in <mark>)."""
+
+    title: str
+    url: str
+    snippet: str = ""
+    meta: str = ""
+
+
+@dataclass(frozen=True)
+class SearchProvider:
+    """One section's search: `search(query=, user=, limit=)` returns SearchHits the user may see."""
+
+    name: str
+    label: str
+    search: Callable[..., Iterable[Any]]
+    order: int = 100
+
+
+@dataclass
+class Registry:
+    home_blocks: dict[str, HomeBlock] = field(default_factory=dict)
+    seeders: dict[str, Seeder] = field(default_factory=dict)
+    search_providers: dict[str, SearchProvider] = field(default_factory=dict)
+
+    def sorted_home_blocks(self) -> list[HomeBlock]:
+        return sorted(self.home_blocks.values(), key=lambda b: (b.order, b.name))
+
+    def sorted_seeders(self) -> list[Seeder]:
+        return sorted(self.seeders.values(), key=lambda s: (s.order, s.name))
+
+    def sorted_search_providers(self) -> list[SearchProvider]:
+        return sorted(self.search_providers.values(), key=lambda p: (p.order, p.name))
+
+
+registry = Registry()
+
+
+def register_home_block(block: HomeBlock) -> None:
+    registry.home_blocks[block.name] = block
+
+
+def register_seeder(seeder: Seeder) -> None:
+    registry.seeders[seeder.name] = seeder
+
+
+def register_search_provider(provider: SearchProvider) -> None:
+    registry.search_providers[provider.name] = provider

@@ -1,0 +1,30 @@
+"""The site's own tasks. Tasks are thin: they take plain values or ids and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.mail import EmailMultiAlternatives
+
+
+@shared_task(
+    name="portal.send_email",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_email(
+    *,
+    subject: str,
+    body: str,
+    to: list[str],
+    from_email: str | None = None,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Send one message through the configured mailer; retried when the SMTP server is away."""
+    message = EmailMultiAlternatives(
+        subject=subject, body=body, from_email=from_email, to=to, headers=headers or {}
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    message.send()

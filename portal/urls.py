@@ -1,0 +1,34 @@
+"""The site's URLs: the one place in portal/ that knows the sections."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from portal import views
+from portal.search import search_view
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("search/", search_view, name="search"),
+    path("news/", views.news_list, name="news_list"),
+    path("news/<slug:slug>/", views.news_detail, name="news_detail"),
+    path("u/<str:username>/", views.profile, name="profile"),
+    path("u/<str:username>/avatar.svg", views.avatar, name="avatar"),
+    path("accounts/settings/", views.account_settings, name="account_settings"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("downloads/", include("downloads.urls")),
+    path("docs/", include("docs_app.urls")),
+    path("forum/", include("forum.urls")),
+    path("lists/", include("lists.urls")),
+    path("bugs/", include("bugs.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

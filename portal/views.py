@@ -1,0 +1,113 @@
+"""Pages of the site as a whole: home, news, profiles, settings, health."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET
+
+from portal.avatars import identicon_svg
+from portal.celery import app as celery_app
+from portal.forms import ProfileForm
+from portal.models import Profile
+from portal.querysets import published_news
+from portal.registry import registry
+from portal.services import update_profile
+
+logger = logging.getLogger(__name__)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    blocks = [
+        {"template": block.template, "context": block.get_context(request)}
+        for block in registry.sorted_home_blocks()
+    ]
+    news = list(published_news()[:3])
+    return render(request, "portal/home.html", {"blocks": blocks, "news": news})
+
+
+def news_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    item = get_object_or_404(published_news(), slug=slug)
+    return render(request, "portal/news_detail.html", {"item": item})
+
+
+def news_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/news_list.html", {"news": list(published_news()[:50])})
+
+
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    user = get_object_or_404(get_user_model(), username=username, is_active=True)
+    # A user made in the admin may have no profile yet: show defaults, write nothing.
+    profile_obj = Profile.objects.filter(user=user).first() or Profile(user=user)
+    return render(request, "portal/profile.html", {"person": user, "profile": profile_obj})
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def avatar(request: HttpRequest, username: str) -> HttpResponse:
+    # Drawn from the name alone: no query, so unknown names get a picture too (no user probing).
+    return HttpResponse(identicon_svg(username), content_type="image/svg+xml")
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    profile_obj = Profile.objects.filter(user=request.user).first()
+    initial = {
+        "display_name": profile_obj.display_name if profile_obj else "",
+        "bio": profile_obj.bio if profile_obj else "",
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        update_profile(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Your profile was saved."))
+        return redirect("account_settings")
+    return render(request, "portal/settings.html", {"form": form})
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _check_cache() -> str:
+    key = f"healthz:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=5)
+    if cache.get(key) != "1":
+        raise RuntimeError("value written to the cache could not be read back")
+    cache.delete(key)
+    return "ok"
+
+
+def _check_broker() -> str:
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
+    return "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database, the cache and the broker all answer; 503 and the reason otherwise."""
+    checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+    report: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            report[name] = check()
+        except Exception as exc:  # a health page reports every failure, whatever its kind
+            logger.warning("healthz: %s failed: %s", name, exc)
+            report[name] = f"error: {exc.__class__.__name__}"
+    healthy = all(value == "ok" for value in report.values())
+    report["status"] = "ok" if healthy else "degraded"
+    return JsonResponse(report, status=200 if healthy else 503)

@@ -1,0 +1,140 @@
+"""Fixtures shared by every test: the real Celery worker, mail it sends, a clean cache."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    # The cache is this run's Redis db: rate limits and fragments must not leak between tests.
+    cache.clear()
+
+
+def wait_until(predicate: Callable[[], object], *, timeout: float = 30, interval: float = 0.1):
+    """Poll until predicate() is truthy and return its value; fail the test on time-out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting after {timeout}s for {predicate!r}")
+        time.sleep(interval)
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    credentials = quote(db.get("USER") or "")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"])
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{db['NAME']}"
+
+
+@dataclass
+class Worker:
+    """A real `celery worker` process on the test database and the test run's Redis."""
+
+    process: subprocess.Popen
+    outbox: Path
+    log_path: Path
+
+    def sent_mail(self) -> list[EmailMessage]:
+        messages = []
+        for path in sorted(self.outbox.glob("*.log")):
+            # The file backend writes each message followed by a line of dashes.
+            for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if chunk.strip():
+                    messages.append(
+                        email.message_from_bytes(chunk.lstrip(), policy=email.policy.default)
+                    )
+        return messages
+
+    def wait_for_mail(self, *, to: str, timeout: float = 30) -> EmailMessage:
+        def find():
+            found = [m for m in self.sent_mail() if to in str(m.get("To", ""))]
+            return found[-1] if found else None
+
+        return wait_until(find, timeout=timeout)
+
+    def clear_mail(self) -> None:
+        for path in self.outbox.glob("*"):
+            path.unlink()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:
+    """Start one worker for the session, consuming both queues, after the test database exists.
+
+    Tests that use it need `transactional_db` (or `live_server`): the worker is another process
+    and sees only committed rows.
+    """
+    from portal.celery import app
+
+    var = Path(settings.VAR_DIR)
+    outbox = var / "worker-mail"
+    shutil.rmtree(outbox, ignore_errors=True)
+    outbox.mkdir(parents=True)
+    log_path = var / "worker.log"
+    log_path.unlink(missing_ok=True)
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    app.control.purge()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "EMAIL_URL": f"filemail://{outbox}",
+        "DB_CONN_MAX_AGE": "0",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "portal", "worker",
+            "-Q", "default,builds", "--concurrency", "2", "--pool", "prefork",
+            "--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}@%h",
+            "--loglevel", "INFO", "--logfile", str(log_path),
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    worker = Worker(process=process, outbox=outbox, log_path=log_path)
+    try:
+        wait_until(lambda: "ready." in worker.log() or not worker.alive(), timeout=60)
+        if not worker.alive():
+            pytest.fail(f"the Celery worker did not start:\n{worker.log()}")
+        yield worker
+    finally:
+        if worker.alive():
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -1,0 +1,108 @@
+"""The site's frame and its own pages."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from portal.services import publish_news
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(db):
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+
+
+def test_home_introduces_estuary_and_links_every_section(client, seeded):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Linux on ARM64 boards" in html
+    for name in ["docs_app:index", "downloads:index", "forum:index", "lists:index", "bugs:index"]:
+        assert f'href="{reverse(name)}"' in html
+    assert "HiKey" in html and "Hip05" in html
+    assert "Welcome to the new Estuary portal" in html
+
+
+def test_home_query_count_does_not_grow_with_news(client, seeded, django_assert_max_num_queries):
+    for i in range(20):
+        publish_news(title=f"News {i}", body="text")
+    with django_assert_max_num_queries(4):
+        assert client.get("/").status_code == 200
+
+
+def test_pages_send_a_content_security_policy(client, seeded):
+    csp = client.get("/")["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_profile_page_and_avatar(client, seeded):
+    user = get_user_model().objects.create_user("ada", "ada@example.org", "pw-for-tests-1")
+    response = client.get(reverse("profile", args=["ada"]))
+    assert response.status_code == 200
+    assert "@ada" in response.content.decode()
+    avatar = client.get(reverse("avatar", args=["ada"]))
+    assert avatar["Content-Type"] == "image/svg+xml"
+    assert avatar.content.startswith(b"<svg") and b"<script" not in avatar.content
+    assert client.get(reverse("avatar", args=["bob"])).content != avatar.content
+    assert client.get(reverse("profile", args=["nobody"])).status_code == 404
+    assert user.date_joined
+
+
+def test_settings_need_login_and_save_the_profile(client, seeded):
+    url = reverse("account_settings")
+    assert client.get(url).status_code == 302
+    user = get_user_model().objects.create_user("ada", "ada@example.org", "pw-for-tests-1")
+    client.force_login(user)
+    response = client.post(url, {"display_name": "  Ada L. ", "bio": "Kernel hacker."})
+    assert response.status_code == 302
+    page = client.get(reverse("profile", args=["ada"])).content.decode()
+    assert "Ada L." in page and "Kernel hacker." in page
+
+
+def test_settings_reject_a_too_long_bio(client, seeded):
+    user = get_user_model().objects.create_user("ada", "ada@example.org", "pw-for-tests-1")
+    client.force_login(user)
+    response = client.post(reverse("account_settings"), {"display_name": "A", "bio": "x" * 501})
+    assert response.status_code == 200
+    assert "at most 500 characters" in response.content.decode()
+
+
+def test_language_switch_to_simplified_chinese(client, seeded):
+    response = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert response.status_code == 302
+    html = client.get("/").content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "下载" in html  # "Downloads" in the navigation
+
+
+def test_search_page_answers_without_providers(client):
+    response = client.get(reverse("search"), {"q": "uefi"})
+    assert response.status_code == 200
+
+
+def test_seed_demo_is_idempotent(seeded):
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    from downloads.models import Board
+
+    counts = (Board.objects.count(), Group.objects.count(), get_user_model().objects.count())
+    call_command("seed_demo", verbosity=0)
+    assert (Board.objects.count(), Group.objects.count(), get_user_model().objects.count()) == (
+        counts
+    )
+    assert set(Board.objects.values_list("slug", flat=True)) >= {"d02", "d03", "d05", "hikey"}
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        "release-managers", "doc-editors", "moderators", "triagers", "security",
+    }  # fmt: skip

@@ -1,0 +1,18 @@
+"""Loaded with `-p tests.testenv` before Django's settings: the test run's environment.
+
+Tests talk to the real services; each default can be overridden from the environment (a second
+checkout uses its own database and Redis db so that two suites can run side by side).
+"""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/estuary")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "test"))
+os.environ.setdefault("CACHE_KEY_PREFIX", "estuary-test")
+os.environ["HTTPS"] = "0"
+os.environ["DEBUG"] = "0"
+os.environ.pop("EMAIL_URL", None)
