@@ -113,15 +113,18 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:
         "EMAIL_URL": f"filemail://{outbox}",
         "DB_CONN_MAX_AGE": "0",
     }
+    log_file = log_path.open("wb")
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "portal", "worker",
             "-Q", "default,builds", "--concurrency", "2", "--pool", "prefork",
             "--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}@%h",
-            "--loglevel", "INFO", "--logfile", str(log_path),
+            "--loglevel", "INFO",
         ],
         cwd=ROOT,
         env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
     worker = Worker(process=process, outbox=outbox, log_path=log_path)
@@ -138,3 +141,4 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        log_file.close()

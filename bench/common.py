@@ -1,0 +1,127 @@
+"""What the benchmarks share: a bench database, a gunicorn server, a load generator."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "estuary_bench")
+
+
+def bench_env() -> dict[str, str]:
+    """The environment of every bench process: its own PostgreSQL database, production-like."""
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/estuary")
+    database_url = base.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "VAR_DIR": str(ROOT / "var" / "bench"),
+        "DEBUG": "0",
+        "HTTPS": "0",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CACHE_KEY_PREFIX": "estuary-bench",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def setup_django() -> None:
+    """Use the bench environment in this process (for generating data), creating the database."""
+    os.environ.update(bench_env())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    _create_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _create_database() -> None:
+    import psycopg2
+
+    url = os.environ["DATABASE_URL"]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+    conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(*, workers: int = 2) -> Iterator[str]:
+    """Serve the site with gunicorn on a free port; yields the base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "portal.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--worker-class", "gthread", "--threads", "4", "--log-level", "warning",
+        ],
+        cwd=ROOT,
+        env=bench_env(),
+        start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_port(port)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def _wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout}s")
+
+
+def requests_per_second(
+    url: str, *, seconds: int = 10, connections: int = 8, threads: int = 2
+) -> dict:
+    """Load one URL with wrk (bounded in time, loopback only) and return its figures."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (Debian package wrk)")
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    p50 = re.search(r"50%\s+([\d.]+)(\w+)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(\w+)", out)
+    return {
+        "requests_per_second": rps,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "latency_p50": f"{p50.group(1)}{p50.group(2)}" if p50 else None,
+        "latency_p99": f"{p99.group(1)}{p99.group(2)}" if p99 else None,
+    }
