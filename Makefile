@@ -74,7 +74,8 @@ format: $(VENV)/.dev
 test: $(VENV)/.dev services browser lint
 	$(PY) manage.py makemigrations --check --dry-run
 	DEBUG=0 HTTPS=1 SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
-		ALLOWED_HOSTS=estuary.example.org $(PY) manage.py check --deploy --fail-level WARNING
+		ALLOWED_HOSTS=estuary.example.org EMAIL_URL=smtp+tls://mail.example.org:587 VAR_DIR=var/deploy-check \
+		$(PY) manage.py check --deploy --fail-level WARNING
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(PY) -m pytest $(PYTEST_ARGS)
 
 run: $(VENV)/.runtime

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.sites.models import Site
 from django.db import transaction
 
 from portal.registry import Seeder, register_seeder
@@ -35,6 +38,10 @@ Sign up to post on the forum, file bugs and watch your board's releases.
 
 @transaction.atomic
 def seed_site(say: Callable[[str], None]) -> None:
+    Site.objects.update_or_create(
+        id=settings.SITE_ID,
+        defaults={"domain": urlsplit(settings.SITE_URL).netloc or "localhost", "name": "Estuary"},
+    )
     for name in GROUPS:
         Group.objects.get_or_create(name=name)
     user_model = get_user_model()

@@ -81,16 +81,19 @@ def _check_database() -> str:
     return "ok"
 
 
+_HEALTH_KEY = f"healthz:{uuid.uuid4().hex}"  # one key per process: no garbage left behind
+
+
 def _check_cache() -> str:
-    key = f"healthz:{uuid.uuid4().hex}"
-    cache.set(key, "1", timeout=5)
-    if cache.get(key) != "1":
+    token = uuid.uuid4().hex
+    cache.set(_HEALTH_KEY, token, timeout=10)
+    if cache.get(_HEALTH_KEY) != token:
         raise RuntimeError("value written to the cache could not be read back")
-    cache.delete(key)
     return "ok"
 
 
 def _check_broker() -> str:
+    # A fresh connection each time: a pooled one may look connected after the broker died.
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
     return "ok"
