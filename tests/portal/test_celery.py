@@ -50,3 +50,13 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(celery_worker):
     send_email.delay_on_commit(subject="marker", body="m", to=["marker@example.org"])
     celery_worker.wait_for_mail(to="marker@example.org")
     assert not [m for m in celery_worker.sent_mail() if "ghost" in str(m["To"])]
+
+
+def test_builds_are_routed_to_their_own_queue_only():
+    queues = {q.name: q for q in app.conf.task_queues}
+    assert queues["builds"].routing_key == "builds"
+    assert queues["default"].routing_key == "default"
+    assert queues["builds"].exchange.name != queues["default"].exchange.name
+    route = app.amqp.router.route({}, "downloads.tasks.run_build")
+    assert route["queue"].name == "builds"
+    assert app.amqp.router.route({}, "portal.send_email")["queue"].name == "default"

@@ -106,3 +106,23 @@ def test_seed_demo_is_idempotent(seeded):
     assert set(Group.objects.values_list("name", flat=True)) >= {
         "release-managers", "doc-editors", "moderators", "triagers", "security",
     }  # fmt: skip
+
+
+def test_server_error_page_stands_alone():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "Something went wrong on our side" in html and "{%" not in html
+
+
+def test_permission_denied_page_says_why(rf):
+    from django.core.exceptions import PermissionDenied
+    from django.views.defaults import permission_denied
+
+    request = rf.get("/bugs/1/")
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    response = permission_denied(request, PermissionDenied("Only triagers may change this bug."))
+    assert response.status_code == 403
+    assert "Only triagers may change this bug." in response.content.decode()
