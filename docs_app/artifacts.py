@@ -92,9 +92,7 @@ class Resolution:
     reason: str = ""
 
 
-def resolve(
-    refs: list[str], *, version: str | None, latest: str | None
-) -> dict[str, Resolution]:
+def resolve(refs: list[str], *, version: str | None, latest: str | None) -> dict[str, Resolution]:
     """Find the file of every reference, in one query.
 
     `version` is the release the page is read for and `latest` the latest release's version
@@ -135,11 +133,16 @@ def resolve(
             result[raw] = Resolution(raw, None, _("no published release"))
         else:
             artifact = found.get((target, ref.board, ref.filename))
-            reason = "" if artifact else _("no file %(file)s for %(board)s in release %(v)s") % {
-                "file": ref.filename,
-                "board": ref.board,
-                "v": target,
-            }
+            reason = (
+                ""
+                if artifact
+                else _("no file %(file)s for %(board)s in release %(v)s")
+                % {
+                    "file": ref.filename,
+                    "board": ref.board,
+                    "v": target,
+                }
+            )
             result[raw] = Resolution(raw, artifact, reason)
     return result
 

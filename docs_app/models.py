@@ -142,8 +142,9 @@ class PageRevision(models.Model):
 class DocImage(models.Model):
     """An image an editor uploaded, for pages to show with ![alt](url)."""
 
-    image = models.ImageField(_("image"), upload_to="docs/%Y/%m/", width_field="width",
-                              height_field="height")
+    image = models.ImageField(
+        _("image"), upload_to="docs/%Y/%m/", width_field="width", height_field="height"
+    )
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
     title = models.CharField(_("title"), max_length=200, blank=True)

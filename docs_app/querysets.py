@@ -63,7 +63,13 @@ def find_page(*, section: str, slug: str, version: str, language: str) -> Page |
     candidates = list(
         Page.objects.filter(_release_filter(version), section__slug=section, slug=slug)
         .filter(language__in=languages)
-        .select_related("section", "release", "parent", "parent__parent", "updated_by")
+        .select_related(
+            "section",
+            "release",
+            "updated_by",
+            "parent__section",
+            "parent__parent__section",
+        )
     )
     if not candidates:
         return None
@@ -82,9 +88,7 @@ def _best_per_slug(pages: list[Page], *, version: str, language: str) -> list[Pa
     return sorted(best.values(), key=lambda p: (p.section.order, p.order, p.title))
 
 
-def pages_for(
-    *, version: str, language: str, section: Section | None = None
-) -> list[Page]:
+def pages_for(*, version: str, language: str, section: Section | None = None) -> list[Page]:
     """The table of contents for a version: one page per slug, in order (one query)."""
     pages = Page.objects.filter(_release_filter(version)).filter(
         language__in={language, Page.Language.ENGLISH}
@@ -103,9 +107,9 @@ def page_revisions(page: Page) -> QuerySet[PageRevision]:
 
 
 def recently_changed(limit: int = 30) -> QuerySet[Page]:
-    return Page.objects.select_related("section", "release", "updated_by").order_by(
-        "-updated_at"
-    )[:limit]
+    return Page.objects.select_related("section", "release", "updated_by").order_by("-updated_at")[
+        :limit
+    ]
 
 
 def sitemap_pages() -> QuerySet[Page]:
@@ -134,6 +138,14 @@ def _safe_headline(text: str) -> str:
     return escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>")
 
 
+def _one_per_page(pages: list[Page], language: str) -> list[Page]:
+    """Keep the reader's language where a page exists in it and in English, in rank order."""
+    if not language:
+        return pages
+    preferred = {(p.section_id, p.slug) for p in pages if p.language == language}
+    return [p for p in pages if p.language == language or (p.section_id, p.slug) not in preferred]
+
+
 def search_pages(
     *,
     query: str,
@@ -154,7 +166,8 @@ def search_pages(
     if section:
         pages = pages.filter(section__slug=section)
     if language:
-        pages = pages.filter(language=language)
+        # The reader's language and English; a page in both shows once (see _one_per_page).
+        pages = pages.filter(language__in={language, Page.Language.ENGLISH})
     pages = pages.defer("source", "html", "toc")
     if connection.vendor == "postgresql":
         search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
@@ -174,11 +187,27 @@ def search_pages(
             )
             .order_by("-rank", "title")[:limit]
         )
-        return [DocHit(page=p, snippet=_safe_headline(p.headline)) for p in hits]
+        found = _one_per_page(list(hits), language)
+        return [DocHit(page=p, snippet=_safe_headline(p.headline)) for p in found]
     words = query.split()
     condition = Q()
     for word in words:
         condition &= Q(title__icontains=word) | Q(text__icontains=word)
     found = list(pages.filter(condition).order_by("title")[:limit])
     found.sort(key=lambda p: 0 if query.lower() in p.title.lower() else 1)
+    found = _one_per_page(found, language)
     return [DocHit(page=p, snippet=escape(p.text[:200])) for p in found]
+
+
+def start_here(limit: int = 6) -> list[Page]:
+    """The home page's docs block: the latest English quick starts."""
+    return list(
+        Page.objects.filter(
+            release__isnull=True,
+            language=Page.Language.ENGLISH,
+            section__slug="quick-start",
+        )
+        .select_related("section")
+        .only("slug", "title", "section__slug")
+        .order_by("order", "title")[:limit]
+    )

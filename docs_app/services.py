@@ -102,7 +102,11 @@ def save_page(
     if release is not None and release.status == Release.Status.WITHDRAWN:
         raise DocsError(f"Release {release.version} is withdrawn.")
     tags = clean_tags(tags)
-    if page is not None and parent is not None and (parent.pk == page.pk or _is_below(parent, page)):
+    if (
+        page is not None
+        and parent is not None
+        and (parent.pk == page.pk or _is_below(parent, page))
+    ):
         raise DocsError("A page cannot be its own parent or sit below itself.")
     clash = Page.objects.filter(section=section, slug=slug, release=release, language=language)
     if page is not None:
@@ -195,13 +199,13 @@ def upload_image(*, upload: UploadedFile, title: str = "", author: Any = None) -
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DocsError(f"{upload.name}: not an image that can be shown ({exc}).") from exc
     if kind not in IMAGE_FORMATS:
-        raise DocsError(f"{upload.name}: {kind} images are not accepted; use PNG, JPEG, GIF or WebP.")
+        raise DocsError(
+            f"{upload.name}: {kind} images are not accepted; use PNG, JPEG, GIF or WebP."
+        )
     upload.seek(0)
     base = slugify(upload.name.rsplit(".", 1)[0]) or "image"
     upload.name = f"{base[:80]}.{'jpg' if kind == 'JPEG' else kind.lower()}"
-    return DocImage.objects.create(
-        image=upload, title=title.strip()[:200], uploaded_by=author
-    )
+    return DocImage.objects.create(image=upload, title=title.strip()[:200], uploaded_by=author)
 
 
 def media_url(image: DocImage) -> str:
