@@ -55,7 +55,7 @@ class _ArtifactInline(InlineProcessor):
         super().__init__(pattern)
         self.found = found
 
-    def handleMatch(self, m, data):  # noqa: N802 (python-markdown's API)
+    def handleMatch(self, m, data):
         element = ET.Element("span")
         element.set("class", "artifact-ref")
         element.text = m.group(1)
@@ -71,7 +71,7 @@ class ArtifactExtension(Extension):
         self.found: list[str] = []
         super().__init__(**kwargs)
 
-    def extendMarkdown(self, md):  # noqa: N802 (python-markdown's API)
+    def extendMarkdown(self, md):
         # Above links (160) so that [[...]] is not read as a link; below `code` (190).
         md.inlinePatterns.register(_ArtifactInline(REF_PATTERN, self.found), "artifact", 175)
 

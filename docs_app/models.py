@@ -98,10 +98,6 @@ class Page(models.Model):
     def __str__(self) -> str:
         return f"{self.section.slug}/{self.slug} ({self.version}, {self.language})"
 
-    @property
-    def version(self) -> str:
-        return self.release.version if self.release_id else LATEST
-
     def get_absolute_url(self, version: str | None = None) -> str:
         return reverse(
             "docs_app:page",
@@ -111,6 +107,10 @@ class Page(models.Model):
                 "slug": self.slug,
             },
         )
+
+    @property
+    def version(self) -> str:
+        return self.release.version if self.release_id else LATEST
 
 
 class PageRevision(models.Model):

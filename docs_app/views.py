@@ -21,7 +21,6 @@ from django.views.decorators.http import require_GET, require_POST
 from docs_app import artifacts, querysets, services
 from docs_app.forms import ImageForm, PageForm
 from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
-from downloads.models import Release
 
 EDITORS_GROUP = "doc-editors"
 VERSION_COOKIE = "docs_version"
