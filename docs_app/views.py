@@ -138,7 +138,6 @@ def version_index(request: HttpRequest, version: str) -> HttpResponse:
             "board": board,
             "boards": list(boards().only("slug", "name")),
             "for_board": for_board,
-            "sections": list(querysets.sections()),
             "is_editor": is_editor(request.user),
         },
     )
