@@ -63,13 +63,8 @@ def find_page(*, section: str, slug: str, version: str, language: str) -> Page |
     candidates = list(
         Page.objects.filter(_release_filter(version), section__slug=section, slug=slug)
         .filter(language__in=languages)
-        .select_related(
-            "section",
-            "release",
-            "updated_by",
-            "parent__section",
-            "parent__parent__section",
-        )
+        .select_related("section", "release", "parent__section", "parent__parent__section")
+        .order_by()
     )
     if not candidates:
         return None

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from markdown.extensions.attr_list import AttrListExtension
 from PIL import Image, UnidentifiedImageError
 
+from docs_app import fragments
 from docs_app.artifacts import ArtifactExtension
 from docs_app.models import DocImage, Page, PageRevision, Section
 from docs_app.querysets import SEARCH_CONFIG
@@ -151,6 +152,7 @@ def save_page(
         message=(message.strip() or ("Created" if number == 1 else "Edited"))[:300],
     )
     _update_search_vector(page)
+    transaction.on_commit(fragments.bump_generation)
     return page
 
 

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from docs_app import artifacts, querysets, services
+from docs_app import artifacts, fragments, querysets, services
 from docs_app.forms import ImageForm, PageForm
 from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
 
@@ -168,16 +168,14 @@ def _page_context(request: HttpRequest, version: str, section: str, slug: str) -
             page.artifact_refs, version=ctx.release_version, latest=ctx.latest
         )
         html = artifacts.insert_links(html, resolutions, editor=editor)
-    siblings = querysets.pages_for(version=version, language=language, section=page.section)
-    index = next((i for i, p in enumerate(siblings) if p.slug == page.slug), None)
-    previous_page = siblings[index - 1] if index else None
-    next_page = siblings[index + 1] if index is not None and index + 1 < len(siblings) else None
+    nav = fragments.section_nav(section=page.section, version=version, language=language)
+    previous_page, next_page = nav.neighbours(page.slug)
     return {
         "ctx": ctx,
         "page": page,
         "html": mark_safe(html),  # noqa: S308 (sanitized when rendered; links built with format_html)
         "section_title": _section_title(page.section, language),
-        "siblings": siblings,
+        "nav": nav.marked(page.slug),
         "previous_page": previous_page,
         "next_page": next_page,
         "breadcrumbs": _breadcrumbs(page),

@@ -19,7 +19,9 @@ Not a reference: `[[artifact:d02/Image]]`
 
 
 def page_html(client, version):
-    return client.get(reverse("docs_app:page", args=[version, "quick-start", "d02"])).content.decode()
+    return client.get(
+        reverse("docs_app:page", args=[version, "quick-start", "d02"])
+    ).content.decode()
 
 
 def test_references_resolve_to_the_release_read(client, make_release, make_page):
@@ -56,7 +58,14 @@ def test_broken_references_page_lists_them(client, make_release, make_page, edit
     one = make_release("1.0", {"Image": b"kernel", "mini-rootfs.cpio.gz": b"rootfs"}, days_ago=3)
     make_release("2.0", {"Other": b"x"})
     make_page(source=SOURCE)  # latest = 2.0, which has no Image
-    make_page(slug="old", title="Old", source="[[artifact:d02/Image]] [[artifact:common/mini-rootfs.cpio.gz]] [[artifact:nonsense]]", release=one)
+    make_page(
+        slug="old",
+        title="Old",
+        source=(
+            "[[artifact:d02/Image]] [[artifact:common/mini-rootfs.cpio.gz]] [[artifact:nonsense]]"
+        ),
+        release=one,
+    )
     client.force_login(editor)
     response = client.get(reverse("docs_app:broken"))
     assert response.status_code == 200

@@ -86,7 +86,7 @@ def test_a_broken_post_is_named_with_its_line_and_the_others_import(tmp_path):
 def test_unknown_section_or_release_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="No section 'nope'"):
         run(str(HEXO_SITE), section="nope")
-    with pytest.raises(CommandError, match="No release '9.9'"):
+    with pytest.raises(CommandError, match=r"No release '9\.9'"):
         run(str(HEXO_SITE), version="9.9")
     with pytest.raises(CommandError, match="not a folder"):
         run(str(tmp_path / "missing"))

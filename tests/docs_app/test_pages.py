@@ -31,12 +31,20 @@ def test_page_query_count_does_not_grow(client, make_page, make_release, editor,
         assert response.status_code == 200
         assert response.content.decode().count("/downloads/releases/1.0/d02/File") == n
         with django_assert_max_num_queries(5):
-            assert client.get(reverse("docs_app:page", args=[version, "quick-start", "p1"])).status_code == 200
+            assert (
+                client.get(
+                    reverse("docs_app:page", args=[version, "quick-start", "p1"])
+                ).status_code
+                == 200
+            )
         with django_assert_max_num_queries(4):
             assert client.get(reverse("docs_app:version_index", args=[version])).status_code == 200
     client.force_login(editor)
     with django_assert_max_num_queries(8):
-        assert client.get(reverse("docs_app:page", args=["latest", "quick-start", "d02"])).status_code == 200
+        assert (
+            client.get(reverse("docs_app:page", args=["latest", "quick-start", "d02"])).status_code
+            == 200
+        )
     with django_assert_max_num_queries(5):
         assert client.get(reverse("docs_app:search"), {"q": "text"}).status_code == 200
 
@@ -45,13 +53,17 @@ def test_prev_next_breadcrumbs_toc_and_last_updated(client, make_page):
     top = make_page(slug="a", title="Alpha", order=1, source="## One\n\n## Two")
     make_page(slug="b", title="Beta", order=2, parent=top)
     make_page(slug="c", title="Gamma", order=3)
-    html = client.get(reverse("docs_app:page", args=["latest", "quick-start", "b"])).content.decode()
+    html = client.get(
+        reverse("docs_app:page", args=["latest", "quick-start", "b"])
+    ).content.decode()
     assert 'rel="prev" href="/docs/latest/quick-start/a/"' in html
     assert 'rel="next" href="/docs/latest/quick-start/c/"' in html
     crumbs = html.split('class="breadcrumbs"')[1].split("</nav>")[0]
     assert "Quick Start" in crumbs and 'href="/docs/latest/quick-start/a/">Alpha</a>' in crumbs
     assert "last updated" in html
-    alpha = client.get(reverse("docs_app:page", args=["latest", "quick-start", "a"])).content.decode()
+    alpha = client.get(
+        reverse("docs_app:page", args=["latest", "quick-start", "a"])
+    ).content.decode()
     assert '<a href="#one">One</a>' in alpha and '<h2 id="one">One</h2>' in alpha
     assert 'rel="prev"' not in alpha
 
@@ -83,7 +95,10 @@ def test_demo_data_and_home_block(client, make_release):
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo", verbosity=0)  # again: nothing doubles
     assert Page.objects.filter(slug="d02", section__slug="quick-start").count() == 2
-    assert Page.objects.get(slug="d02", language="en", section__slug="quick-start").revisions.count() == 1
+    assert (
+        Page.objects.get(slug="d02", language="en", section__slug="quick-start").revisions.count()
+        == 1
+    )
     home = client.get("/").content.decode()
     assert 'href="/docs/latest/quick-start/d02/"' in home
     guide = client.get("/docs/latest/quick-start/d02/").content.decode()
@@ -92,3 +107,21 @@ def test_demo_data_and_home_block(client, make_release):
         assert words in guide
     assert client.get("/docs/latest/hardware-boards/d02/").status_code == 200
     assert client.get("/docs/latest/go-through/build-it-yourself/").status_code == 200
+
+
+def test_cached_navigation_follows_every_save(
+    client, make_page, editor, django_capture_on_commit_callbacks
+):
+    first = make_page(slug="a", title="Alpha", order=1)
+    url = reverse("docs_app:page", args=["latest", "quick-start", "a"])
+    assert "Beta" not in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        make_page(slug="b", title="Beta", order=2)
+    html = client.get(url).content.decode()
+    assert 'href="/docs/latest/quick-start/b/">Beta</a>' in html
+    with django_capture_on_commit_callbacks(execute=True):
+        services.save_page(page=first, section=first.section, slug="a", title="Alpha two",
+                           source="Hello.", order=3, author=editor)  # fmt: skip
+    html = client.get(url).content.decode()
+    nav = html.split('class="docs-nav"')[1].split("</aside>")[0]
+    assert nav.index("Beta") < nav.index("Alpha two")

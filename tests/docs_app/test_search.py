@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from docs_app.querysets import search_pages
 from docs_app.models import Section
+from docs_app.querysets import search_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,10 @@ def test_search_pages_and_site_search(client, make_page):
     make_page(slug="pxe", title="Network boot", source="Configure tftpd.")
     html = client.get(reverse("docs_app:search"), {"q": "tftpd"}).content.decode()
     assert 'href="/docs/latest/quick-start/pxe/"' in html and "<mark>tftpd</mark>" in html
-    assert "Nothing in the docs matches" in client.get(reverse("docs_app:search"), {"q": "zzz"}).content.decode()
+    assert (
+        "Nothing in the docs matches"
+        in client.get(reverse("docs_app:search"), {"q": "zzz"}).content.decode()
+    )
     site = client.get(reverse("search"), {"q": "tftpd"}).content.decode()
     assert 'href="/docs/latest/quick-start/pxe/"' in site and "<mark>tftpd</mark>" in site
     # Odd input is not an error.

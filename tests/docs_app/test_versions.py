@@ -50,7 +50,8 @@ def test_switcher_goes_to_the_same_page_in_another_version(client, make_release,
     html = client.get(url("latest")).content.decode()
     assert '<option value="1.0">1.0</option>' in html
     response = client.get(
-        reverse("docs_app:switch_version"), {"version": "1.0", "section": "quick-start", "slug": "d02"}
+        reverse("docs_app:switch_version"),
+        {"version": "1.0", "section": "quick-start", "slug": "d02"},
     )
     assert response.status_code == 302 and response["Location"] == url("1.0")
     # The version carries across pages: the docs' index opens on it.
@@ -80,7 +81,9 @@ def test_board_choice_carries_across_pages(client, make_page, d02):
     assert "For your D02" in index
     page = client.get(url("latest")).content.decode()
     assert 'href="/docs/latest/hardware-boards/d02/"' in page
-    evil = client.get(reverse("docs_app:choose_board"), {"board": "d02", "next": "https://evil.example/"})
+    evil = client.get(
+        reverse("docs_app:choose_board"), {"board": "d02", "next": "https://evil.example/"}
+    )
     assert evil["Location"] == reverse("docs_app:index")
     assert client.get(reverse("docs_app:choose_board"), {"board": "<x>"}).status_code == 400
 

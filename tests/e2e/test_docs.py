@@ -61,6 +61,6 @@ def test_visitor_goes_from_home_to_a_file_of_the_chosen_release(page, tmp_path):
         link.click()
     download = info.value
     assert download.suggested_filename == "Image"
-    data = open(download.path(), "rb").read()  # noqa: PTH123
+    data = download.path().read_bytes()
     assert data == old_kernel
     assert hashlib.sha256(data).hexdigest() == shown
