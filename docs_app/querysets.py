@@ -189,7 +189,8 @@ def search_pages(
     for word in words:
         condition &= Q(title__icontains=word) | Q(text__icontains=word)
     found = list(pages.filter(condition).order_by("title")[:limit])
-    found.sort(key=lambda p: 0 if query.lower() in p.title.lower() else 1)
+    # Pages with more of the words in their title first (sort is stable: then by title).
+    found.sort(key=lambda p: -sum(w.lower() in p.title.lower() for w in words))
     found = _one_per_page(found, language)
     return [DocHit(page=p, snippet=escape(p.text[:200])) for p in found]
 
