@@ -11,6 +11,7 @@ from django.db import transaction
 
 from docs_app import services
 from docs_app.models import Page, Section
+from docs_app.sections import ensure_sections
 
 D02_QUICK_START = """\
 This guide takes a D02 from its box to a running Linux system with the files of this release.
@@ -219,6 +220,7 @@ quick start works with your own build too.
 
 @transaction.atomic
 def seed_docs(say: Callable[[str], None]) -> None:
+    ensure_sections(Section)
     sections = {s.slug: s for s in Section.objects.all()}
     pages = [
         ("quick-start", "d02", "D02 quick start", D02_QUICK_START, ["d02", "uefi", "pxe", "sata"],

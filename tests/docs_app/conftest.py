@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from docs_app import services
 from docs_app.models import Page, Section
+from docs_app.sections import ensure_sections
 from downloads.models import Artifact, Board, Release
 from downloads.services.artifacts import add_artifact_from_path
 
@@ -23,6 +24,12 @@ TESTDATA = Path(
     os.environ.get("TESTDATA_DIR") or Path(settings.BASE_DIR).parent / "shared" / "testdata"
 )
 HEXO_SITE = TESTDATA / "estuary-site"
+
+
+@pytest.fixture(autouse=True)
+def _sections(db) -> None:
+    # A transactional test elsewhere in the run flushes what the migration created.
+    ensure_sections(Section)
 
 
 @pytest.fixture

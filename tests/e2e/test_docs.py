@@ -64,3 +64,37 @@ def test_visitor_goes_from_home_to_a_file_of_the_chosen_release(page, tmp_path):
     data = download.path().read_bytes()
     assert data == old_kernel
     assert hashlib.sha256(data).hexdigest() == shown
+
+
+def test_editor_sees_a_live_preview_and_saves_a_revision(page, live_server):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from docs_app.models import Page
+
+    call_command("seed_demo", verbosity=0)
+    editor = get_user_model().objects.create_user("eda", "eda@example.org", "pw-for-tests-1")
+    editor.groups.add(Group.objects.get_or_create(name="doc-editors")[0])
+    client = Client()
+    client.force_login(editor)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    page.goto("/docs/latest/hardware-boards/d05/")
+    page.click("[data-test=edit-page]")
+    page.fill("textarea[name=source]", "## Ports\n\n| Port | Use |\n|---|---|\n| BMC | power |")
+    preview = page.locator("#docs-preview")
+    preview.locator("table").wait_for()
+    assert preview.locator("h2#ports").inner_text() == "Ports"
+    page.fill("input[name=message]", "List the ports")
+    page.click("[data-test=save-page]")
+    page.wait_for_url("**/docs/latest/hardware-boards/d05/")
+    assert page.locator(".prose table").count() == 1
+    saved = Page.objects.get(slug="d05")
+    assert saved.revisions.first().message == "List the ports"
+    assert saved.revisions.first().author == editor
+    assert not errors, errors
