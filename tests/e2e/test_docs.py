@@ -90,6 +90,7 @@ def test_editor_sees_a_live_preview_and_saves_a_revision(page, live_server):
     preview = page.locator("#docs-preview")
     preview.locator("table").wait_for()
     assert preview.locator("h2#ports").inner_text() == "Ports"
+    screenshot(page, "docs-editor-live-preview")
     page.fill("input[name=message]", "List the ports")
     page.click("[data-test=save-page]")
     page.wait_for_url("**/docs/latest/hardware-boards/d05/")
@@ -97,4 +98,6 @@ def test_editor_sees_a_live_preview_and_saves_a_revision(page, live_server):
     saved = Page.objects.get(slug="d05")
     assert saved.revisions.first().message == "List the ports"
     assert saved.revisions.first().author == editor
+    page.goto("/docs/")
+    screenshot(page, "docs-index")
     assert not errors, errors
