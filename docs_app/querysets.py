@@ -133,12 +133,16 @@ def _safe_headline(text: str) -> str:
     return escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>")
 
 
-def _one_per_page(pages: list[Page], language: str) -> list[Page]:
-    """Keep the reader's language where a page exists in it and in English, in rank order."""
-    if not language:
-        return pages
-    preferred = {(p.section_id, p.slug) for p in pages if p.language == language}
-    return [p for p in pages if p.language == language or (p.section_id, p.slug) not in preferred]
+def _one_per_page(pages: list[Page], *, version: str, language: str) -> list[Page]:
+    """One hit per page, in rank order: the version's own page and the reader's language first."""
+    best: dict[tuple[int, str], Page] = {}
+    for page in pages:
+        key = (page.section_id, page.slug)
+        if key not in best or _preference(page, version=version, language=language) < (
+            _preference(best[key], version=version, language=language)
+        ):
+            best[key] = page
+    return [page for page in pages if best[(page.section_id, page.slug)] is page]
 
 
 def search_pages(
@@ -153,11 +157,7 @@ def search_pages(
     query = query.strip()
     if not query:
         return []
-    pages = Page.objects.select_related("section", "release")
-    if version == LATEST:
-        pages = pages.filter(release__isnull=True)
-    else:
-        pages = pages.filter(release__version=version)
+    pages = Page.objects.select_related("section", "release").filter(_release_filter(version))
     if section:
         pages = pages.filter(section__slug=section)
     if language:
@@ -182,7 +182,7 @@ def search_pages(
             )
             .order_by("-rank", "title")[:limit]
         )
-        found = _one_per_page(list(hits), language)
+        found = _one_per_page(list(hits), version=version, language=language or "en")
         return [DocHit(page=p, snippet=_safe_headline(p.headline)) for p in found]
     words = query.split()
     condition = Q()
@@ -191,7 +191,7 @@ def search_pages(
     found = list(pages.filter(condition).order_by("title")[:limit])
     # Pages with more of the words in their title first (sort is stable: then by title).
     found.sort(key=lambda p: -sum(w.lower() in p.title.lower() for w in words))
-    found = _one_per_page(found, language)
+    found = _one_per_page(found, version=version, language=language or "en")
     return [DocHit(page=p, snippet=escape(p.text[:200])) for p in found]
 
 

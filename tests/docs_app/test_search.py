@@ -38,9 +38,16 @@ def test_filters_by_section_and_version(make_page, make_release):
     make_page(slug="q", source="uefi menu")
     make_page(slug="u", section=Section.objects.get(slug="uefi-and-grub"), source="uefi menu")
     make_page(slug="r", title="Old", source="uefi menu", release=release)
+    make_page(slug="q", source="uefi menu of one point oh", release=release)
     assert {h.page.slug for h in search_pages(query="uefi")} == {"q", "u"}
     assert [h.page.slug for h in search_pages(query="uefi", section="uefi-and-grub")] == ["u"]
-    assert [h.page.slug for h in search_pages(query="uefi", version="1.0")] == ["r"]
+    # A release's search covers its own pages and the latest pages it has no own version of.
+    in_release = search_pages(query="uefi", version="1.0")
+    assert sorted((h.page.slug, h.page.version) for h in in_release) == [
+        ("q", "1.0"),
+        ("r", "1.0"),
+        ("u", "latest"),
+    ]
 
 
 def test_search_pages_and_site_search(client, make_page):
