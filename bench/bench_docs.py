@@ -20,6 +20,8 @@ VOCABULARY = (
     "pcie"
 )
 WORDS = VOCABULARY.split()
+# Names that occur in a few pages each (part numbers, commands), as real manuals have them.
+RARE = [f"{prefix}{n}" for prefix in ("hip", "kirin", "cfg", "drv") for n in range(500)]
 
 
 def _paragraph(rng: random.Random, n: int) -> str:
@@ -29,7 +31,7 @@ def _paragraph(rng: random.Random, n: int) -> str:
 def generate() -> None:
     """5,000 latest pages over the sections, rendered and indexed as the editors' service does."""
     from django.contrib.postgres.search import SearchVector
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from docs_app.models import Page, PageRevision, Section
@@ -49,7 +51,7 @@ def generate() -> None:
             [
                 _paragraph(rng, 60),
                 f"## {rng.choice(WORDS).title()} {rng.choice(WORDS)}",
-                _paragraph(rng, 80),
+                _paragraph(rng, 80) + " " + " ".join(rng.sample(RARE, 5)),
                 "```bash\nsudo fastboot flash boot image.img\n```",
                 "| Item | Value |\n|---|---|\n| cores | 16 |\n| memory | 64 GB |",
                 _paragraph(rng, 80),
@@ -83,26 +85,40 @@ def generate() -> None:
             search_vector=SearchVector("title", weight="A", config=SEARCH_CONFIG)
             + SearchVector("text", weight="B", config=SEARCH_CONFIG)
         )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE docs_app_page")
+
+
+def _percentiles(timings: list[float]) -> dict:
+    timings = sorted(timings)
+    return {
+        "p50_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
+        "max_ms": round(timings[-1], 1),
+    }
 
 
 def _search_latencies(base: str) -> dict:
+    """Half the queries name something rare (a few pages match), half use common words
+    (nearly every page matches and all of them are ranked: the worst case)."""
     rng = random.Random(7)
-    timings = []
+    timings: dict[str, list[float]] = {"rare": [], "common": []}
     hits = 0
     for i in range(SEARCHES):
-        words = " ".join(rng.sample(WORDS, 1 + i % 3))
+        kind = "rare" if i % 2 else "common"
+        pool = RARE if kind == "rare" else WORDS
+        words = " ".join(rng.sample(pool, 1 if kind == "rare" else 1 + i % 4 // 2))
         url = f"{base}/docs/search/?{urlencode({'q': words})}"
         started = time.perf_counter()
         with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback)
             body = response.read()
-        timings.append((time.perf_counter() - started) * 1000)
+        timings[kind].append((time.perf_counter() - started) * 1000)
         hits += body.count(b'<p class="snippet">')
-    timings.sort()
     return {
         "requests": SEARCHES,
-        "p50_ms": round(statistics.median(timings), 1),
-        "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
-        "max_ms": round(timings[-1], 1),
+        **_percentiles(timings["rare"] + timings["common"]),
+        "rare_terms": _percentiles(timings["rare"]),
+        "common_words": _percentiles(timings["common"]),
         "mean_hits_shown": round(hits / SEARCHES, 1),
     }
 
