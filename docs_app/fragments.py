@@ -70,3 +70,31 @@ def section_nav(*, section: Section, version: str, language: str) -> SectionNav:
         nav = SectionNav(outline=outline, html=str(format_html("<ul>{}</ul>", items)), base=base)
         cache.set(key, nav, TIMEOUT)
     return nav
+
+
+@dataclass(frozen=True)
+class SectionContents:
+    slug: str
+    title: str
+    description: str
+    pages: list[tuple[str, str, tuple[str, ...]]]  # slug, title, lower-case tags
+
+
+def contents(*, version: str, language: str) -> list[SectionContents]:
+    """The table of contents of a version in a language, sections in order (cached)."""
+    key = f"docs:contents:{generation()}:{version}:{language}"
+    found = cache.get(key)
+    if found is None:
+        found = []
+        for page in querysets.pages_for(version=version, language=language):
+            section = page.section
+            if not found or found[-1].slug != section.slug:
+                title = (
+                    section.title_zh
+                    if language == "zh-hans" and section.title_zh
+                    else (section.title)
+                )
+                found.append(SectionContents(section.slug, title, section.description, []))
+            found[-1].pages.append((page.slug, page.title, tuple(t.lower() for t in page.tags)))
+        cache.set(key, found, TIMEOUT)
+    return found

@@ -32,6 +32,9 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def title_in(self, language: str) -> str:
+        return self.title_zh if language == "zh-hans" and self.title_zh else self.title
+
 
 class Page(models.Model):
     class Language(models.TextChoices):

@@ -86,25 +86,6 @@ def _versions(version: str) -> VersionContext:
     )
 
 
-def _section_title(section: Section, language: str) -> str:
-    return section.title_zh if language == "zh-hans" and section.title_zh else section.title
-
-
-def _grouped(pages: list[Page], language: str) -> list[dict[str, Any]]:
-    groups: list[dict[str, Any]] = []
-    for page in pages:
-        if not groups or groups[-1]["section"].pk != page.section_id:
-            groups.append(
-                {
-                    "section": page.section,
-                    "title": _section_title(page.section, language),
-                    "pages": [],
-                }
-            )
-        groups[-1]["pages"].append(page)
-    return groups
-
-
 def _remember(response: HttpResponse, request: HttpRequest, version: str) -> HttpResponse:
     if request.COOKIES.get(VERSION_COOKIE) != version:
         response.set_cookie(VERSION_COOKIE, version, max_age=COOKIE_AGE, samesite="Lax")
@@ -124,9 +105,14 @@ def index(request: HttpRequest) -> HttpResponse:
 def version_index(request: HttpRequest, version: str) -> HttpResponse:
     ctx = _versions(version)
     language = _language(request)
-    pages = querysets.pages_for(version=version, language=language)
+    sections = fragments.contents(version=version, language=language)
     board = _board(request)
-    for_board = [p for p in pages if board and board in [t.lower() for t in p.tags]]
+    for_board = [
+        (section.slug, slug, title)
+        for section in sections
+        for slug, title, tags in section.pages
+        if board and board in tags
+    ]
     from downloads.querysets import boards
 
     response = render(
@@ -134,7 +120,9 @@ def version_index(request: HttpRequest, version: str) -> HttpResponse:
         "docs_app/index.html",
         {
             "ctx": ctx,
-            "groups": _grouped(pages, language),
+            "sections": sections,
+            "generation": fragments.generation(),
+            "language": language,
             "board": board,
             "boards": list(boards().only("slug", "name")),
             "for_board": for_board,
@@ -174,7 +162,7 @@ def _page_context(request: HttpRequest, version: str, section: str, slug: str) -
         "ctx": ctx,
         "page": page,
         "html": mark_safe(html),  # noqa: S308 (sanitized when rendered; links built with format_html)
-        "section_title": _section_title(page.section, language),
+        "section_title": page.section.title_in(language),
         "nav": nav.marked(page.slug),
         "previous_page": previous_page,
         "next_page": next_page,

@@ -114,11 +114,14 @@ def test_cached_navigation_follows_every_save(
 ):
     first = make_page(slug="a", title="Alpha", order=1)
     url = reverse("docs_app:page", args=["latest", "quick-start", "a"])
+    index = reverse("docs_app:version_index", args=["latest"])
     assert "Beta" not in client.get(url).content.decode()
+    assert "Beta" not in client.get(index).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         make_page(slug="b", title="Beta", order=2)
     html = client.get(url).content.decode()
     assert 'href="/docs/latest/quick-start/b/">Beta</a>' in html
+    assert 'href="/docs/latest/quick-start/b/">Beta</a>' in client.get(index).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         services.save_page(page=first, section=first.section, slug="a", title="Alpha two",
                            source="Hello.", order=3, author=editor)  # fmt: skip
