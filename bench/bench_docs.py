@@ -134,6 +134,7 @@ def run() -> dict:
     with gunicorn() as url:
         healthz = requests_per_second(f"{url}/healthz")
         page = requests_per_second(f"{url}/docs/latest/quick-start/d02/")
+        contents = requests_per_second(f"{url}/docs/latest/")
         search = _search_latencies(url)
     return {
         "pages": PAGES,
@@ -142,6 +143,10 @@ def run() -> dict:
         "doc_page": page,
         "doc_page_vs_healthz": round(
             page["requests_per_second"] / healthz["requests_per_second"], 3
+        ),
+        "contents_page": contents,
+        "contents_vs_healthz": round(
+            contents["requests_per_second"] / healthz["requests_per_second"], 3
         ),
         "search": search,
     }

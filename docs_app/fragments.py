@@ -72,29 +72,53 @@ def section_nav(*, section: Section, version: str, language: str) -> SectionNav:
     return nav
 
 
+INDEX_PAGES_PER_SECTION = 12
+PAGES_PER_TAG = 20
+
+
 @dataclass(frozen=True)
 class SectionContents:
     slug: str
     title: str
     description: str
-    pages: list[tuple[str, str, tuple[str, ...]]]  # slug, title, lower-case tags
+    pages: list[tuple[str, str]]  # (slug, title) of the first pages
+    count: int  # all pages of the section
 
 
-def contents(*, version: str, language: str) -> list[SectionContents]:
+@dataclass(frozen=True)
+class Contents:
+    """What the docs' index shows of a version: the first pages of each section, by tag."""
+
+    sections: list[SectionContents]
+    by_tag: dict[str, list[tuple[str, str, str]]]  # tag -> (section slug, slug, title)
+
+
+def contents(*, version: str, language: str) -> Contents:
     """The table of contents of a version in a language, sections in order (cached)."""
     key = f"docs:contents:{generation()}:{version}:{language}"
     found = cache.get(key)
     if found is None:
-        found = []
+        grouped: dict[str, tuple[Section, list[tuple[str, str]]]] = {}
+        by_tag: dict[str, list[tuple[str, str, str]]] = {}
         for page in querysets.pages_for(version=version, language=language):
             section = page.section
-            if not found or found[-1].slug != section.slug:
-                title = (
-                    section.title_zh
-                    if language == "zh-hans" and section.title_zh
-                    else (section.title)
+            grouped.setdefault(section.slug, (section, []))[1].append((page.slug, page.title))
+            for tag in {t.lower() for t in page.tags}:
+                tagged = by_tag.setdefault(tag, [])
+                if len(tagged) < PAGES_PER_TAG:
+                    tagged.append((section.slug, page.slug, page.title))
+        found = Contents(
+            sections=[
+                SectionContents(
+                    slug=slug,
+                    title=section.title_in(language),
+                    description=section.description,
+                    pages=pages[:INDEX_PAGES_PER_SECTION],
+                    count=len(pages),
                 )
-                found.append(SectionContents(section.slug, title, section.description, []))
-            found[-1].pages.append((page.slug, page.title, tuple(t.lower() for t in page.tags)))
+                for slug, (section, pages) in grouped.items()
+            ],
+            by_tag=by_tag,
+        )
         cache.set(key, found, TIMEOUT)
     return found

@@ -21,6 +21,7 @@ urlpatterns = [
     path("images/", views.images, name="images"),
     path("broken/", views.broken_references, name="broken"),
     path("<str:version>/", views.version_index, name="version_index"),
+    path("<str:version>/<slug:section>/", views.section_view, name="section"),
     path("<str:version>/<slug:section>/<slug:slug>/", views.page_view, name="page"),
     path("<str:version>/<slug:section>/<slug:slug>/print/", views.page_print, name="print"),
 ]

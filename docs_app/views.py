@@ -105,14 +105,8 @@ def index(request: HttpRequest) -> HttpResponse:
 def version_index(request: HttpRequest, version: str) -> HttpResponse:
     ctx = _versions(version)
     language = _language(request)
-    sections = fragments.contents(version=version, language=language)
+    contents = fragments.contents(version=version, language=language)
     board = _board(request)
-    for_board = [
-        (section.slug, slug, title)
-        for section in sections
-        for slug, title, tags in section.pages
-        if board and board in tags
-    ]
     from downloads.querysets import boards
 
     response = render(
@@ -120,13 +114,33 @@ def version_index(request: HttpRequest, version: str) -> HttpResponse:
         "docs_app/index.html",
         {
             "ctx": ctx,
-            "sections": sections,
-            "generation": fragments.generation(),
-            "language": language,
+            "sections": contents.sections,
             "board": board,
             "boards": list(boards().only("slug", "name")),
-            "for_board": for_board,
+            "for_board": contents.by_tag.get(board, []) if board else [],
             "is_editor": is_editor(request.user),
+        },
+    )
+    return _remember(response, request, version)
+
+
+@require_GET
+def section_view(request: HttpRequest, version: str, section: str) -> HttpResponse:
+    """Every page of a section, for a version (the index shows the first few)."""
+    ctx = _versions(version)
+    section_obj = get_object_or_404(querysets.sections(), slug=section)
+    language = _language(request)
+    nav = fragments.section_nav(section=section_obj, version=version, language=language)
+    if not nav.outline:
+        raise Http404(_("This section has no pages in this version."))
+    response = render(
+        request,
+        "docs_app/section.html",
+        {
+            "ctx": ctx,
+            "section": section_obj,
+            "section_title": section_obj.title_in(language),
+            "nav": nav.marked(""),
         },
     )
     return _remember(response, request, version)

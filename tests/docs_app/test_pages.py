@@ -38,7 +38,15 @@ def test_page_query_count_does_not_grow(client, make_page, make_release, editor,
                 == 200
             )
         with django_assert_max_num_queries(4):
-            assert client.get(reverse("docs_app:version_index", args=[version])).status_code == 200
+            index = client.get(reverse("docs_app:version_index", args=[version]))
+        listed = index.content.decode().count(f'<li><a href="/docs/{version}/quick-start/')
+        assert listed == min(n + 1, 12)
+        assert (f"All {n + 1} pages" in index.content.decode()) == (n + 1 > 12)
+        with django_assert_max_num_queries(4):
+            section = client.get(reverse("docs_app:section", args=[version, "quick-start"]))
+        assert section.content.decode().count(f'<li><a href="/docs/{version}/quick-start/') == (
+            n + 1
+        )
     client.force_login(editor)
     with django_assert_max_num_queries(8):
         assert (
