@@ -1,0 +1,124 @@
+"""Fragments of docs pages kept in the cache (Redis) and dropped by the services that change them.
+
+A section's navigation (every page title of a section, for a version and language) costs one
+query and a loop over its pages; it is built once per change of the docs instead of per request.
+All keys carry a generation number that docs_app.services bumps after every committed save.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from docs_app import querysets
+from docs_app.models import Section
+
+GENERATION_KEY = "docs:generation"
+TIMEOUT = 24 * 3600
+
+
+def generation() -> int:
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        value = time.time_ns()
+        cache.add(GENERATION_KEY, value, None)
+    return value
+
+
+def bump_generation() -> None:
+    cache.set(GENERATION_KEY, time.time_ns(), None)
+
+
+@dataclass(frozen=True)
+class SectionNav:
+    """A section's pages for a version and language: (slug, title) in order, and their list."""
+
+    outline: list[tuple[str, str]]
+    html: str
+    base: str
+
+    def marked(self, current: str) -> str:
+        """The list with the current page marked."""
+        link = f'href="{self.base}{current}/"'
+        return mark_safe(self.html.replace(link, f'{link} aria-current="page"', 1))  # noqa: S308
+
+    def neighbours(self, current: str) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+        slugs = [slug for slug, _title in self.outline]
+        if current not in slugs:
+            return None, None
+        index = slugs.index(current)
+        previous = self.outline[index - 1] if index > 0 else None
+        following = self.outline[index + 1] if index + 1 < len(self.outline) else None
+        return previous, following
+
+
+def section_nav(*, section: Section, version: str, language: str) -> SectionNav:
+    key = f"docs:nav:{generation()}:{section.pk}:{version}:{language}"
+    nav = cache.get(key)
+    if nav is None:
+        pages = querysets.pages_for(version=version, language=language, section=section)
+        outline = [(p.slug, p.title) for p in pages]
+        base = reverse("docs_app:page", args=[version, section.slug, "x"])[: -len("x/")]
+        items = format_html_join(
+            "", '<li><a href="{}{}/">{}</a></li>', ((base, s, t) for s, t in outline)
+        )
+        nav = SectionNav(outline=outline, html=str(format_html("<ul>{}</ul>", items)), base=base)
+        cache.set(key, nav, TIMEOUT)
+    return nav
+
+
+INDEX_PAGES_PER_SECTION = 12
+PAGES_PER_TAG = 20
+
+
+@dataclass(frozen=True)
+class SectionContents:
+    slug: str
+    title: str
+    description: str
+    pages: list[tuple[str, str]]  # (slug, title) of the first pages
+    count: int  # all pages of the section
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What the docs' index shows of a version: the first pages of each section, by tag."""
+
+    sections: list[SectionContents]
+    by_tag: dict[str, list[tuple[str, str, str]]]  # tag -> (section slug, slug, title)
+
+
+def contents(*, version: str, language: str) -> Contents:
+    """The table of contents of a version in a language, sections in order (cached)."""
+    key = f"docs:contents:{generation()}:{version}:{language}"
+    found = cache.get(key)
+    if found is None:
+        grouped: dict[str, tuple[Section, list[tuple[str, str]]]] = {}
+        by_tag: dict[str, list[tuple[str, str, str]]] = {}
+        for page in querysets.pages_for(version=version, language=language):
+            section = page.section
+            grouped.setdefault(section.slug, (section, []))[1].append((page.slug, page.title))
+            for tag in {t.lower() for t in page.tags}:
+                tagged = by_tag.setdefault(tag, [])
+                if len(tagged) < PAGES_PER_TAG:
+                    tagged.append((section.slug, page.slug, page.title))
+        found = Contents(
+            sections=[
+                SectionContents(
+                    slug=slug,
+                    title=section.title_in(language),
+                    description=section.description,
+                    pages=pages[:INDEX_PAGES_PER_SECTION],
+                    count=len(pages),
+                )
+                for slug, (section, pages) in grouped.items()
+            ],
+            by_tag=by_tag,
+        )
+        cache.set(key, found, TIMEOUT)
+    return found

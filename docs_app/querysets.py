@@ -1,0 +1,209 @@
+"""Reads of the docs: every view, feed, sitemap and search goes through these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.utils.html import escape
+
+from docs_app.models import LATEST, Page, PageRevision, Section
+from downloads.models import Release
+
+SEARCH_CONFIG = "english"
+# Unlikely characters that mark matches in headlines before the text is escaped.
+_START, _STOP = "\x02", "\x03"
+
+
+def sections() -> QuerySet[Section]:
+    return Section.objects.all()
+
+
+@dataclass(frozen=True)
+class Version:
+    version: str
+    is_prerelease: bool
+
+
+def published_versions() -> list[Version]:
+    """Published releases, newest first (one query)."""
+    rows = (
+        Release.objects.filter(status=Release.Status.PUBLISHED)
+        .order_by("-published_at", "-pk")
+        .values_list("version", "is_prerelease")
+    )
+    return [Version(version=v, is_prerelease=p) for v, p in rows]
+
+
+def latest_version(versions: list[Version]) -> str | None:
+    return next((v.version for v in versions if not v.is_prerelease), None)
+
+
+def _release_filter(version: str) -> Q:
+    """Pages that serve `version`: its own and the latest pages."""
+    if version == LATEST:
+        return Q(release__isnull=True)
+    return Q(release__isnull=True) | Q(release__version=version)
+
+
+def _preference(page: Page, *, version: str, language: str) -> tuple[int, int]:
+    own_release = 0 if (page.release_id is not None) == (version != LATEST) else 1
+    own_language = 0 if page.language == language else 1
+    return (own_language, own_release)
+
+
+def find_page(*, section: str, slug: str, version: str, language: str) -> Page | None:
+    """The page a reader of `version` in `language` sees, falling back to "latest" and English.
+
+    One query: the candidates (at most four) are fetched together and the best one is kept.
+    """
+    languages = {language, Page.Language.ENGLISH}
+    candidates = list(
+        Page.objects.filter(_release_filter(version), section__slug=section, slug=slug)
+        .filter(language__in=languages)
+        .select_related("section", "release", "parent__section", "parent__parent__section")
+        .order_by()
+    )
+    if not candidates:
+        return None
+    return min(candidates, key=lambda p: _preference(p, version=version, language=language))
+
+
+def _best_per_slug(pages: list[Page], *, version: str, language: str) -> list[Page]:
+    best: dict[tuple[int, str], Page] = {}
+    for page in pages:
+        key = (page.section_id, page.slug)
+        current = best.get(key)
+        if current is None or _preference(page, version=version, language=language) < (
+            _preference(current, version=version, language=language)
+        ):
+            best[key] = page
+    return sorted(best.values(), key=lambda p: (p.section.order, p.order, p.title))
+
+
+def pages_for(*, version: str, language: str, section: Section | None = None) -> list[Page]:
+    """The table of contents for a version: one page per slug, in order (one query)."""
+    pages = Page.objects.filter(_release_filter(version)).filter(
+        language__in={language, Page.Language.ENGLISH}
+    )
+    if section is not None:
+        pages = pages.filter(section=section)
+    pages = pages.select_related("section").only(
+        "section__slug", "section__title", "section__title_zh", "section__order", "slug",
+        "title", "order", "tags", "language", "release_id", "parent_id",
+    )  # fmt: skip
+    return _best_per_slug(list(pages), version=version, language=language)
+
+
+def page_revisions(page: Page) -> QuerySet[PageRevision]:
+    return page.revisions.select_related("author")
+
+
+def recently_changed(limit: int = 30) -> QuerySet[Page]:
+    return Page.objects.select_related("section", "release", "updated_by").order_by("-updated_at")[
+        :limit
+    ]
+
+
+def sitemap_pages() -> QuerySet[Page]:
+    return (
+        Page.objects.filter(Q(release__isnull=True) | Q(release__status=Release.Status.PUBLISHED))
+        .select_related("section", "release")
+        .order_by("section__order", "order", "pk")
+    )
+
+
+def pages_with_references() -> QuerySet[Page]:
+    return (
+        Page.objects.exclude(artifact_refs=[])
+        .select_related("section", "release")
+        .order_by("section__order", "order", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class DocHit:
+    page: Page
+    snippet: str  # safe HTML: the text escaped, matches in <mark>
+
+
+def _safe_headline(text: str) -> str:
+    return escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>")
+
+
+def _one_per_page(pages: list[Page], *, version: str, language: str) -> list[Page]:
+    """One hit per page, in rank order: the version's own page and the reader's language first."""
+    best: dict[tuple[int, str], Page] = {}
+    for page in pages:
+        key = (page.section_id, page.slug)
+        if key not in best or _preference(page, version=version, language=language) < (
+            _preference(best[key], version=version, language=language)
+        ):
+            best[key] = page
+    return [page for page in pages if best[(page.section_id, page.slug)] is page]
+
+
+def search_pages(
+    *,
+    query: str,
+    version: str = LATEST,
+    section: str = "",
+    language: str = "",
+    limit: int = 20,
+) -> list[DocHit]:
+    """Pages matching `query`, best first: PostgreSQL full text, or a plain match elsewhere."""
+    query = query.strip()
+    if not query:
+        return []
+    pages = Page.objects.select_related("section", "release").filter(_release_filter(version))
+    if section:
+        pages = pages.filter(section__slug=section)
+    if language:
+        # The reader's language and English; a page in both shows once (see _one_per_page).
+        pages = pages.filter(language__in={language, Page.Language.ENGLISH})
+    pages = pages.defer("source", "html", "toc")
+    if connection.vendor == "postgresql":
+        search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        hits = (
+            pages.filter(search_vector=search_query)
+            .annotate(
+                rank=SearchRank(F("search_vector"), search_query),
+                headline=SearchHeadline(
+                    "text",
+                    search_query,
+                    config=SEARCH_CONFIG,
+                    start_sel=_START,
+                    stop_sel=_STOP,
+                    max_words=35,
+                    min_words=15,
+                ),
+            )
+            .order_by("-rank", "title")[:limit]
+        )
+        found = _one_per_page(list(hits), version=version, language=language or "en")
+        return [DocHit(page=p, snippet=_safe_headline(p.headline)) for p in found]
+    words = query.split()
+    condition = Q()
+    for word in words:
+        condition &= Q(title__icontains=word) | Q(text__icontains=word)
+    found = list(pages.filter(condition).order_by("title")[:limit])
+    # Pages with more of the words in their title first (sort is stable: then by title).
+    found.sort(key=lambda p: -sum(w.lower() in p.title.lower() for w in words))
+    found = _one_per_page(found, version=version, language=language or "en")
+    return [DocHit(page=p, snippet=escape(p.text[:200])) for p in found]
+
+
+def start_here(limit: int = 6) -> list[Page]:
+    """The home page's docs block: the latest English quick starts."""
+    return list(
+        Page.objects.filter(
+            release__isnull=True,
+            language=Page.Language.ENGLISH,
+            section__slug="quick-start",
+        )
+        .select_related("section")
+        .only("slug", "title", "section__slug")
+        .order_by("order", "title")[:limit]
+    )

@@ -1,0 +1,50 @@
+"""What the docs register with the site: search, a home block, demo data."""
+
+from django.utils.translation import gettext_lazy as _
+
+from portal.registry import (
+    HomeBlock,
+    SearchHit,
+    SearchProvider,
+    Seeder,
+    register_home_block,
+    register_search_provider,
+    register_seeder,
+)
+
+
+def _search(*, query: str, user=None, limit: int = 10) -> list[SearchHit]:
+    from django.utils.translation import get_language
+
+    from docs_app.querysets import search_pages
+
+    return [
+        SearchHit(
+            title=hit.page.title,
+            url=hit.page.get_absolute_url(),
+            snippet=hit.snippet,
+            meta=hit.page.section.title,
+        )
+        for hit in search_pages(query=query, language=get_language() or "en", limit=limit)
+    ]
+
+
+def _home_block(request):
+    from docs_app.querysets import start_here
+
+    return {"pages": start_here()}
+
+
+def _seed(say):
+    from docs_app.seeds import seed_docs
+
+    seed_docs(say)
+
+
+register_search_provider(SearchProvider(name="docs", label=_("Docs"), search=_search, order=10))
+register_home_block(
+    HomeBlock(
+        name="docs.start", template="docs_app/_home_docs.html", get_context=_home_block, order=20
+    )
+)
+register_seeder(Seeder(name="docs", run=_seed, order=30))
