@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from fnmatch import fnmatchcase
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from django.conf import settings
 from django.core.files.storage import storages
 from django.db import transaction
 
+from downloads.caching import bump_generation_on_commit
+from downloads.checksums import ALGORITHMS
 from downloads.models import Artifact, Board, Distribution, Release
 
 CHUNK_SIZE = 1024 * 1024
@@ -53,7 +57,7 @@ def storage_name(*, release: Release, board: Board | None, filename: str) -> str
 def _check_filename(filename: str) -> None:
     if not filename or "/" in filename or "\\" in filename or filename in {".", ".."}:
         raise ArtifactError(f"{filename!r}: not a plain file name")
-    if filename.upper() in {"SHA256SUMS", "SHA256SUMS.ASC", "MD5SUMS"}:
+    if filename.upper() in {*ALGORITHMS, "SHA256SUMS.ASC", "MD5SUMS.ASC"}:
         raise ArtifactError(f"{filename}: this name is reserved for the checksum lists")
 
 
@@ -107,6 +111,7 @@ def add_artifact(
         raise
     # If an enclosing transaction rolls back later, the file stays without a row; the next
     # attempt at the same name replaces it (see above), and no page ever links to it.
+    bump_generation_on_commit()  # the draft's preview shows the new file
     return artifact
 
 
@@ -120,7 +125,11 @@ def add_artifact_from_path(
     filename: str | None = None,
     description: str = "",
 ) -> Artifact:
-    """Copy a file on this machine into artifact storage (see add_artifact)."""
+    """Copy a file on this machine into artifact storage (see add_artifact).
+
+    The caller decides whether `path` may be read; for a path a person typed, pass it through
+    check_import_path first.
+    """
     if not path.is_file():
         raise ArtifactError(f"{path}: not a regular file")
     with path.open("rb") as stream:
@@ -133,3 +142,68 @@ def add_artifact_from_path(
             kind=kind,
             description=description,
         )
+
+
+@transaction.atomic
+def remove_artifact(*, artifact: Artifact) -> None:
+    """Take a file off a draft release (published files never change)."""
+    artifact = Artifact.objects.select_related("release").select_for_update().get(pk=artifact.pk)
+    if artifact.release.status != Release.Status.DRAFT:
+        raise ArtifactError(
+            f"{artifact.path}: release {artifact.release.version} is not a draft; "
+            "its files cannot be removed"
+        )
+    name = artifact.file.name
+    artifact.delete()
+    transaction.on_commit(lambda: storages["artifacts"].delete(name))
+    bump_generation_on_commit()
+
+
+def import_dirs() -> list[Path]:
+    return [Path(d).resolve() for d in settings.ARTIFACT_IMPORT_DIRS if d]
+
+
+def check_import_path(path: Path | str) -> Path:
+    """Resolve a path a person gave and make sure it lies in one of ARTIFACT_IMPORT_DIRS.
+
+    Symbolic links and `..` are resolved first, so neither can lead outside the folders.
+    """
+    resolved = Path(path).resolve()
+    for folder in import_dirs():
+        if resolved == folder or resolved.is_relative_to(folder):
+            return resolved
+    allowed = ", ".join(str(d) for d in import_dirs()) or "none configured"
+    raise ArtifactError(f"{path}: outside the folders files may be taken from ({allowed})")
+
+
+# File name patterns → kind, first match wins (`publish_release --from-dir` and the upload form).
+KIND_PATTERNS: list[tuple[str, str]] = [
+    ("*.sha256", Artifact.Kind.OTHER),
+    ("*uefi*", Artifact.Kind.FIRMWARE),
+    ("*.fd", Artifact.Kind.FIRMWARE),
+    ("*grub*", Artifact.Kind.BOOTLOADER),
+    ("*.efi", Artifact.Kind.BOOTLOADER),
+    ("image", Artifact.Kind.KERNEL),
+    ("image-*", Artifact.Kind.KERNEL),
+    ("vmlinu[xz]*", Artifact.Kind.KERNEL),
+    ("*.dtb", Artifact.Kind.DEVICE_TREE),
+    ("*.dts", Artifact.Kind.DEVICE_TREE),
+    ("*initr*", Artifact.Kind.INITRAMFS),
+    ("mini-rootfs*", Artifact.Kind.INITRAMFS),
+    ("*rootfs*", Artifact.Kind.ROOTFS),
+    ("*.iso", Artifact.Kind.DISK_IMAGE),
+    ("*.img", Artifact.Kind.DISK_IMAGE),
+    ("*.img.*", Artifact.Kind.DISK_IMAGE),
+    ("*toolchain*", Artifact.Kind.TOOLCHAIN),
+    ("gcc-*", Artifact.Kind.TOOLCHAIN),
+    ("*source*", Artifact.Kind.SOURCE),
+    ("*.src.*", Artifact.Kind.SOURCE),
+]
+
+
+def guess_kind(filename: str) -> str:
+    lowered = filename.lower()
+    for pattern, kind in KIND_PATTERNS:
+        if fnmatchcase(lowered, pattern):
+            return kind
+    return Artifact.Kind.OTHER
