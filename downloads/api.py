@@ -88,9 +88,7 @@ def boards(request: HttpRequest) -> JsonResponse:
     def build():
         rows = q.board_grid()
         return {
-            "boards": [
-                {**_board(b, request), "latest_version": b.latest_version} for b in rows
-            ]
+            "boards": [{**_board(b, request), "latest_version": b.latest_version} for b in rows]
         }
 
     return _cached(request, "boards", build)
@@ -137,4 +135,3 @@ def board_latest(request: HttpRequest, slug: str) -> JsonResponse:
         }
 
     return _cached(request, f"latest:{slug}", build, missing=f"no board {slug}")
-

@@ -4,7 +4,6 @@ from django.urls import path
 
 from downloads import api, converters  # noqa: F401 (converters registers)
 
-
 app_name = "downloads_api"
 urlpatterns = [
     path("boards/", api.boards, name="boards"),

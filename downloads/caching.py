@@ -30,4 +30,7 @@ def bump_generation() -> None:
 
 
 def bump_generation_on_commit() -> None:
+    """Bump now and again once the transaction commits: a page rendered in between from the
+    old rows cannot outlive the commit."""
+    bump_generation()
     transaction.on_commit(bump_generation)

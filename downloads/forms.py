@@ -47,7 +47,11 @@ class ReleaseForm(forms.Form):
         help_text=_("Empty: the day it is published."),
     )
     is_prerelease = forms.BooleanField(label=_("Pre-release"), required=False)
-    notes = forms.CharField(label=_("Release notes (Markdown)"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
+    notes = forms.CharField(
+        label=_("Release notes (Markdown)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
 
 
 class ReleaseEditForm(ReleaseForm):

@@ -162,8 +162,7 @@ def latest_file(*, folder: str, filename: str) -> Artifact | None:
 def search_catalogue(query: str, *, limit: int) -> tuple[list[Board], list[Release]]:
     """Boards and published releases matching a few words (small tables: plain matching)."""
     board_hits = list(
-        boards()
-        .filter(
+        boards().filter(
             Q(name__icontains=query)
             | Q(slug__iexact=query)
             | Q(soc__icontains=query)

@@ -280,7 +280,8 @@ menuentry "Estuary {version} (Linux {kernel}) from SATA" --id estuary-sata {{
 
 menuentry "Estuary {version} (Linux {kernel}) over NFS" --id estuary-nfs {{
     set root=(tftp)
-    linux /Image root=/dev/nfs rw nfsroot=${{net_default_server}}:/srv/nfs/estuary,v3 ip=dhcp console={console}
+    linux /Image root=/dev/nfs rw nfsroot=${{net_default_server}}:/srv/nfs/estuary,v3 \\
+        ip=dhcp console={console}
     devicetree /{name}.dtb
 }}
 """
@@ -290,7 +291,7 @@ def rootfs_tarball(*, distribution: Distribution, version: str) -> bytes:
     """A root file system skeleton: the folders, os-release, fstab, hostname and an init."""
     os_release = (
         f'NAME="{distribution.name}"\nVERSION="{distribution.version}"\n'
-        f"ID={distribution.slug}\nPRETTY_NAME=\"{distribution} (Estuary {version})\"\n"
+        f'ID={distribution.slug}\nPRETTY_NAME="{distribution} (Estuary {version})"\n'
     )
     files = {
         "etc/os-release": os_release,

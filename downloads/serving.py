@@ -78,7 +78,7 @@ class ServedFile:
     content_type: str = "application/octet-stream"
 
 
-def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
+def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     """(start, end) inclusive for one satisfiable range; None to send the whole file (no,
     several, or malformed ranges, which a server may ignore); False when unsatisfiable."""
     match = RANGE_RE.match(header.strip())

@@ -27,9 +27,7 @@ urlpatterns = [
     path("manage/<version:version>/edit/", views.manage_edit, name="manage_edit"),
     path("manage/<version:version>/upload/", views.manage_upload, name="manage_upload"),
     path("manage/<version:version>/attach/", views.manage_attach, name="manage_attach"),
-    path(
-        "manage/<version:version>/remove/<int:pk>/", views.manage_remove, name="manage_remove"
-    ),
+    path("manage/<version:version>/remove/<int:pk>/", views.manage_remove, name="manage_remove"),
     path("manage/<version:version>/publish/", views.manage_publish, name="manage_publish"),
     path("manage/<version:version>/withdraw/", views.manage_withdraw, name="manage_withdraw"),
     path("<slug:slug>/", views.board, name="board"),

@@ -18,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import storages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,7 +36,6 @@ from downloads.forms import (
     WithdrawForm,
 )
 from downloads.models import Artifact, Board, Release
-from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.services.artifacts import (
     ArtifactError,
     add_artifact,
@@ -55,6 +53,8 @@ from downloads.services.publishing import (
     withdraw_release,
 )
 from downloads.services.signing import public_key
+from downloads.serving import ServedFile, file_validators, serve_file
+from downloads.storage import artifact_storage
 
 logger = logging.getLogger(__name__)
 
@@ -153,9 +153,9 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
 
     data = Lazy(
         latest=latest,
-        groups=lambda: _kind_groups(list(q.release_files(data.latest, board=board_obj)))
-        if data.latest
-        else [],
+        groups=lambda: (
+            _kind_groups(list(q.release_files(data.latest, board=board_obj))) if data.latest else []
+        ),
         distributions=lambda: list(q.distributions_for_board(board_obj)),
         releases=lambda: list(q.releases_for_board(board_obj)[:100]),
     )
@@ -169,9 +169,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def releases(request: HttpRequest) -> HttpResponse:
     data = Lazy(releases=lambda: list(q.release_list()))
-    return render(
-        request, "downloads/releases.html", {"data": data, "generation": generation()}
-    )
+    return render(request, "downloads/releases.html", {"data": data, "generation": generation()})
 
 
 def _gone(request: HttpRequest, release: Release, *, path: str = "") -> HttpResponse:
@@ -243,7 +241,7 @@ def download(request: HttpRequest, version: str, folder: str, filename: str) -> 
         return _gone(request, release_obj, path=artifact.path)
     if release_obj.status == Release.Status.DRAFT and not q.is_release_manager(request.user):
         raise Http404(_("No such file in this release."))
-    path = Path(storages["artifacts"].path(artifact.file.name))
+    path = Path(artifact_storage.path(artifact.file.name))
     if not path.is_file():
         logger.error("artifact %s (%s): file missing at %s", artifact.pk, artifact, path)
         raise Http404(_("This file is missing from the server; it has been reported."))
@@ -446,9 +444,7 @@ def manage_attach(request: HttpRequest, version: str) -> HttpResponse:
             release=release_obj, path=path, **_common_fields(data, path.name)
         )
 
-    return _attach(
-        request, version, form_class=ServerFileForm, form_name="server_form", add=add
-    )
+    return _attach(request, version, form_class=ServerFileForm, form_name="server_form", add=add)
 
 
 @release_manager_required

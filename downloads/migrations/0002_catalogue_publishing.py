@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
+import downloads.storage
+
 
 class Migration(migrations.Migration):
 
@@ -12,6 +14,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name='artifact',
+            name='file',
+            field=models.FileField(max_length=500, storage=downloads.storage.get_artifact_storage, upload_to='', verbose_name='file'),
+        ),
         migrations.AddField(
             model_name='board',
             name='quickstart_url',

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from downloads.storage import get_artifact_storage
+
 # Path segments of /downloads/ that a board slug may not take (see downloads/urls.py).
 RESERVED_BOARD_SLUGS = ["releases", "latest", "manage", "feed", "common", "files", "api"]
 VERSION_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z._+~-]*$"
@@ -164,7 +166,7 @@ class Artifact(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     filename = models.CharField(_("file name"), max_length=255)
-    file = models.FileField(_("file"), storage="artifacts", max_length=500)
+    file = models.FileField(_("file"), storage=get_artifact_storage, max_length=500)
     size = models.BigIntegerField(_("size in bytes"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     md5 = models.CharField(_("MD5"), max_length=32, blank=True)
@@ -210,6 +212,9 @@ class Artifact(models.Model):
     def __str__(self) -> str:
         return f"{self.release.version}/{self.folder}/{self.filename}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("downloads:file", args=[self.release.version, self.folder, self.filename])
+
     @property
     def folder(self) -> str:
         return self.board.slug if self.board_id else "common"
@@ -218,6 +223,3 @@ class Artifact(models.Model):
     def path(self) -> str:
         """Where the file lives under a release: `d02/Image`, `common/README.txt`."""
         return f"{self.folder}/{self.filename}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("downloads:file", args=[self.release.version, self.folder, self.filename])

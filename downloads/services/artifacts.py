@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from fnmatch import fnmatchcase
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import transaction
 
 from downloads.caching import bump_generation_on_commit
 from downloads.checksums import ALGORITHMS
 from downloads.models import Artifact, Board, Distribution, Release
+from downloads.storage import artifact_storage
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -83,7 +83,7 @@ def add_artifact(
     if Artifact.objects.filter(release=release, board=board, filename=filename).exists():
         folder = board.slug if board else "common"
         raise ArtifactError(f"{filename}: release {release.version} already has it in {folder}/")
-    storage = storages["artifacts"]
+    storage = artifact_storage
     name = storage_name(release=release, board=board, filename=filename)
     if storage.exists(name):
         storage.delete(name)  # a leftover of an earlier, failed attempt: no row points at it
@@ -155,7 +155,7 @@ def remove_artifact(*, artifact: Artifact) -> None:
         )
     name = artifact.file.name
     artifact.delete()
-    transaction.on_commit(lambda: storages["artifacts"].delete(name))
+    transaction.on_commit(lambda: artifact_storage.delete(name))
     bump_generation_on_commit()
 
 

@@ -4,8 +4,8 @@ A download never writes to the database: it increments one field of a Redis hash
 `downloads.flush_download_counts` (every minute, see CELERY_BEAT_SCHEDULE) renames the hash
 atomically, so increments that arrive meanwhile go to a fresh one, adds its counts to the
 artifacts in one transaction, and only then deletes the renamed hash; a flush that fails leaves
-it in place and the next flush takes it first. Without Redis (the embedded defaults of `make run`) the count is
-written straight away instead.
+it in place and the next flush takes it first. Without Redis (the embedded defaults of
+`make run`) the count is written straight away instead.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +29,7 @@ from downloads.services.artifacts import (
     hash_file,
 )
 from downloads.services.signing import SigningError, sign_text, signing_enabled
+from downloads.storage import artifact_storage
 from portal.markup import render_markdown
 
 # Files in a folder given to publish_directory that are not artifacts: the lists are made here.
@@ -98,7 +98,7 @@ def update_release(
 def verify_artifact(artifact: Artifact) -> None:
     """Recompute the file's digests from the bytes on disk; PublishError if they differ."""
     where = f"{artifact.release.version}/{artifact.path}"
-    storage = storages["artifacts"]
+    storage = artifact_storage
     path = Path(storage.path(artifact.file.name))
     if not path.is_file():
         raise PublishError(f"{where}: the file is missing from storage ({path})")
@@ -184,9 +184,7 @@ class DirectoryOutcome:
     added: list[str] = field(default_factory=list)
 
 
-def _plan_directory(
-    directory: Path, *, board: Board | None
-) -> list[tuple[Board | None, Path]]:
+def _plan_directory(directory: Path, *, board: Board | None) -> list[tuple[Board | None, Path]]:
     """Which file goes to which folder: with --board, the files of DIR; else DIR's files are
     common to all boards and each sub-folder named after a board holds that board's files."""
     boards = {b.slug: b for b in Board.objects.all()}
