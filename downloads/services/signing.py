@@ -24,10 +24,14 @@ def sign_text(text: str) -> str:
         text.encode(), keyid=settings.SIGNING_KEY_ID, detach=True, clearsign=False, binary=False
     )
     armour = str(signed)
-    if not armour.startswith("-----BEGIN PGP SIGNATURE-----"):
+    wanted = settings.SIGNING_KEY_ID.upper().removeprefix("0X").replace(" ", "")
+    # gpg falls back to another secret key when the wanted one is missing: check who signed.
+    if not armour.startswith("-----BEGIN PGP SIGNATURE-----") or not (
+        signed.fingerprint and signed.fingerprint.upper().endswith(wanted)
+    ):
         raise SigningError(
-            f"gpg could not sign with key {settings.SIGNING_KEY_ID} in {settings.GNUPG_HOME}: "
-            f"{signed.status or signed.stderr.strip().splitlines()[-1:]}"
+            f"gpg could not sign with key {settings.SIGNING_KEY_ID} in {settings.GNUPG_HOME} "
+            f"({signed.status or 'no signature'}, signed by {signed.fingerprint or 'nobody'})"
         )
     return armour
 
