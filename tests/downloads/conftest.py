@@ -10,9 +10,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from downloads.models import Artifact, Board, Distribution, Release
+from downloads.models import Board, Distribution, Release
 from downloads.querysets import RELEASE_MANAGERS
-from downloads.services.artifacts import add_artifact_from_path
+from downloads.services.artifacts import add_artifact_from_path, guess_kind
 from downloads.services.publishing import create_release, publish_release
 
 
@@ -76,9 +76,12 @@ def make_release(incoming) -> MakeRelease:
             source.parent.mkdir(parents=True, exist_ok=True)
             source.write_bytes(data)
             board = None if folder == "common" else Board.objects.get(slug=folder)
-            kind = Artifact.Kind.KERNEL if name == "Image" else Artifact.Kind.OTHER
             add_artifact_from_path(
-                release=release, path=source, board=board, kind=kind, distribution=distribution
+                release=release,
+                path=source,
+                board=board,
+                kind=guess_kind(name),
+                distribution=distribution,
             )
         if publish:
             release = publish_release(release=release)
