@@ -199,3 +199,4 @@ def test_json_and_text_answers_are_not_html(client, boards, make_release):
     assert sums["Content-Type"] == "text/plain; charset=utf-8"
     assert re.fullmatch(r"[0-9a-f]{64}  Image\n", sums.content.decode())
     assert json.loads(client.get(reverse("downloads_api:boards")).content)["boards"]
+
