@@ -115,6 +115,16 @@ def release_files(release: Release, *, board: Board | None = None) -> QuerySet[A
     return queryset.order_by("board__order", "board__name", "kind", "filename")
 
 
+def folder_files(release: Release, folder: str | None) -> QuerySet[Artifact]:
+    """The files of one folder of a release (a board's slug or "common"), or all (None)."""
+    queryset = release.artifacts.select_related("board", "distribution")
+    if folder == "common":
+        queryset = queryset.filter(board__isnull=True)
+    elif folder is not None:
+        queryset = queryset.filter(board__slug=folder)
+    return queryset.order_by("filename")
+
+
 def release_list() -> QuerySet[Release]:
     """Every published release with its number of files and of boards."""
     return published_releases().annotate(

@@ -36,19 +36,28 @@ class RangeFile(io.RawIOBase):
         super().__init__()
         self._file = path.open("rb")
         self._file.seek(start)
-        self._left = length
+        self._end = start + length
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        # socket.sendfile() puts the position back after sending: let it.
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
     def read(self, size: int = -1) -> bytes:
-        if self._left <= 0:
+        left = self._end - self._file.tell()
+        if left <= 0:
             return b""
-        if size is None or size < 0 or size > self._left:
-            size = self._left
-        data = self._file.read(size)
-        self._left -= len(data)
-        return data
+        if size is None or size < 0 or size > left:
+            size = left
+        return self._file.read(size)
 
     def fileno(self) -> int:
         return self._file.fileno()

@@ -218,7 +218,7 @@ def folder(request: HttpRequest, version: str, folder: str) -> HttpResponse:
     release_obj = _visible_release(request, version)
     if release_obj.status == Release.Status.WITHDRAWN:
         return _gone(request, release_obj, path=f"{folder}/")
-    files = [a for a in q.release_files(release_obj) if a.folder == folder]
+    files = list(q.folder_files(release_obj, folder))
     if not files:
         raise Http404(_("This release has no files for that board."))
     return render(
@@ -270,15 +270,19 @@ def checksums(
     release_obj = _visible_release(request, version)
     if release_obj.status == Release.Status.WITHDRAWN:
         return _gone(request, release_obj, path=f"{folder}/{name}" if folder else name)
-    files = list(q.release_files(release_obj))
-    if folder is not None and not any(a.folder == folder for a in files):
-        raise Http404(_("This release has no files for that board."))
     if name.endswith(".asc"):
         signature = release_obj.signatures.get(list_key(name=name[:-4], folder=folder))
         if not signature:
             raise Http404(_("This list is not signed."))
         return HttpResponse(signature, content_type="application/pgp-signature")
-    text = checksum_list(files, name=name, folder=folder)
+    key = f"downloads:sums:{generation()}:{release_obj.pk}:{folder}:{name}"
+    text = cache.get(key)
+    if text is None:
+        files = list(q.folder_files(release_obj, folder))
+        if not files:
+            raise Http404(_("This release has no files for that board."))
+        text = checksum_list(files, name=name, folder=folder)
+        cache.set(key, text, timeout=600)
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
