@@ -30,46 +30,42 @@ WRK_SECONDS = 5
 DOWNLOAD_RUNS = 3
 
 
-def _catalogue() -> None:
-    """The bulk rows, made once per bench database."""
+def bulk_catalogue(*, boards: int, releases: int, files: int, prefix: str) -> None:
+    """Boards × published releases × files per board, straight into the tables (bulk inserts).
+
+    Names are `<prefix>-NN` for boards and releases; every file row points to one stored name,
+    as only the rows matter to the pages. Also used by the tests of the query counts.
+    """
     from django.db import transaction
     from django.utils import timezone
 
     from downloads.models import Artifact, Board, Distribution, Release
 
-    if (
-        Artifact.objects.filter(board__slug__startswith="bench-").count()
-        == BOARDS * RELEASES * FILES
-    ):
-        return
     with transaction.atomic():
-        Artifact.objects.filter(release__version__startswith="bench-").delete()
-        Release.objects.filter(version__startswith="bench-").delete()
-        Board.objects.filter(slug__startswith="bench-").delete()
         dist, _ = Distribution.objects.get_or_create(slug="debian", defaults={"name": "Debian"})
-        boards = Board.objects.bulk_create(
+        board_rows = Board.objects.bulk_create(
             Board(
-                slug=f"bench-{i:02d}",
-                name=f"Bench board {i}",
+                slug=f"{prefix}-{i:02d}",
+                name=f"{prefix.title()} board {i}",
                 soc="Hi1616",
                 vendor="HiSilicon",
                 summary="A board of the benchmark catalogue.",
                 specs={"CPU": "64 × Cortex-A72", "Memory": "256 GB"},
                 order=200 + i,
             )
-            for i in range(BOARDS)
+            for i in range(boards)
         )
         now = timezone.now()
-        releases = Release.objects.bulk_create(
+        release_rows = Release.objects.bulk_create(
             Release(
-                version=f"bench-{i:02d}",
-                title=f"Bench release {i}",
+                version=f"{prefix}-{i:02d}",
+                title=f"Release {i}",
                 status=Release.Status.PUBLISHED,
-                published_at=now - timezone.timedelta(days=RELEASES - i),
-                release_date=(now - timezone.timedelta(days=RELEASES - i)).date(),
+                published_at=now - timezone.timedelta(days=releases - i),
+                release_date=(now - timezone.timedelta(days=releases - i)).date(),
                 notes_html=f"<p>Release {i} of the benchmark catalogue.</p>",
             )
-            for i in range(RELEASES)
+            for i in range(releases)
         )
         kinds = Artifact.Kind.values
         Artifact.objects.bulk_create(
@@ -81,15 +77,29 @@ def _catalogue() -> None:
                     kind=kinds[f % len(kinds)],
                     filename=f"file-{f:02d}.bin",
                     file="bench/shared.bin",
-                    size=4096,
+                    size=4096 + f,
                     sha256=hashlib.sha256(f"{release.pk}-{board.pk}-{f}".encode()).hexdigest(),
                 )
-                for release in releases
-                for board in boards
-                for f in range(FILES)
+                for release in release_rows
+                for board in board_rows
+                for f in range(files)
             ),
             batch_size=2000,
         )
+
+
+def _catalogue() -> None:
+    """The bench catalogue, made once per bench database."""
+    from downloads.models import Artifact, Board, Release
+
+    if (
+        Artifact.objects.filter(board__slug__startswith="bench-").count()
+        == BOARDS * RELEASES * FILES
+    ):
+        return
+    Release.objects.filter(version__startswith="bench-").delete()
+    Board.objects.filter(slug__startswith="bench-").delete()
+    bulk_catalogue(boards=BOARDS, releases=RELEASES, files=FILES, prefix="bench")
 
 
 def _big_file() -> tuple[str, Path]:

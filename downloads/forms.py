@@ -11,32 +11,6 @@ from downloads.querysets import published_releases
 GUESS = ""
 
 
-def _kind_field() -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=_("Kind"),
-        required=False,
-        choices=[(GUESS, _("Guess from the file name")), *Artifact.Kind.choices],
-    )
-
-
-def _board_field() -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
-        label=_("Board"),
-        queryset=Board.objects.all(),
-        required=False,
-        empty_label=_("All boards (common)"),
-    )
-
-
-def _distribution_field() -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
-        label=_("Distribution"),
-        queryset=Distribution.objects.all(),
-        required=False,
-        empty_label=_("None"),
-    )
-
-
 class ReleaseForm(forms.Form):
     version = forms.CharField(label=_("Version"), max_length=50, help_text=_("e.g. 5.1 or 5.2-rc1"))
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
@@ -58,24 +32,40 @@ class ReleaseEditForm(ReleaseForm):
     version = None
 
 
-class UploadForm(forms.Form):
-    file = forms.FileField(label=_("File"))
-    board = _board_field()
-    distribution = _distribution_field()
-    kind = _kind_field()
+class _AttachForm(forms.Form):
+    """Where a new file goes and what it is; the subclasses say where its bytes come from."""
+
+    board = forms.ModelChoiceField(
+        label=_("Board"),
+        queryset=Board.objects.all(),
+        required=False,
+        empty_label=_("All boards (common)"),
+    )
+    distribution = forms.ModelChoiceField(
+        label=_("Distribution"),
+        queryset=Distribution.objects.all(),
+        required=False,
+        empty_label=_("None"),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        choices=[(GUESS, _("Guess from the file name")), *Artifact.Kind.choices],
+    )
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    field_order = ["file", "path", "board", "distribution", "kind", "description"]
 
 
-class ServerFileForm(forms.Form):
+class UploadForm(_AttachForm):
+    file = forms.FileField(label=_("File"))
+
+
+class ServerFileForm(_AttachForm):
     path = forms.CharField(
         label=_("Path on the server"),
         max_length=1000,
         help_text=_("A file in one of the folders files may be taken from."),
     )
-    board = _board_field()
-    distribution = _distribution_field()
-    kind = _kind_field()
-    description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
 
 class WithdrawForm(forms.Form):

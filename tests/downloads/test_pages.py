@@ -6,65 +6,29 @@ import re
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils import timezone
 
-from downloads.models import Artifact, Board, Distribution, Release
+from bench.bench_downloads import bulk_catalogue
 from downloads.services.publishing import withdraw_release
 from portal.registry import registry
 
 pytestmark = pytest.mark.django_db
 
 
-def _bulk_catalogue(n_boards: int, n_releases: int, n_files: int, *, start: int) -> None:
-    """Boards × published releases × files per board, straight into the tables."""
-    dist, _ = Distribution.objects.get_or_create(slug="debian", name="Debian", version="8")
-    boards = Board.objects.bulk_create(
-        Board(slug=f"b{i}", name=f"Board {i}", soc="SoC", order=i)
-        for i in range(start, start + n_boards)
-    )
-    now = timezone.now()
-    releases = Release.objects.bulk_create(
-        Release(
-            version=f"1.{start + i}",
-            status="published",
-            published_at=now - timezone.timedelta(days=1000 - start - i),
-            release_date=now.date(),
-        )
-        for i in range(n_releases)
-    )
-    kinds = Artifact.Kind.values
-    Artifact.objects.bulk_create(
-        Artifact(
-            release=release,
-            board=board,
-            distribution=dist if f % 3 == 0 else None,
-            kind=kinds[f % len(kinds)],
-            filename=f"file-{f}.bin",
-            file=f"{release.version}/{board.slug}/file-{f}.bin",
-            size=1000 + f,
-            sha256=f"{f:064x}",
-        )
-        for release in releases
-        for board in boards
-        for f in range(n_files)
-    )
-
-
 PAGES = [
     ("downloads:index", []),
     ("downloads:index", [], {"distribution": "debian", "arch": "arm64"}),
-    ("downloads:board", ["b0"]),
+    ("downloads:board", ["small-00"]),
     ("downloads:releases", []),
-    ("downloads:release", ["1.0"]),
-    ("downloads:folder", ["1.0", "b0"]),
-    ("downloads:folder_checksums", ["1.0", "b0", "SHA256SUMS"]),
-    ("downloads:release_checksums", ["1.0", "SHA256SUMS"]),
+    ("downloads:release", ["small-00"]),
+    ("downloads:folder", ["small-00", "small-00"]),
+    ("downloads:folder_checksums", ["small-00", "small-00", "SHA256SUMS"]),
+    ("downloads:release_checksums", ["small-00", "SHA256SUMS"]),
     ("downloads:feed", []),
-    ("downloads:board_feed", ["b0"]),
+    ("downloads:board_feed", ["small-00"]),
     ("downloads_api:boards", []),
     ("downloads_api:releases", []),
-    ("downloads_api:release", ["1.0"]),
-    ("downloads_api:board_latest", ["b0"]),
+    ("downloads_api:release", ["small-00"]),
+    ("downloads_api:board_latest", ["small-00"]),
 ]
 MAX_QUERIES = 6
 
@@ -87,10 +51,11 @@ def _get_all(client, django_assert_max_num_queries, *, cached: bool):
 def test_query_counts_do_not_grow_with_boards_releases_and_files(
     client, django_assert_max_num_queries
 ):
-    _bulk_catalogue(1, 2, 1, start=0)
+    bulk_catalogue(boards=1, releases=2, files=1, prefix="small")
     small_cold = _get_all(client, django_assert_max_num_queries, cached=False)
     small_warm = _get_all(client, django_assert_max_num_queries, cached=True)
-    _bulk_catalogue(6, 8, 12, start=100)  # ×7 boards, ×5 releases, ×12 files per board
+    # ×7 boards, ×5 releases, ×12 files per board:
+    bulk_catalogue(boards=6, releases=8, files=12, prefix="large")
     large_cold = _get_all(client, django_assert_max_num_queries, cached=False)
     large_warm = _get_all(client, django_assert_max_num_queries, cached=True)
     # (The site feed may need one query less the second time: the Site is cached per process.)
@@ -199,4 +164,3 @@ def test_json_and_text_answers_are_not_html(client, boards, make_release):
     assert sums["Content-Type"] == "text/plain; charset=utf-8"
     assert re.fullmatch(r"[0-9a-f]{64}  Image\n", sums.content.decode())
     assert json.loads(client.get(reverse("downloads_api:boards")).content)["boards"]
-
