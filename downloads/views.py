@@ -90,7 +90,7 @@ def _kind_groups(files: list[Artifact]) -> list[dict[str, Any]]:
 
 def _matrix(files: list[Artifact]) -> dict[str, Any]:
     """A release's board × kind table, and its files common to all boards."""
-    kinds = [k for k in Artifact.Kind.values if any(a.kind == k for a in files)]
+    kinds = [k for k in Artifact.Kind.values if any(a.kind == k and a.board_id for a in files)]
     rows: dict[int, dict[str, Any]] = {}
     common = []
     for artifact in files:
@@ -257,7 +257,9 @@ def download(request: HttpRequest, version: str, folder: str, filename: str) -> 
             last_modified=mtime,
         ),
     )
-    if response.is_download and release_obj.status == Release.Status.PUBLISHED:
+    if release_obj.status == Release.Status.DRAFT:
+        response["Cache-Control"] = "private, no-cache"  # a draft's file may still change
+    elif response.is_download:
         count_download(artifact_id=artifact.pk)
     return response
 
@@ -378,14 +380,10 @@ def manage_release(request: HttpRequest, version: str) -> HttpResponse:
     return render(request, "downloads/manage_release.html", _manage_context(release_obj))
 
 
-def _manage_action(request: HttpRequest, version: str) -> Release:
-    return get_object_or_404(Release, version=version)
-
-
 @release_manager_required
 @require_POST
 def manage_edit(request: HttpRequest, version: str) -> HttpResponse:
-    release_obj = _manage_action(request, version)
+    release_obj = get_object_or_404(Release, version=version)
     form = ReleaseEditForm(request.POST)
     if not form.is_valid():
         context = _manage_context(release_obj, edit_form=form)
@@ -403,7 +401,7 @@ def _attach(
     form_name: str,
     add: Callable[[Release, dict[str, Any]], Artifact],
 ) -> HttpResponse:
-    release_obj = _manage_action(request, version)
+    release_obj = get_object_or_404(Release, version=version)
     form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -467,7 +465,7 @@ def manage_remove(request: HttpRequest, version: str, pk: int) -> HttpResponse:
 @release_manager_required
 @require_POST
 def manage_publish(request: HttpRequest, version: str) -> HttpResponse:
-    release_obj = _manage_action(request, version)
+    release_obj = get_object_or_404(Release, version=version)
     try:
         publish_release(release=release_obj, user=request.user)
     except PublishError as exc:
@@ -480,7 +478,7 @@ def manage_publish(request: HttpRequest, version: str) -> HttpResponse:
 @release_manager_required
 @require_POST
 def manage_withdraw(request: HttpRequest, version: str) -> HttpResponse:
-    release_obj = _manage_action(request, version)
+    release_obj = get_object_or_404(Release, version=version)
     form = WithdrawForm(request.POST, release=release_obj)
     if form.is_valid():
         try:

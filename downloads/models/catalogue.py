@@ -138,10 +138,6 @@ class Release(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("downloads:release", args=[self.version])
 
-    @property
-    def is_public(self) -> bool:
-        return self.status == self.Status.PUBLISHED
-
 
 class Artifact(models.Model):
     class Kind(models.TextChoices):
