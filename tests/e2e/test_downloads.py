@@ -52,6 +52,7 @@ def test_release_page_and_filters_work_without_javascript(browser, live_server, 
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
     page.goto("/downloads/")
+    screenshot(page, "downloads-index")
     page.select_option("select[name=support]", "community")
     page.locator(".board-filters button[type=submit]").click()
     page.wait_for_url("**/downloads/?*support=community*")
@@ -61,3 +62,10 @@ def test_release_page_and_filters_work_without_javascript(browser, live_server, 
     assert "superseded by 3.1" in page.locator(".superseded-notice").inner_text()
     screenshot(page, "downloads-release-3-0")
     context.close()
+
+
+def test_filters_apply_on_change_with_javascript(page, seeded):
+    page.goto("/downloads/")
+    page.select_option("select[name=support]", "community")  # no button pressed
+    page.wait_for_url("**/downloads/?*support=community*")
+    assert page.locator(".board-card").count() == 1
