@@ -173,6 +173,16 @@ RELEASES = [
             "```sh\nsha256sum -c --ignore-missing SHA256SUMS\n```"
         ),
     },
+    {
+        "version": "3.2-rc1",
+        "title": "Linux 4.14 preview",
+        "kernel": "4.14.0-rc5-estuary",
+        "date": "2017-10-20",
+        "distributions": ["debian"],
+        "boards": ["d05", "qemu"],
+        "prerelease": True,
+        "notes": "A preview of 3.2 for the D05 and QEMU: Linux 4.14-rc5. Not for production.",
+    },
 ]
 
 DATE = 1500000000  # every generated file has this modification time: same bytes every run
@@ -332,6 +342,7 @@ def seed_release(spec: dict, *, boards: list[Board], workdir: Path) -> Release |
         version=version,
         title=spec["title"],
         notes=spec["notes"],
+        is_prerelease=spec.get("prerelease", False),
         release_date=datetime.date.fromisoformat(spec["date"]),
     )
     distributions = list(Distribution.objects.filter(slug__in=spec["distributions"]))
@@ -345,7 +356,7 @@ def seed_release(spec: dict, *, boards: list[Board], workdir: Path) -> Release |
         release=release, path=_write(common, "README.txt", readme), description="Read me first"
     )
     for board in boards:
-        if board.slug not in HARDWARE:
+        if board.slug not in HARDWARE or board.slug not in spec.get("boards", HARDWARE):
             continue
         folder = workdir / version / board.slug
         dts_name = HARDWARE[board.slug][0]

@@ -28,7 +28,12 @@ def test_every_board_has_a_published_release(seeded, client):
         assert data["release"]["version"] == "3.1", board.slug
         kinds = {a["kind"] for a in data["artifacts"]}
         assert {"kernel", "dtb", "bootloader", "rootfs"} <= kinds
-    assert Release.objects.filter(status="published").count() == 2
+    assert Release.objects.filter(status="published").count() == 3
+    preview = Release.objects.get(is_prerelease=True)
+    assert set(preview.artifacts.exclude(board=None).values_list("board__slug", flat=True)) == {
+        "d05",
+        "qemu",
+    }
 
 
 def test_seeding_twice_changes_nothing(seeded):
