@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from downloads import querysets as q
@@ -38,8 +39,8 @@ from downloads.forms import (
 from downloads.models import Artifact, Board, Release
 from downloads.services.artifacts import (
     ArtifactError,
-    add_artifact,
     add_artifact_from_path,
+    add_staged_artifact,
     check_import_path,
     guess_kind,
     remove_artifact,
@@ -55,6 +56,7 @@ from downloads.services.publishing import (
 from downloads.services.signing import public_key
 from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import artifact_storage
+from downloads.uploads import ArtifactUploadHandler
 
 logger = logging.getLogger(__name__)
 
@@ -424,14 +426,28 @@ def _common_fields(data: dict[str, Any], filename: str) -> dict[str, Any]:
     }
 
 
+@csrf_exempt  # checked below, once the upload handler is in place (Django's documented way)
 @release_manager_required
 @require_POST
 def manage_upload(request: HttpRequest, version: str) -> HttpResponse:
+    request.upload_handlers = [ArtifactUploadHandler(request)]
+    try:
+        return _manage_upload(request, version)
+    finally:
+        for uploaded in request.FILES.values():
+            uploaded.discard()  # still staged only when no artifact took it (or CSRF failed)
+
+
+@csrf_protect
+def _manage_upload(request: HttpRequest, version: str) -> HttpResponse:
     def add(release_obj: Release, data: dict[str, Any]) -> Artifact:
         uploaded = data["file"]
         name = Path(uploaded.name).name
-        return add_artifact(
-            release=release_obj, stream=uploaded, filename=name, **_common_fields(data, name)
+        return add_staged_artifact(
+            release=release_obj,
+            staged=uploaded.staged,
+            filename=name,
+            **_common_fields(data, name),
         )
 
     return _attach(request, version, form_class=UploadForm, form_name="upload_form", add=add)

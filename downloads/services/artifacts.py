@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -28,6 +30,18 @@ class Digest:
     size: int
     sha256: str
     md5: str
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """Bytes received into STAGING_FOLDER of artifact storage, with their digest."""
+
+    path: Path
+    digest: Digest
+
+
+# Inside artifact storage, so that a received file is moved into place by a rename.
+STAGING_FOLDER = ".staging"
 
 
 def hash_stream(stream: BinaryIO, *, sink: BinaryIO | None = None) -> Digest:
@@ -62,36 +76,31 @@ def _check_filename(filename: str) -> None:
 
 
 @transaction.atomic
-def add_artifact(
+def _store(
     *,
     release: Release,
-    stream: BinaryIO,
     filename: str,
-    board: Board | None = None,
-    distribution: Distribution | None = None,
-    kind: str = Artifact.Kind.OTHER,
-    description: str = "",
+    board: Board | None,
+    distribution: Distribution | None,
+    kind: str,
+    description: str,
+    write: Callable[[Path], Digest],
 ) -> Artifact:
-    """Stream a file into artifact storage and record it on a draft release.
-
-    The bytes are hashed while they are written, so a 4 GiB image is read once. If the database
-    row cannot be written (a duplicate file name, say), the stored file is removed again.
-    """
+    """Record a file on a draft release; `write(path)` puts its bytes at `path` (which does not
+    exist yet) and returns their digest. If anything fails, the stored file is removed again."""
     _check_filename(filename)
     if release.status != Release.Status.DRAFT:
         raise ArtifactError(f"{filename}: release {release.version} is not a draft")
     if Artifact.objects.filter(release=release, board=board, filename=filename).exists():
         folder = board.slug if board else "common"
         raise ArtifactError(f"{filename}: release {release.version} already has it in {folder}/")
-    storage = artifact_storage
     name = storage_name(release=release, board=board, filename=filename)
-    if storage.exists(name):
-        storage.delete(name)  # a leftover of an earlier, failed attempt: no row points at it
-    path = Path(storage.path(name))
+    if artifact_storage.exists(name):
+        artifact_storage.delete(name)  # a leftover of an earlier, failed attempt: no row has it
+    path = Path(artifact_storage.path(name))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with path.open("xb") as sink:
-            digest = hash_stream(stream, sink=sink)
+        digest = write(path)
         if digest.size == 0:
             raise ArtifactError(f"{filename}: the file is empty")
         artifact = Artifact.objects.create(
@@ -113,6 +122,65 @@ def add_artifact(
     # attempt at the same name replaces it (see above), and no page ever links to it.
     bump_generation_on_commit()  # the draft's preview shows the new file
     return artifact
+
+
+def add_artifact(
+    *,
+    release: Release,
+    stream: BinaryIO,
+    filename: str,
+    board: Board | None = None,
+    distribution: Distribution | None = None,
+    kind: str = Artifact.Kind.OTHER,
+    description: str = "",
+) -> Artifact:
+    """Stream a file into artifact storage and record it on a draft release.
+
+    The bytes are hashed while they are written, so a 4 GiB image is read once. If the database
+    row cannot be written (a duplicate file name, say), the stored file is removed again.
+    """
+
+    def write(path: Path) -> Digest:
+        with path.open("xb") as sink:
+            return hash_stream(stream, sink=sink)
+
+    return _store(
+        release=release,
+        filename=filename,
+        board=board,
+        distribution=distribution,
+        kind=kind,
+        description=description,
+        write=write,
+    )
+
+
+def add_staged_artifact(
+    *,
+    release: Release,
+    staged: StagedFile,
+    filename: str,
+    board: Board | None = None,
+    distribution: Distribution | None = None,
+    kind: str = Artifact.Kind.OTHER,
+    description: str = "",
+) -> Artifact:
+    """Record a file already received into the staging folder (a browser upload, hashed while
+    it arrived): it is moved into place, not copied, and not read again."""
+
+    def write(path: Path) -> Digest:
+        os.replace(staged.path, path)
+        return staged.digest
+
+    return _store(
+        release=release,
+        filename=filename,
+        board=board,
+        distribution=distribution,
+        kind=kind,
+        description=description,
+        write=write,
+    )
 
 
 def add_artifact_from_path(

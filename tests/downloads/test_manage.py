@@ -1,8 +1,13 @@
 """The release managers' pages: drafts, uploads, server files, preview, publish, withdraw."""
 
+import hashlib
+import os
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from downloads.models import Artifact, Release
@@ -45,6 +50,8 @@ def test_upload_preview_publish(client, release_manager, boards, storage):
     artifact = Artifact.objects.get(release__version="5.0")
     assert artifact.kind == Artifact.Kind.KERNEL and artifact.board == boards["d02"]
     assert (storage / "5.0" / "d02" / "Image").read_bytes() == b"\x7fELF kernel"
+    assert artifact.sha256 == hashlib.sha256(b"\x7fELF kernel").hexdigest()
+    assert not list((storage / ".staging").iterdir())  # moved into place, nothing left over
     preview = client.get(reverse("downloads:release", args=["5.0"])).content.decode()
     assert "Draft preview" in preview and "/downloads/releases/5.0/d02/Image" in preview
     client.logout()
@@ -57,7 +64,7 @@ def test_upload_preview_publish(client, release_manager, boards, storage):
     assert client.get(reverse("downloads:release", args=["5.0"])).status_code == 200
 
 
-def test_duplicate_upload_is_a_form_error(client, release_manager, boards, make_release):
+def test_duplicate_upload_is_a_form_error(client, release_manager, boards, make_release, storage):
     make_release("5.0", {"d02/Image": b"kernel"}, publish=False)
     client.force_login(release_manager)
     response = client.post(
@@ -67,6 +74,30 @@ def test_duplicate_upload_is_a_form_error(client, release_manager, boards, make_
     assert response.status_code == 400
     assert "already has it in d02/" in response.content.decode()
     assert Artifact.objects.count() == 1
+    assert not list((storage / ".staging").iterdir())  # the refused upload is gone
+
+
+def test_a_large_upload_is_streamed_into_storage_and_csrf_still_holds(
+    release_manager, boards, storage
+):
+    create_release(version="5.0")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(release_manager)
+    page = client.get(reverse("downloads:manage_release", args=["5.0"])).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = os.urandom(256 * 1024) * 24  # 6 MiB: past Django's in-memory limit
+    url = reverse("downloads:manage_upload", args=["5.0"])
+    refused = client.post(url, {"file": SimpleUploadedFile("big.img", data)})
+    assert refused.status_code == 403
+    assert not list((storage / ".staging").iterdir())
+    response = client.post(
+        url, {"file": SimpleUploadedFile("big.img", data), "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+    artifact = Artifact.objects.get(filename="big.img")
+    assert artifact.kind == Artifact.Kind.DISK_IMAGE and artifact.size == len(data)
+    assert artifact.sha256 == hashlib.sha256(data).hexdigest()
+    assert (storage / "5.0" / "common" / "big.img").read_bytes() == data
 
 
 def test_attach_a_server_file_inside_and_outside_the_allowed_folders(
