@@ -59,6 +59,9 @@ browser:
 	command -v gpg >/dev/null || missing="$$missing gnupg"; \
 	command -v sha256sum >/dev/null || missing="$$missing coreutils"; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-wqy-zenhei"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v file >/dev/null || missing="$$missing file"; \
+	command -v dtc >/dev/null || missing="$$missing device-tree-compiler"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing:$$missing"; \

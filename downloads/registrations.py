@@ -1,12 +1,47 @@
-"""What the downloads section registers with the site (home block, demo data)."""
+"""What the downloads section registers with the site (home block, search, demo data)."""
 
-from portal.registry import HomeBlock, Seeder, register_home_block, register_seeder
+from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
+
+from portal.registry import (
+    HomeBlock,
+    SearchHit,
+    SearchProvider,
+    Seeder,
+    register_home_block,
+    register_search_provider,
+    register_seeder,
+)
 
 
 def _boards_block(request):
-    from downloads.querysets import boards
+    from downloads.querysets import board_grid
 
-    return {"boards": list(boards())}
+    return {"boards": list(board_grid())}
+
+
+def _search(*, query: str, user, limit: int) -> list[SearchHit]:
+    from downloads.querysets import search_catalogue
+
+    boards, releases = search_catalogue(query, limit=limit)
+    hits = [
+        SearchHit(
+            title=board.name,
+            url=board.get_absolute_url(),
+            snippet=escape(board.summary),
+            meta=f"{board.soc} · {board.get_support_level_display()}",
+        )
+        for board in boards
+    ]
+    hits += [
+        SearchHit(
+            title=f"Estuary {release.version}" + (f": {release.title}" if release.title else ""),
+            url=release.get_absolute_url(),
+            meta=str(_("release")),
+        )
+        for release in releases
+    ]
+    return hits[:limit]
 
 
 def _seed(say):
@@ -22,5 +57,8 @@ register_home_block(
         get_context=_boards_block,
         order=10,
     )
+)
+register_search_provider(
+    SearchProvider(name="downloads", label=_("Downloads"), search=_search, order=20)
 )
 register_seeder(Seeder(name="downloads", run=_seed, order=10))

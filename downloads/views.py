@@ -1,13 +1,508 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+"""The catalogue's pages, files, checksum lists and the release managers' pages.
 
-from downloads.querysets import boards
+Catalogue pages keep their heavy part in a cached fragment keyed by the catalogue generation
+(downloads/caching.py): the data behind it is built lazily, so a cached page costs the one
+query that finds its board or release, and no query at all for the lists.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from downloads import querysets as q
+from downloads.caching import generation
+from downloads.checksums import checksum_list, list_key
+from downloads.forms import (
+    GUESS,
+    ReleaseEditForm,
+    ReleaseForm,
+    ServerFileForm,
+    UploadForm,
+    WithdrawForm,
+)
+from downloads.models import Artifact, Board, Release
+from downloads.services.artifacts import (
+    ArtifactError,
+    add_artifact_from_path,
+    add_staged_artifact,
+    check_import_path,
+    guess_kind,
+    remove_artifact,
+)
+from downloads.services.counts import count_download
+from downloads.services.publishing import (
+    PublishError,
+    create_release,
+    publish_release,
+    update_release,
+    withdraw_release,
+)
+from downloads.services.signing import public_key
+from downloads.serving import ServedFile, file_validators, serve_file
+from downloads.storage import artifact_storage
+from downloads.uploads import ArtifactUploadHandler
+
+logger = logging.getLogger(__name__)
+
+FILTER_VALUE = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
 
 
+class Lazy:
+    """Values computed on first use, so that a cached template fragment costs no query."""
+
+    def __init__(self, **builders: Callable[[], Any]):
+        self._builders = builders
+        self._values: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self._builders:
+            raise AttributeError(name)
+        if name not in self._values:
+            self._values[name] = self._builders[name]()
+        return self._values[name]
+
+
+def _kind_groups(files: list[Artifact]) -> list[dict[str, Any]]:
+    """Files grouped by kind, kinds in the order Artifact.Kind declares them."""
+    order = {value: i for i, value in enumerate(Artifact.Kind.values)}
+    groups: dict[str, list[Artifact]] = {}
+    for artifact in sorted(files, key=lambda a: (order.get(a.kind, 99), a.folder, a.filename)):
+        groups.setdefault(artifact.kind, []).append(artifact)
+    return [
+        {"kind": kind, "label": Artifact.Kind(kind).label, "files": items}
+        for kind, items in groups.items()
+    ]
+
+
+def _matrix(files: list[Artifact]) -> dict[str, Any]:
+    """A release's board × kind table, and its files common to all boards."""
+    kinds = [k for k in Artifact.Kind.values if any(a.kind == k and a.board_id for a in files)]
+    rows: dict[int, dict[str, Any]] = {}
+    common = []
+    for artifact in files:
+        if artifact.board_id is None:
+            common.append(artifact)
+            continue
+        row = rows.setdefault(
+            artifact.board_id,
+            {"board": artifact.board, "cells": {kind: [] for kind in kinds}},
+        )
+        row["cells"][artifact.kind].append(artifact)
+    return {
+        "kinds": [{"value": k, "label": Artifact.Kind(k).label} for k in kinds],
+        "rows": [
+            {"board": row["board"], "cells": [row["cells"][k] for k in kinds]}
+            for row in sorted(rows.values(), key=lambda r: (r["board"].order, r["board"].name))
+        ],
+        "common": common,
+    }
+
+
+# --- Catalogue pages -------------------------------------------------------------------------
+
+
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "downloads/index.html", {"boards": list(boards())})
+    arch = request.GET.get("arch", "")
+    distribution = request.GET.get("distribution", "")
+    support = request.GET.get("support", "")
+    arch = arch if FILTER_VALUE.match(arch) else ""
+    distribution = distribution if FILTER_VALUE.match(distribution) else ""
+    support = support if support in Board.SupportLevel.values else ""
+    data = Lazy(
+        boards=lambda: list(
+            q.board_grid(arch=arch, distribution=distribution, support_level=support)
+        ),
+        architectures=q.architectures,
+        distributions=lambda: list(q.distributions()),
+    )
+    return render(
+        request,
+        "downloads/index.html",
+        {
+            "data": data,
+            "generation": generation(),
+            "filters": {"arch": arch, "distribution": distribution, "support": support},
+            "support_levels": Board.SupportLevel.choices,
+            "filtered": bool(arch or distribution or support),
+            "can_manage": q.is_release_manager(request.user),
+        },
+    )
 
 
+@require_safe
 def board(request: HttpRequest, slug: str) -> HttpResponse:
-    board_obj = get_object_or_404(boards(), slug=slug)
-    return render(request, "downloads/board.html", {"board": board_obj})
+    board_obj = get_object_or_404(q.boards(), slug=slug)
+
+    def latest() -> Release | None:
+        return q.latest_release_for_board(board_obj)
+
+    data = Lazy(
+        latest=latest,
+        groups=lambda: (
+            _kind_groups(list(q.release_files(data.latest, board=board_obj))) if data.latest else []
+        ),
+        distributions=lambda: list(q.distributions_for_board(board_obj)),
+        releases=lambda: list(q.releases_for_board(board_obj)[:100]),
+    )
+    return render(
+        request,
+        "downloads/board.html",
+        {"board": board_obj, "data": data, "generation": generation()},
+    )
+
+
+@require_safe
+def releases(request: HttpRequest) -> HttpResponse:
+    data = Lazy(releases=lambda: list(q.release_list()))
+    return render(request, "downloads/releases.html", {"data": data, "generation": generation()})
+
+
+def _gone(request: HttpRequest, release: Release, *, path: str = "") -> HttpResponse:
+    """410 for anything of a withdrawn release, pointing to its replacement."""
+    response = render(
+        request,
+        "downloads/gone.html",
+        {"release": release, "replacement": release.replaced_by, "path": path},
+        status=410,
+    )
+    if release.replaced_by_id:
+        response["Link"] = f'<{release.replaced_by.get_absolute_url()}>; rel="successor-version"'
+    return response
+
+
+def _visible_release(request: HttpRequest, version: str) -> Release:
+    return get_object_or_404(
+        q.visible_releases(request.user).select_related("replaced_by"), version=version
+    )
+
+
+@require_safe
+def release(request: HttpRequest, version: str) -> HttpResponse:
+    release_obj = _visible_release(request, version)
+    if release_obj.status == Release.Status.WITHDRAWN:
+        return _gone(request, release_obj)
+    data = Lazy(
+        matrix=lambda: _matrix(list(q.release_files(release_obj))),
+        newer=lambda: q.newer_release(release_obj),
+    )
+    return render(
+        request,
+        "downloads/release.html",
+        {
+            "release": release_obj,
+            "data": data,
+            "generation": generation(),
+            "preview": release_obj.status == Release.Status.DRAFT,
+        },
+    )
+
+
+@require_safe
+def folder(request: HttpRequest, version: str, folder: str) -> HttpResponse:
+    """A release's board folder, as a plain listing (what mirrors and scripts expect)."""
+    release_obj = _visible_release(request, version)
+    if release_obj.status == Release.Status.WITHDRAWN:
+        return _gone(request, release_obj, path=f"{folder}/")
+    files = list(q.folder_files(release_obj, folder))
+    if not files:
+        raise Http404(_("This release has no files for that board."))
+    return render(
+        request,
+        "downloads/folder.html",
+        {"release": release_obj, "folder": folder, "files": files},
+    )
+
+
+# --- Files and checksum lists ----------------------------------------------------------------
+
+
+@require_safe
+def download(request: HttpRequest, version: str, folder: str, filename: str) -> HttpResponse:
+    artifact = q.find_file(version=version, folder=folder, filename=filename)
+    if artifact is None:
+        raise Http404(_("No such file in this release."))
+    release_obj = artifact.release
+    if release_obj.status == Release.Status.WITHDRAWN:
+        return _gone(request, release_obj, path=artifact.path)
+    if release_obj.status == Release.Status.DRAFT and not q.is_release_manager(request.user):
+        raise Http404(_("No such file in this release."))
+    path = Path(artifact_storage.path(artifact.file.name))
+    if not path.is_file():
+        logger.error("artifact %s (%s): file missing at %s", artifact.pk, artifact, path)
+        raise Http404(_("This file is missing from the server; it has been reported."))
+    etag, mtime = file_validators(path, sha256=artifact.sha256)
+    response = serve_file(
+        request,
+        ServedFile(
+            path=path,
+            storage_name=artifact.file.name,
+            filename=artifact.filename,
+            size=artifact.size,
+            etag=etag,
+            last_modified=mtime,
+        ),
+    )
+    if release_obj.status == Release.Status.DRAFT:
+        response["Cache-Control"] = "private, no-cache"  # a draft's file may still change
+    elif response.is_download:
+        count_download(artifact_id=artifact.pk)
+    return response
+
+
+@require_safe
+def checksums(
+    request: HttpRequest, version: str, name: str, folder: str | None = None
+) -> HttpResponse:
+    """SHA256SUMS, MD5SUMS and SHA256SUMS.asc of a release (folder None) or a board folder."""
+    release_obj = _visible_release(request, version)
+    if release_obj.status == Release.Status.WITHDRAWN:
+        return _gone(request, release_obj, path=f"{folder}/{name}" if folder else name)
+    if name.endswith(".asc"):
+        signature = release_obj.signatures.get(list_key(name=name[:-4], folder=folder))
+        if not signature:
+            raise Http404(_("This list is not signed."))
+        return HttpResponse(signature, content_type="application/pgp-signature")
+    key = f"downloads:sums:{generation()}:{release_obj.pk}:{folder}:{name}"
+    text = cache.get(key)
+    if text is None:
+        files = list(q.folder_files(release_obj, folder))
+        if not files:
+            raise Http404(_("This release has no files for that board."))
+        text = checksum_list(files, name=name, folder=folder)
+        cache.set(key, text, timeout=600)
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def latest(request: HttpRequest, folder: str, filename: str) -> HttpResponse:
+    """/downloads/latest/<board>/<file>: a temporary redirect to the newest release's file."""
+    if filename in ("SHA256SUMS", "MD5SUMS", "SHA256SUMS.asc"):
+        board_obj = get_object_or_404(q.boards(), slug=folder)
+        newest = q.latest_release_for_board(board_obj)
+        if newest is None:
+            raise Http404(_("No release has files for this board yet."))
+        target = reverse("downloads:folder_checksums", args=[newest.version, folder, filename])
+    else:
+        artifact = q.latest_file(folder=folder, filename=filename)
+        if artifact is None:
+            raise Http404(_("No published release has this file."))
+        target = artifact.get_absolute_url()
+    response = redirect(target)  # 302: the target moves with every release
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_safe
+def signing_key(request: HttpRequest) -> HttpResponse:
+    key = cache.get_or_set("downloads:public-key", public_key, timeout=3600)
+    if not key:
+        raise Http404(_("Releases are not signed on this site."))
+    return HttpResponse(key, content_type="application/pgp-keys")
+
+
+# --- Release managers ------------------------------------------------------------------------
+
+
+def release_manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not q.is_release_manager(request.user):
+            raise PermissionDenied(_("Only release managers may do this."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@release_manager_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage(request: HttpRequest) -> HttpResponse:
+    form = ReleaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = create_release(user=request.user, **form.cleaned_data)
+        except PublishError as exc:
+            form.add_error("version", str(exc))
+        else:
+            messages.success(request, _("Draft %(version)s created.") % {"version": new.version})
+            return redirect("downloads:manage_release", new.version)
+    return render(
+        request,
+        "downloads/manage.html",
+        {
+            "form": form,
+            "drafts": list(q.drafts().select_related("created_by")),
+            "published": list(q.release_list()[:20]),
+        },
+    )
+
+
+def _manage_context(release_obj: Release, **forms: Any) -> dict[str, Any]:
+    context = {
+        "release": release_obj,
+        "files": list(q.release_files(release_obj)),
+        "edit_form": ReleaseEditForm(
+            initial={
+                "title": release_obj.title,
+                "notes": release_obj.notes,
+                "is_prerelease": release_obj.is_prerelease,
+                "release_date": release_obj.release_date,
+            }
+        ),
+        "upload_form": UploadForm(),
+        "server_form": ServerFileForm(),
+        "withdraw_form": WithdrawForm(release=release_obj),
+    }
+    context.update(forms)
+    return context
+
+
+@release_manager_required
+@require_safe
+def manage_release(request: HttpRequest, version: str) -> HttpResponse:
+    release_obj = get_object_or_404(Release, version=version)
+    return render(request, "downloads/manage_release.html", _manage_context(release_obj))
+
+
+@release_manager_required
+@require_POST
+def manage_edit(request: HttpRequest, version: str) -> HttpResponse:
+    release_obj = get_object_or_404(Release, version=version)
+    form = ReleaseEditForm(request.POST)
+    if not form.is_valid():
+        context = _manage_context(release_obj, edit_form=form)
+        return render(request, "downloads/manage_release.html", context, status=400)
+    update_release(release=release_obj, **form.cleaned_data)
+    messages.success(request, _("Release %(version)s saved.") % {"version": version})
+    return redirect("downloads:manage_release", version)
+
+
+def _attach(
+    request: HttpRequest,
+    version: str,
+    *,
+    form_class: type,
+    form_name: str,
+    add: Callable[[Release, dict[str, Any]], Artifact],
+) -> HttpResponse:
+    release_obj = get_object_or_404(Release, version=version)
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            artifact = add(release_obj, form.cleaned_data)
+        except ArtifactError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("%(path)s attached.") % {"path": artifact.path})
+            return redirect("downloads:manage_release", version)
+    context = _manage_context(release_obj, **{form_name: form})
+    return render(request, "downloads/manage_release.html", context, status=400)
+
+
+def _common_fields(data: dict[str, Any], filename: str) -> dict[str, Any]:
+    return {
+        "board": data["board"],
+        "distribution": data["distribution"],
+        "kind": data["kind"] if data["kind"] != GUESS else guess_kind(filename),
+        "description": data["description"],
+    }
+
+
+@csrf_exempt  # checked below, once the upload handler is in place (Django's documented way)
+@release_manager_required
+@require_POST
+def manage_upload(request: HttpRequest, version: str) -> HttpResponse:
+    request.upload_handlers = [ArtifactUploadHandler(request)]
+    try:
+        return _manage_upload(request, version)
+    finally:
+        for uploaded in request.FILES.values():
+            uploaded.discard()  # still staged only when no artifact took it (or CSRF failed)
+
+
+@csrf_protect
+def _manage_upload(request: HttpRequest, version: str) -> HttpResponse:
+    def add(release_obj: Release, data: dict[str, Any]) -> Artifact:
+        uploaded = data["file"]
+        name = Path(uploaded.name).name
+        return add_staged_artifact(
+            release=release_obj,
+            staged=uploaded.staged,
+            filename=name,
+            **_common_fields(data, name),
+        )
+
+    return _attach(request, version, form_class=UploadForm, form_name="upload_form", add=add)
+
+
+@release_manager_required
+@require_POST
+def manage_attach(request: HttpRequest, version: str) -> HttpResponse:
+    def add(release_obj: Release, data: dict[str, Any]) -> Artifact:
+        path = check_import_path(data["path"])
+        return add_artifact_from_path(
+            release=release_obj, path=path, **_common_fields(data, path.name)
+        )
+
+    return _attach(request, version, form_class=ServerFileForm, form_name="server_form", add=add)
+
+
+@release_manager_required
+@require_POST
+def manage_remove(request: HttpRequest, version: str, pk: int) -> HttpResponse:
+    artifact = get_object_or_404(Artifact, pk=pk, release__version=version)
+    try:
+        remove_artifact(artifact=artifact)
+    except ArtifactError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(path)s removed.") % {"path": artifact.path})
+    return redirect("downloads:manage_release", version)
+
+
+@release_manager_required
+@require_POST
+def manage_publish(request: HttpRequest, version: str) -> HttpResponse:
+    release_obj = get_object_or_404(Release, version=version)
+    try:
+        publish_release(release=release_obj, user=request.user)
+    except PublishError as exc:
+        messages.error(request, str(exc))
+        return redirect("downloads:manage_release", version)
+    messages.success(request, _("Release %(version)s is published.") % {"version": version})
+    return redirect("downloads:release", version)
+
+
+@release_manager_required
+@require_POST
+def manage_withdraw(request: HttpRequest, version: str) -> HttpResponse:
+    release_obj = get_object_or_404(Release, version=version)
+    form = WithdrawForm(request.POST, release=release_obj)
+    if form.is_valid():
+        try:
+            withdraw_release(release=release_obj, user=request.user, **form.cleaned_data)
+        except PublishError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Release %(version)s withdrawn.") % {"version": version})
+            return redirect("downloads:manage_release", version)
+    context = _manage_context(release_obj, withdraw_form=form)
+    return render(request, "downloads/manage_release.html", context, status=400)

@@ -233,7 +233,13 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"downloads.tasks.run_build": {"queue": "builds"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Download counts wait in Redis and reach the database here (downloads/services/counts.py).
+    "downloads-flush-counts": {
+        "task": "downloads.flush_download_counts",
+        "schedule": env.float("DOWNLOAD_COUNTS_FLUSH_SECONDS", default=60.0),
+    },
+}
 
 # --- Security -------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("downloads/", include("downloads.urls")),
+    path("api/v1/", include("downloads.api_urls")),
     path("docs/", include("docs_app.urls")),
     path("forum/", include("forum.urls")),
     path("lists/", include("lists.urls")),

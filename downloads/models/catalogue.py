@@ -6,6 +6,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from downloads.storage import get_artifact_storage
+
+# Path segments of /downloads/ that a board slug may not take (see downloads/urls.py).
+RESERVED_BOARD_SLUGS = ["releases", "latest", "manage", "feed", "common", "files", "api"]
+VERSION_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z._+~-]*$"
+
 
 class Board(models.Model):
     class SupportLevel(models.TextChoices):
@@ -30,11 +36,22 @@ class Board(models.Model):
     description_html = models.TextField(editable=False, default="")
     specs = models.JSONField(_("specifications"), default=dict, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=100)
+    quickstart_url = models.CharField(
+        _("quick-start guide"),
+        max_length=300,
+        blank=True,
+        help_text=_("Path or URL of the board's quick-start guide in the docs."),
+    )
 
     class Meta:
         ordering = ["order", "name"]
         verbose_name = _("board")
         verbose_name_plural = _("boards")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(slug__in=RESERVED_BOARD_SLUGS), name="board_slug_not_reserved"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -88,6 +105,9 @@ class Release(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Detached signatures of the checksum lists, made at publication: {"SHA256SUMS": armour,
+    # "d02/SHA256SUMS": armour, ...}; empty when no signing key is configured.
+    signatures = models.JSONField(_("checksum signatures"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -100,6 +120,16 @@ class Release(models.Model):
                 name="release_published_has_date",
             ),
             models.CheckConstraint(condition=~Q(version=""), name="release_version_not_empty"),
+            models.CheckConstraint(
+                condition=Q(version__regex=VERSION_PATTERN) & ~Q(version="latest"),
+                name="release_version_plain",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="withdrawn") | Q(withdrawn_at__isnull=False),
+                name="release_withdrawn_has_date",
+            ),
+            # "A published release has at least one artifact" spans two tables: it is a deferred
+            # constraint trigger in PostgreSQL (migration 0002) and a check in publish_release.
         ]
 
     def __str__(self) -> str:
@@ -132,7 +162,7 @@ class Artifact(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     filename = models.CharField(_("file name"), max_length=255)
-    file = models.FileField(_("file"), storage="artifacts", max_length=500)
+    file = models.FileField(_("file"), storage=get_artifact_storage, max_length=500)
     size = models.BigIntegerField(_("size in bytes"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     md5 = models.CharField(_("MD5"), max_length=32, blank=True)
@@ -169,11 +199,23 @@ class Artifact(models.Model):
                 name="artifact_filename_plain",
             ),
         ]
-        indexes = [models.Index(fields=["release", "board"])]
+        indexes = [
+            models.Index(fields=["release", "board"]),
+            # "the newest release with a file for this board": the board grid and latest links.
+            models.Index(fields=["board", "release"], name="artifact_board_release_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.release.version}/{self.folder}/{self.filename}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("downloads:file", args=[self.release.version, self.folder, self.filename])
+
     @property
     def folder(self) -> str:
         return self.board.slug if self.board_id else "common"
+
+    @property
+    def path(self) -> str:
+        """Where the file lives under a release: `d02/Image`, `common/README.txt`."""
+        return f"{self.folder}/{self.filename}"

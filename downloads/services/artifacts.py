@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import BinaryIO
 
-from django.core.files.storage import storages
+from django.conf import settings
 from django.db import transaction
 
+from downloads.caching import bump_generation_on_commit
+from downloads.checksums import ALGORITHMS
 from downloads.models import Artifact, Board, Distribution, Release
+from downloads.storage import artifact_storage
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -24,6 +30,18 @@ class Digest:
     size: int
     sha256: str
     md5: str
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """Bytes received into STAGING_FOLDER of artifact storage, with their digest."""
+
+    path: Path
+    digest: Digest
+
+
+# Inside artifact storage, so that a received file is moved into place by a rename.
+STAGING_FOLDER = ".staging"
 
 
 def hash_stream(stream: BinaryIO, *, sink: BinaryIO | None = None) -> Digest:
@@ -53,41 +71,36 @@ def storage_name(*, release: Release, board: Board | None, filename: str) -> str
 def _check_filename(filename: str) -> None:
     if not filename or "/" in filename or "\\" in filename or filename in {".", ".."}:
         raise ArtifactError(f"{filename!r}: not a plain file name")
-    if filename.upper() in {"SHA256SUMS", "SHA256SUMS.ASC", "MD5SUMS"}:
+    if filename.upper() in {*ALGORITHMS, "SHA256SUMS.ASC", "MD5SUMS.ASC"}:
         raise ArtifactError(f"{filename}: this name is reserved for the checksum lists")
 
 
 @transaction.atomic
-def add_artifact(
+def _store(
     *,
     release: Release,
-    stream: BinaryIO,
     filename: str,
-    board: Board | None = None,
-    distribution: Distribution | None = None,
-    kind: str = Artifact.Kind.OTHER,
-    description: str = "",
+    board: Board | None,
+    distribution: Distribution | None,
+    kind: str,
+    description: str,
+    write: Callable[[Path], Digest],
 ) -> Artifact:
-    """Stream a file into artifact storage and record it on a draft release.
-
-    The bytes are hashed while they are written, so a 4 GiB image is read once. If the database
-    row cannot be written (a duplicate file name, say), the stored file is removed again.
-    """
+    """Record a file on a draft release; `write(path)` puts its bytes at `path` (which does not
+    exist yet) and returns their digest. If anything fails, the stored file is removed again."""
     _check_filename(filename)
     if release.status != Release.Status.DRAFT:
         raise ArtifactError(f"{filename}: release {release.version} is not a draft")
     if Artifact.objects.filter(release=release, board=board, filename=filename).exists():
         folder = board.slug if board else "common"
         raise ArtifactError(f"{filename}: release {release.version} already has it in {folder}/")
-    storage = storages["artifacts"]
     name = storage_name(release=release, board=board, filename=filename)
-    if storage.exists(name):
-        storage.delete(name)  # a leftover of an earlier, failed attempt: no row points at it
-    path = Path(storage.path(name))
+    if artifact_storage.exists(name):
+        artifact_storage.delete(name)  # a leftover of an earlier, failed attempt: no row has it
+    path = Path(artifact_storage.path(name))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with path.open("xb") as sink:
-            digest = hash_stream(stream, sink=sink)
+        digest = write(path)
         if digest.size == 0:
             raise ArtifactError(f"{filename}: the file is empty")
         artifact = Artifact.objects.create(
@@ -107,7 +120,67 @@ def add_artifact(
         raise
     # If an enclosing transaction rolls back later, the file stays without a row; the next
     # attempt at the same name replaces it (see above), and no page ever links to it.
+    bump_generation_on_commit()  # the draft's preview shows the new file
     return artifact
+
+
+def add_artifact(
+    *,
+    release: Release,
+    stream: BinaryIO,
+    filename: str,
+    board: Board | None = None,
+    distribution: Distribution | None = None,
+    kind: str = Artifact.Kind.OTHER,
+    description: str = "",
+) -> Artifact:
+    """Stream a file into artifact storage and record it on a draft release.
+
+    The bytes are hashed while they are written, so a 4 GiB image is read once. If the database
+    row cannot be written (a duplicate file name, say), the stored file is removed again.
+    """
+
+    def write(path: Path) -> Digest:
+        with path.open("xb") as sink:
+            return hash_stream(stream, sink=sink)
+
+    return _store(
+        release=release,
+        filename=filename,
+        board=board,
+        distribution=distribution,
+        kind=kind,
+        description=description,
+        write=write,
+    )
+
+
+def add_staged_artifact(
+    *,
+    release: Release,
+    staged: StagedFile,
+    filename: str,
+    board: Board | None = None,
+    distribution: Distribution | None = None,
+    kind: str = Artifact.Kind.OTHER,
+    description: str = "",
+) -> Artifact:
+    """Record a file already received into the staging folder (a browser upload, hashed while
+    it arrived): it is moved into place, not copied, and not read again."""
+
+    def write(path: Path) -> Digest:
+        os.replace(staged.path, path)
+        return staged.digest
+
+    return _store(
+        release=release,
+        filename=filename,
+        board=board,
+        distribution=distribution,
+        kind=kind,
+        description=description,
+        write=write,
+    )
 
 
 def add_artifact_from_path(
@@ -120,7 +193,11 @@ def add_artifact_from_path(
     filename: str | None = None,
     description: str = "",
 ) -> Artifact:
-    """Copy a file on this machine into artifact storage (see add_artifact)."""
+    """Copy a file on this machine into artifact storage (see add_artifact).
+
+    The caller decides whether `path` may be read; for a path a person typed, pass it through
+    check_import_path first.
+    """
     if not path.is_file():
         raise ArtifactError(f"{path}: not a regular file")
     with path.open("rb") as stream:
@@ -133,3 +210,68 @@ def add_artifact_from_path(
             kind=kind,
             description=description,
         )
+
+
+@transaction.atomic
+def remove_artifact(*, artifact: Artifact) -> None:
+    """Take a file off a draft release (published files never change)."""
+    artifact = Artifact.objects.select_related("release").select_for_update().get(pk=artifact.pk)
+    if artifact.release.status != Release.Status.DRAFT:
+        raise ArtifactError(
+            f"{artifact.path}: release {artifact.release.version} is not a draft; "
+            "its files cannot be removed"
+        )
+    name = artifact.file.name
+    artifact.delete()
+    transaction.on_commit(lambda: artifact_storage.delete(name))
+    bump_generation_on_commit()
+
+
+def import_dirs() -> list[Path]:
+    return [Path(d).resolve() for d in settings.ARTIFACT_IMPORT_DIRS if d]
+
+
+def check_import_path(path: Path | str) -> Path:
+    """Resolve a path a person gave and make sure it lies in one of ARTIFACT_IMPORT_DIRS.
+
+    Symbolic links and `..` are resolved first, so neither can lead outside the folders.
+    """
+    resolved = Path(path).resolve()
+    for folder in import_dirs():
+        if resolved == folder or resolved.is_relative_to(folder):
+            return resolved
+    allowed = ", ".join(str(d) for d in import_dirs()) or "none configured"
+    raise ArtifactError(f"{path}: outside the folders files may be taken from ({allowed})")
+
+
+# File name patterns → kind, first match wins (`publish_release --from-dir` and the upload form).
+KIND_PATTERNS: list[tuple[str, str]] = [
+    ("*.sha256", Artifact.Kind.OTHER),
+    ("*uefi*", Artifact.Kind.FIRMWARE),
+    ("*.fd", Artifact.Kind.FIRMWARE),
+    ("*grub*", Artifact.Kind.BOOTLOADER),
+    ("*.efi", Artifact.Kind.BOOTLOADER),
+    ("image", Artifact.Kind.KERNEL),
+    ("image-*", Artifact.Kind.KERNEL),
+    ("vmlinu[xz]*", Artifact.Kind.KERNEL),
+    ("*.dtb", Artifact.Kind.DEVICE_TREE),
+    ("*.dts", Artifact.Kind.DEVICE_TREE),
+    ("*initr*", Artifact.Kind.INITRAMFS),
+    ("mini-rootfs*", Artifact.Kind.INITRAMFS),
+    ("*rootfs*", Artifact.Kind.ROOTFS),
+    ("*.iso", Artifact.Kind.DISK_IMAGE),
+    ("*.img", Artifact.Kind.DISK_IMAGE),
+    ("*.img.*", Artifact.Kind.DISK_IMAGE),
+    ("*toolchain*", Artifact.Kind.TOOLCHAIN),
+    ("gcc-*", Artifact.Kind.TOOLCHAIN),
+    ("*source*", Artifact.Kind.SOURCE),
+    ("*.src.*", Artifact.Kind.SOURCE),
+]
+
+
+def guess_kind(filename: str) -> str:
+    lowered = filename.lower()
+    for pattern, kind in KIND_PATTERNS:
+        if fnmatchcase(lowered, pattern):
+            return kind
+    return Artifact.Kind.OTHER

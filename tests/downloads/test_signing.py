@@ -1,0 +1,93 @@
+"""Signed checksum lists: a throwaway ed25519 key, verified by the real `gpg --verify`."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from downloads.services.publishing import PublishError
+from tests.downloads.conftest import run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def gnupg_home():
+    # A short path: gpg-agent's socket lives in it and socket paths are limited in length.
+    home = Path(tempfile.mkdtemp(prefix="gpg-", dir="/tmp"))
+    home.chmod(0o700)
+    run(
+        "gpg", "--homedir", str(home), "--batch", "--passphrase", "", "--quick-gen-key",
+        "Estuary Test Signing <release@estuary.test>", "ed25519", "sign", "never",
+    )  # fmt: skip
+    listing = run("gpg", "--homedir", str(home), "--with-colons", "--list-secret-keys").stdout
+    fingerprint = next(
+        line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr")
+    )
+    yield home, fingerprint
+    run("gpgconf", "--homedir", str(home), "--kill", "all", check=False)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def signing(settings, gnupg_home):
+    home, fingerprint = gnupg_home
+    settings.GNUPG_HOME = str(home)
+    settings.SIGNING_KEY_ID = fingerprint
+    return fingerprint
+
+
+def test_signature_verifies_with_gpg_and_the_published_key(
+    client, signing, boards, make_release, tmp_path
+):
+    make_release("3.1", {"d02/Image": b"kernel", "common/README": b"hi"})
+    key = client.get(reverse("downloads:key"))
+    assert key.status_code == 200 and b"BEGIN PGP PUBLIC KEY BLOCK" in key.content
+    verifier = tmp_path / "verifier"  # a fresh keyring that knows only the published key
+    verifier.mkdir(mode=0o700)
+    (tmp_path / "KEY.asc").write_bytes(key.content)
+    run("gpg", "--homedir", str(verifier), "--batch", "--import", str(tmp_path / "KEY.asc"))
+    for sums_url, sig_url in [
+        (
+            reverse("downloads:release_checksums", args=["3.1", "SHA256SUMS"]),
+            reverse("downloads:release_checksums", args=["3.1", "SHA256SUMS.asc"]),
+        ),
+        (
+            reverse("downloads:folder_checksums", args=["3.1", "d02", "SHA256SUMS"]),
+            reverse("downloads:folder_checksums", args=["3.1", "d02", "SHA256SUMS.asc"]),
+        ),
+    ]:
+        (tmp_path / "SHA256SUMS").write_bytes(client.get(sums_url).content)
+        signature = client.get(sig_url)
+        assert signature["Content-Type"] == "application/pgp-signature"
+        (tmp_path / "SHA256SUMS.asc").write_bytes(signature.content)
+        verified = run(
+            "gpg", "--homedir", str(verifier), "--batch", "--status-fd", "1",
+            "--verify", str(tmp_path / "SHA256SUMS.asc"), str(tmp_path / "SHA256SUMS"),
+        )  # fmt: skip
+        assert f"VALIDSIG {signing}" in verified.stdout
+        # One byte changed in the list, and the signature no longer holds.
+        (tmp_path / "SHA256SUMS").write_bytes(client.get(sums_url).content.replace(b"  ", b" *", 1))
+        tampered = run(
+            "gpg", "--homedir", str(verifier), "--batch", "--verify",
+            str(tmp_path / "SHA256SUMS.asc"), str(tmp_path / "SHA256SUMS"), check=False,
+        )  # fmt: skip
+        assert tampered.returncode != 0 and "BAD signature" in tampered.stderr
+
+
+def test_pages_link_the_signature_only_when_signed(client, boards, make_release, settings):
+    make_release("3.1", {"d02/Image": b"kernel"})
+    page = client.get(reverse("downloads:board", args=["d02"])).content.decode()
+    assert "SHA256SUMS.asc" not in page
+    sig = reverse("downloads:folder_checksums", args=["3.1", "d02", "SHA256SUMS.asc"])
+    assert client.get(sig).status_code == 404
+    assert client.get(reverse("downloads:key")).status_code == 404
+
+
+def test_a_key_that_cannot_sign_blocks_publishing(settings, gnupg_home, boards, make_release):
+    settings.GNUPG_HOME = str(gnupg_home[0])
+    settings.SIGNING_KEY_ID = "0000000000000000DEADBEEF00000000DEADBEEF"
+    with pytest.raises(PublishError, match="gpg could not sign"):
+        make_release("3.1", {"d02/Image": b"kernel"})
