@@ -51,12 +51,14 @@ services:
 			--dir /var/lib/redis --logfile /var/log/redis/ci.log; \
 		for i in $$(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done; fi
 
-# The browser tests drive Debian's Chromium; install it (and the tools the tests call) if missing.
+# The browser tests drive Debian's Chromium; install it (and the tools the tests call: gpg,
+# sha256sum, dtc for the demo build recipes) if missing.
 browser:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v gpg >/dev/null || missing="$$missing gnupg"; \
 	command -v sha256sum >/dev/null || missing="$$missing coreutils"; \
+	command -v dtc >/dev/null || missing="$$missing device-tree-compiler"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing:$$missing"; \

@@ -168,6 +168,17 @@ def cancel_build(*, build: Build, user=None) -> Build:
         reason=f"cancelled{who} before a worker took it",
     )
     if not ended:
+        # A build whose worker stopped reporting has no runner left to stop it: end it now.
+        stale = now - timedelta(seconds=settings.BUILD_STALE_AFTER_SECONDS)
+        ended = Build.objects.filter(
+            pk=build.pk, state=Build.State.RUNNING, heartbeat_at__lt=stale
+        ).update(
+            state=Build.State.FINISHED,
+            result=Build.Result.CANCELLED,
+            finished_at=now,
+            reason=f"cancelled{who}; its worker had stopped reporting",
+        )
+    if not ended:
         flagged = Build.objects.filter(pk=build.pk, state=Build.State.RUNNING).update(
             cancel_requested_at=now, reason=f"cancelled{who}"
         )
@@ -184,27 +195,22 @@ def claim_build(*, build_id: int) -> Build | None:
     """Move a queued build to running for this worker, or return None if it is not queued.
 
     A message delivered twice (acks_late, a broker's visibility timeout, a lost worker) finds
-    the build running or finished and does nothing: only one claim can win the row lock.
+    the build running or finished and does nothing: of two conditional updates racing for the
+    same row, only one changes it.
     """
-    with transaction.atomic():
-        build = (
-            Build.objects.select_for_update(of=("self",))
-            .select_related("recipe__board", "recipe__distribution", "release")
-            .filter(pk=build_id)
-            .first()
-        )
-        if build is None or build.state != Build.State.QUEUED:
-            return None
-        now = timezone.now()
-        build.state = Build.State.RUNNING
-        build.started_at = now
-        build.heartbeat_at = now
-        build.worker_host = socket.gethostname()
-        build.worker_pid = os.getpid()
-        build.save(
-            update_fields=["state", "started_at", "heartbeat_at", "worker_host", "worker_pid"]
-        )
-    return build
+    now = timezone.now()
+    claimed = Build.objects.filter(pk=build_id, state=Build.State.QUEUED).update(
+        state=Build.State.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        worker_host=socket.gethostname(),
+        worker_pid=os.getpid(),
+    )
+    if not claimed:
+        return None
+    return Build.objects.select_related("recipe__board", "recipe__distribution", "release").get(
+        pk=build_id
+    )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -89,6 +90,16 @@ def test_cancelling_a_queued_build_ends_it_and_a_finished_one_is_refused(release
     with pytest.raises(BuildError, match="already finished"):
         cancel_build(build=build)
     assert execute_build(build_id=build.pk) == "skipped"
+
+
+def test_cancelling_a_build_whose_worker_is_gone_ends_it_at_once(release, make_recipe):
+    build = start_one(release, make_recipe("true"))
+    Build.objects.filter(pk=build.pk).update(
+        state="running", heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    build = cancel_build(build=build)
+    assert (build.state, build.result) == ("finished", "cancelled")
+    assert "stopped reporting" in build.reason
 
 
 def test_progress_lines_and_a_utf8_log_read_back_by_byte_offsets(release, make_recipe):
@@ -235,3 +246,40 @@ def test_output_patterns_are_validated(patterns, message):
 def test_recipes_cannot_have_a_zero_timeout(board):
     with pytest.raises(IntegrityError):
         BuildRecipe.objects.create(board=board, name="x", script="true", timeout_seconds=0)
+
+
+def test_the_demo_recipe_builds_real_boot_files(release):
+    from downloads.build_seeds import seed_recipes
+    from downloads.seeds import seed_catalogue
+
+    seed_catalogue(lambda _: None)
+    seed_recipes(lambda _: None)
+    seed_recipes(lambda _: None)  # idempotent
+    assert (
+        BuildRecipe.objects.filter(board__slug="qemu", name="debian-rootfs").get().enabled is False
+    )
+    d05 = BuildRecipe.objects.get(board__slug="d05", name="boot-files")
+    build = run(start_one(release, d05))
+    assert build.result == "succeeded", full_log(build)
+    files = {a.filename: a for a in build.artifacts.all()}
+    assert set(files) == {
+        "grub.cfg", "startup-d05.nsh", "d05.dtb", "rootfs-d05.tar.gz", "MANIFEST-d05.txt",
+    }  # fmt: skip
+    assert files["d05.dtb"].kind == Artifact.Kind.DEVICE_TREE
+    storage = storages["artifacts"]
+    with storage.open(files["d05.dtb"].file.name) as dtb:
+        assert dtb.read(4) == bytes.fromhex("d00dfeed")  # the flattened device tree magic
+    with storage.open(files["MANIFEST-d05.txt"].file.name) as manifest:
+        text = manifest.read().decode()
+    for name in ("grub.cfg", "d05.dtb", "rootfs-d05.tar.gz"):
+        assert f"name: {name}" in text and files[name].sha256 in text
+
+
+def test_the_schedule_runs_the_reaper_and_the_nightly_builds(settings):
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    for name in ("downloads-reap-builds", "downloads-nightly-builds"):
+        assert schedule[name]["task"] in app.tasks
+    assert app.conf.task_routes["downloads.tasks.run_build"] == {"queue": "builds"}
