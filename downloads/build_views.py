@@ -62,7 +62,11 @@ def _release_or_404(version: str) -> Release:
 
 @release_manager_required
 @require_GET
-def build_list(request: HttpRequest, form: StartBuildsForm | None = None) -> HttpResponse:
+def build_list(request: HttpRequest) -> HttpResponse:
+    return _render_list(request)
+
+
+def _render_list(request: HttpRequest, *, form: StartBuildsForm | None = None) -> HttpResponse:
     page = Paginator(builds().order_by("-created_at"), BUILDS_PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -99,8 +103,7 @@ def build_start(request: HttpRequest) -> HttpResponse:
         release = Release.objects.filter(version=form.data["release"]).first()
         if release is not None:
             return _render_release(request, release, form=form)
-    request.method = "GET"
-    return build_list(request, form=form)
+    return _render_list(request, form=form)
 
 
 def _say_started(request: HttpRequest, result) -> None:
@@ -225,7 +228,6 @@ def _render_release(
             "release": release,
             "summary": summary,
             "form": form,
-            "can_publish": summary.all_succeeded and release.status == Release.Status.DRAFT,
         },
         status=400 if form is not None else 200,
     )

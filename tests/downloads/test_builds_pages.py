@@ -179,3 +179,25 @@ def test_query_counts_do_not_grow_with_the_builds(
     for url in pages:
         with django_assert_max_num_queries(limits[url]):
             assert rm_client.get(url).status_code == 200
+
+
+def test_only_superusers_edit_recipes_in_the_admin(client, django_user_model, make_recipe):
+    from django.contrib.auth.models import Permission
+
+    recipe = make_recipe("true")
+    staff = django_user_model.objects.create_user("staff", "st@example.org", "x", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            codename__endswith="buildrecipe", content_type__app_label="downloads"
+        )
+    )
+    client.force_login(staff)
+    change = reverse("admin:downloads_buildrecipe_change", args=[recipe.pk])
+    assert client.get(reverse("admin:downloads_buildrecipe_add")).status_code == 403
+    response = client.post(change, {"script": "echo changed"})
+    assert response.status_code == 403
+    recipe.refresh_from_db()
+    assert recipe.script == "true"
+    admin = django_user_model.objects.create_superuser("boss", "b@example.org", "x")
+    client.force_login(admin)
+    assert client.get(change).status_code == 200

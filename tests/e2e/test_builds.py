@@ -78,3 +78,29 @@ def test_a_release_manager_builds_a_board_and_watches_it(
 
     page.goto("/downloads/builds/release/7.0/")
     assert "The build succeeded." in page.locator('[data-test="build-summary"]').inner_text()
+
+
+def test_published_build_files_appear_on_the_board_page(page, live_server, django_user_model):
+    """Once every build succeeded the release is published from the build page."""
+    pytest.importorskip("downloads.services.publishing")
+    from downloads.services.build_runner import execute_build
+    from downloads.services.builds import start_builds
+
+    board = Board.objects.create(slug="d03", name="D03", soc="Hip06")
+    release = Release.objects.create(version="7.1", title="Estuary 7.1")
+    recipe = BuildRecipe.objects.create(
+        board=board,
+        name="boot-files",
+        script='printf "menuentry" > "$OUTPUT_DIR/grub-d03.cfg"',
+        output_patterns=["grub-d03.cfg"],
+    )
+    (build,) = start_builds(release=release, recipes=[recipe]).started
+    execute_build(build_id=build.pk)
+    manager = django_user_model.objects.create_user("release", "r@example.org", "pw")
+    manager.groups.add(Group.objects.get_or_create(name="release-managers")[0])
+    log_in(page, live_server, manager)
+    page.goto("/downloads/builds/release/7.1/")
+    page.locator('[data-test="publish-release"]').click()
+    page.get_by_text("Release 7.1 is published.").wait_for()
+    page.goto(board.get_absolute_url())
+    page.get_by_text("grub-d03.cfg").first.wait_for()
