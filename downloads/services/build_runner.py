@@ -179,35 +179,37 @@ class Runner:
 
     def run(self) -> str:
         try:
-            result, exit_code, reason, outputs = self._run_script()
-        except Exception as exc:
-            log.exception("build %s: the runner failed", self.build.pk)
-            self._stop_group(signal.SIGKILL)
-            result, exit_code, reason, outputs = Build.Result.FAILED, None, f"{exc}", None
-            self.writer.note(f"error {exc}")
+            finished = self._run_and_finish()
         finally:
+            # Whatever happened, nothing of the build stays running or on disk.
             if self.process is not None:
                 self._stop_group(signal.SIGKILL)
-        if self.writer.lost:
-            self._clean()
-            return "abandoned"
-        self.writer.note(f"result {result}" + (f" ({reason})" if reason else ""))
-        self.writer.flush()
-        try:
-            finished = finish_build(
-                build_id=self.build.pk,
-                result=result,
-                exit_code=exit_code,
-                reason=reason,
-                outputs=outputs,
-            )
-        finally:
             self._clean()
         if finished is None:
             return "abandoned"
         if finished.result == Build.Result.SUCCEEDED:
             maybe_autopublish(release_id=finished.release_id)
         return finished.result
+
+    def _run_and_finish(self) -> Build | None:
+        try:
+            result, exit_code, reason, outputs = self._run_script()
+        except Exception as exc:
+            log.exception("build %s: the runner failed", self.build.pk)
+            self._stop_group(signal.SIGKILL)
+            result, exit_code, reason, outputs = Build.Result.FAILED, None, f"{exc}", None
+            self.writer.note(f"error {exc}")
+        if self.writer.lost:
+            return None
+        self.writer.note(f"result {result}" + (f" ({reason})" if reason else ""))
+        self.writer.flush()
+        return finish_build(
+            build_id=self.build.pk,
+            result=result,
+            exit_code=exit_code,
+            reason=reason,
+            outputs=outputs,
+        )
 
     def _clean(self) -> None:
         shutil.rmtree(self.workspace, ignore_errors=True)

@@ -78,6 +78,10 @@ def test_a_release_manager_builds_a_board_and_watches_it(
 
     page.goto("/downloads/builds/release/7.0/")
     assert "The build succeeded." in page.locator('[data-test="build-summary"]').inner_text()
+    screenshot(page, "build-release")
+    page.goto("/downloads/builds/")
+    assert "#1" in page.locator("table.builds").inner_text()
+    screenshot(page, "build-list")
 
 
 def test_published_build_files_appear_on_the_board_page(page, live_server, django_user_model):
