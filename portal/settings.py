@@ -9,6 +9,7 @@ SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -95,6 +96,13 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default is shared by the web server and the worker's processes: take the
+    # write lock when a transaction begins (no read-to-write upgrade that fails at once with
+    # "database is locked") and wait for it rather than fail.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -233,13 +241,47 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"downloads.tasks.run_build": {"queue": "builds"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Builds ---------------------------------------------------------------------------------
+
+# Each build runs in a fresh folder under this root on the worker, removed when it ends.
+BUILD_WORKSPACE_ROOT = Path(env("BUILD_WORKSPACE_ROOT", default=str(VAR_DIR / "builds")))
+# $JOBS in a recipe's environment; 0 means the worker's CPU count.
+BUILD_JOBS = env.int("BUILD_JOBS", default=0)
+# The running build reports at least this often; the reaper ends builds silent for longer.
+BUILD_HEARTBEAT_SECONDS = env.int("BUILD_HEARTBEAT_SECONDS", default=5)
+BUILD_STALE_AFTER_SECONDS = env.int("BUILD_STALE_AFTER_SECONDS", default=90)
+# A queued build no worker took within this long is ended as failed.
+BUILD_QUEUED_EXPIRE_SECONDS = env.int("BUILD_QUEUED_EXPIRE_SECONDS", default=24 * 3600)
+# Cancel and timeout send SIGTERM to the recipe's process group, then SIGKILL after this grace.
+BUILD_KILL_GRACE_SECONDS = env.int("BUILD_KILL_GRACE_SECONDS", default=10)
+# Longest log kept per build; past it the output is drained but not stored.
+BUILD_LOG_MAX_BYTES = env.int("BUILD_LOG_MAX_BYTES", default=64 * 1024 * 1024)
+# Debian mirror for the recipes that fetch packages; empty: the worker's own apt sources.
+BUILD_DEBIAN_MIRROR = env("BUILD_DEBIAN_MIRROR", default="")
+# A nightly pre-release of every enabled recipe, published when all its builds succeeded.
+BUILD_NIGHTLY_ENABLED = env.bool("BUILD_NIGHTLY_ENABLED", default=True)
+BUILD_NIGHTLY_HOUR = env.int("BUILD_NIGHTLY_HOUR", default=2)
+BUILD_NIGHTLY_MINUTE = env.int("BUILD_NIGHTLY_MINUTE", default=0)
+BUILD_NIGHTLY_VERSION = env("BUILD_NIGHTLY_VERSION", default="nightly-%Y%m%d")
+BUILD_NIGHTLY_AUTOPUBLISH = env.bool("BUILD_NIGHTLY_AUTOPUBLISH", default=True)
+
 CELERY_BEAT_SCHEDULE: dict = {
     # Download counts wait in Redis and reach the database here (downloads/services/counts.py).
     "downloads-flush-counts": {
         "task": "downloads.flush_download_counts",
         "schedule": env.float("DOWNLOAD_COUNTS_FLUSH_SECONDS", default=60.0),
     },
+    "downloads-reap-builds": {
+        "task": "downloads.tasks.reap_builds",
+        "schedule": float(max(BUILD_HEARTBEAT_SECONDS * 6, 30)),
+    },
 }
+if BUILD_NIGHTLY_ENABLED:
+    CELERY_BEAT_SCHEDULE["downloads-nightly-builds"] = {
+        "task": "downloads.tasks.start_nightly_builds",
+        "schedule": crontab(hour=BUILD_NIGHTLY_HOUR, minute=BUILD_NIGHTLY_MINUTE),
+    }
 
 # --- Security -------------------------------------------------------------------------------
 

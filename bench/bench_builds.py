@@ -1,0 +1,139 @@
+"""Builds: the overhead from "start" to "files attached" of a recipe that does nothing (median
+and p95 over 50 builds, run one after the other by one worker), and how fast a chatty recipe's
+output reaches the build log (MB/s)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+from bench.common import ROOT, bench_env, setup_django
+
+NOOP_BUILDS = 50
+CHATTY_BYTES = 32 * 1024 * 1024
+QUEUE = "bench-builds"
+
+
+def run() -> dict:
+    setup_django()
+    import portal.celery  # noqa: F401  (the app the tasks are sent with)
+    from downloads.models import Board, Build, BuildRecipe, Release
+
+    board, _ = Board.objects.get_or_create(
+        slug="bench-board", defaults={"name": "Bench board", "order": 999}
+    )
+    noop, _ = BuildRecipe.objects.update_or_create(
+        board=board,
+        name="noop",
+        defaults={
+            "script": 'echo ok > "$OUTPUT_DIR/noop.txt"\n',
+            "output_patterns": ["noop.txt"],
+            "queue": QUEUE,
+            "enabled": True,
+        },
+    )
+    chatty, _ = BuildRecipe.objects.update_or_create(
+        board=board,
+        name="chatty",
+        defaults={
+            "script": (
+                "set +o pipefail\n"
+                f'yes "$BOARD $RELEASE: a line of a chatty compiler, eighty characters long." '
+                f"| head -c {CHATTY_BYTES}\n"
+                'echo ok > "$OUTPUT_DIR/chatty.txt"\n'
+            ),
+            "output_patterns": ["chatty.txt"],
+            "queue": QUEUE,
+            "enabled": True,
+        },
+    )
+    old = Release.objects.filter(version__startswith="bench-build-")
+    Build.objects.filter(release__in=old).delete()
+    old.delete()
+
+    with _worker():
+        overheads = []
+        for i in range(NOOP_BUILDS):
+            release = Release.objects.create(version=f"bench-build-{i}")
+            overheads.append(_build(release, noop))
+        release = Release.objects.create(version="bench-build-chatty")
+        _build(release, chatty)
+        build = Build.objects.get(release=release)
+        seconds = (build.finished_at - build.started_at).total_seconds()
+    quantiles = statistics.quantiles(overheads, n=20)
+    return {
+        "noop_builds": NOOP_BUILDS,
+        "start_to_files_attached_ms": {
+            "median": round(statistics.median(overheads) * 1000, 1),
+            "p95": round(quantiles[18] * 1000, 1),
+            "min": round(min(overheads) * 1000, 1),
+            "max": round(max(overheads) * 1000, 1),
+        },
+        "chatty_log": {
+            "bytes": build.log_size,
+            "seconds": round(seconds, 2),
+            "mb_per_second": round(build.log_size / 1e6 / seconds, 1),
+        },
+    }
+
+
+def _build(release, recipe) -> float:
+    """Start one build and wait until it has finished; return the seconds it took."""
+    from downloads.models import Build
+    from downloads.services.builds import start_builds
+
+    started = time.perf_counter()
+    (build,) = start_builds(release=release, recipes=[recipe]).started
+    while True:
+        state, result, reason = Build.objects.filter(pk=build.pk).values_list(
+            "state", "result", "reason"
+        )[0]
+        if state == Build.State.FINISHED:
+            break
+        time.sleep(0.002)
+    took = time.perf_counter() - started
+    if result != Build.Result.SUCCEEDED:
+        raise RuntimeError(f"bench build #{build.pk} {result}: {reason}")
+    if not Build.objects.get(pk=build.pk).artifacts.exists():
+        raise RuntimeError(f"bench build #{build.pk} attached nothing")
+    return took
+
+
+class _worker:
+    """A Celery worker of the bench on its own queue, one build at a time."""
+
+    def __enter__(self):
+        log_path = ROOT / "var" / "bench" / "bench-builds-worker.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_file = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", QUEUE,
+                "--concurrency", "1", "--without-gossip", "--without-mingle",
+                "--hostname", f"bench-builds-{os.getpid()}@%h", "--loglevel", "INFO",
+            ],
+            cwd=ROOT,
+            env={**bench_env(), "LOG_LEVEL": "INFO", "DB_CONN_MAX_AGE": "60"},
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while "ready." not in log_path.read_text(errors="replace"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the bench worker did not start: see " + str(log_path))
+            time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log_file.close()
