@@ -36,19 +36,23 @@ about half an hour.
 Take these files of the release you read about. Each link shows the file's size and its
 SHA-256 checksum:
 
-- UEFI firmware: [[artifact:d02/UEFI_D02.fd]]
-- GRUB for arm64: [[artifact:d02/grubaa64.efi]]
 - Kernel: [[artifact:d02/Image]]
-- Device tree: [[artifact:d02/hip05-d02.dtb]]
-- A small root file system: [[artifact:common/mini-rootfs.cpio.gz]]
+- Device tree source: [[artifact:d02/hip05-d02.dts]]
+- GRUB configuration: [[artifact:d02/grub.cfg]]
+- Ubuntu root file system: [[artifact:d02/ubuntu-16.04-rootfs.tar.gz]]
+- Read me first: [[artifact:common/README.txt]]
+
+The UEFI firmware (`UEFI_D02.fd`) and GRUB for arm64 (`grubaa64.efi`) come with the board's
+firmware package.
 
 Check what you downloaded before you flash anything:
 
 ```bash
-sha256sum UEFI_D02.fd grubaa64.efi Image hip05-d02.dtb mini-rootfs.cpio.gz
+sha256sum -c --ignore-missing SHA256SUMS   # SHA256SUMS of the board's folder, same release
+dtc -I dts -O dtb -o hip05-d02.dtb hip05-d02.dts
 ```
 
-and compare with the checksums shown above (they are also in the release's `SHA256SUMS`).
+Every file must say `OK`; the second line compiles the device tree the kernel needs.
 
 ## 2. Flash the UEFI firmware
 
@@ -78,7 +82,8 @@ Reset the board (`reset`); the new firmware prints its build date on the console
 Over PXE the board takes GRUB, the kernel and the root file system from your host.
 
 1. Install a DHCP and a TFTP server on the host (`isc-dhcp-server` and `tftpd-hpa` on Debian).
-2. Put `grubaa64.efi`, `Image`, `hip05-d02.dtb` and `mini-rootfs.cpio.gz` in the TFTP folder.
+2. Put `grubaa64.efi`, `Image` and `hip05-d02.dtb` in the TFTP folder, and unpack the root
+   file system into `/srv/nfs/estuary` exported over NFS.
 3. Tell the DHCP server to hand out GRUB to the board:
 
 ```text
@@ -94,15 +99,14 @@ host d02 {
 ```text
 set timeout=5
 menuentry "Estuary on D02 (PXE)" {
-  linux /Image console=ttyS0,115200 earlycon=hisilcon,0x80300000 rdinit=/init
-  initrd /mini-rootfs.cpio.gz
+  linux /Image console=ttyS0,115200 earlycon root=/dev/nfs rw nfsroot=<host-ip>:/srv/nfs/estuary,v3 ip=dhcp
   devicetree /hip05-d02.dtb
 }
 ```
 
 5. In the UEFI boot menu choose the network (PXE) entry of the port you cabled.
 
-The kernel starts and leaves you at a shell of the small root file system.
+The kernel starts and mounts Ubuntu from your host; log in on the console.
 
 ## 4. Or boot from a SATA disk
 
@@ -110,7 +114,8 @@ To boot without the network, put the system on a disk:
 
 1. Make a GPT disk with a 200 MB EFI system partition (FAT) and an ext4 partition.
 2. Copy `grubaa64.efi` to `EFI/GRUB2/` on the EFI partition, with a `grub.cfg` like the one
-   above whose `linux` line ends in `root=/dev/sda2 rootwait` instead of `rdinit=/init`.
+   above whose `linux` line says `root=/dev/sda2 rootwait` instead of the NFS root (the
+   release's own `grub.cfg` has such an entry).
 3. Unpack a distribution's root file system of the same release into the ext4 partition.
 4. In the UEFI boot manager add a boot option for `EFI/GRUB2/grubaa64.efi` and start it.
 
@@ -143,8 +148,8 @@ UEFI lives in the SPI flash and starts GRUB from the network (PXE) or from a SAT
 
 ## Files of this release
 
-- [[artifact:d02/UEFI_D02.fd]]
-- [[artifact:d02/hip05-d02.dtb]]
+- [[artifact:d02/Image]]
+- [[artifact:d02/hip05-d02.dts]]
 """,
     ),
     "d03": (
@@ -155,7 +160,8 @@ like the D02, with ACPI tables for the kernel.
 
 ## Files of this release
 
-- [[artifact:d03/UEFI_D03.fd]]
+- [[artifact:d03/Image]]
+- [[artifact:d03/hip06-d03.dts]]
 """,
     ),
     "d05": (
@@ -268,10 +274,12 @@ D02_QUICK_START_ZH = """\
 
 ## 1. 下载本版本的文件
 
-- UEFI 固件：[[artifact:d02/UEFI_D02.fd]]
-- GRUB：[[artifact:d02/grubaa64.efi]]
 - 内核：[[artifact:d02/Image]]
-- 设备树：[[artifact:d02/hip05-d02.dtb]]
+- 设备树源文件：[[artifact:d02/hip05-d02.dts]]
+- GRUB 配置：[[artifact:d02/grub.cfg]]
+- Ubuntu 根文件系统：[[artifact:d02/ubuntu-16.04-rootfs.tar.gz]]
+
+UEFI 固件（`UEFI_D02.fd`）与 GRUB（`grubaa64.efi`）随开发板的固件包提供。
 
 ## 2. 烧写 UEFI
 

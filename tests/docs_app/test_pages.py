@@ -99,7 +99,6 @@ def test_sitemap_and_feed(client, make_page, editor):
 
 
 def test_demo_data_and_home_block(client, make_release):
-    make_release("1.0", {"Image": b"kernel", "UEFI_D02.fd": b"uefi"})
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo", verbosity=0)  # again: nothing doubles
     assert Page.objects.filter(slug="d02", section__slug="quick-start").count() == 2
@@ -110,7 +109,11 @@ def test_demo_data_and_home_block(client, make_release):
     home = client.get("/").content.decode()
     assert 'href="/docs/latest/quick-start/d02/"' in home
     guide = client.get("/docs/latest/quick-start/d02/").content.decode()
-    assert 'href="/downloads/releases/1.0/d02/UEFI_D02.fd"' in guide
+    # The demo guide's file links all resolve to the newest demo release's real files.
+    assert 'href="/downloads/releases/3.1/d02/Image"' in guide
+    assert 'href="/downloads/releases/3.1/d02/hip05-d02.dts"' in guide
+    assert 'href="/downloads/releases/3.1/common/README.txt"' in guide
+    assert "artifact-missing" not in guide and "artifact-broken" not in guide
     for words in ["Flash the UEFI firmware", "PXE", "SATA"]:
         assert words in guide
     assert client.get("/docs/latest/hardware-boards/d02/").status_code == 200

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from docs_app.models import Page
+from downloads.services.publishing import withdraw_release
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +64,7 @@ def test_switcher_goes_to_the_same_page_in_another_version(client, make_release,
 def test_unknown_draft_or_withdrawn_version_is_404(client, make_release, make_page):
     make_page()
     release = make_release("3.0", {"Image": b"x"})
-    release.status = "withdrawn"
-    release.save()
+    withdraw_release(release=release, reason="bad kernel")
     assert client.get(url("9.9")).status_code == 404
     assert client.get(url("3.0")).status_code == 404
     assert client.get(reverse("docs_app:switch_version"), {"version": "9.9"}).status_code == 404

@@ -75,8 +75,9 @@ def test_start_refuses_what_it_cannot_build(release, make_recipe, board, other_b
     make_recipe("true")
     with pytest.raises(BuildError, match="no enabled build recipe for board otherboard"):
         start_builds(release=release, boards=[other_board])
+    # A release that is no longer a draft (here withdrawn) takes no new files.
     Release.objects.filter(pk=release.pk).update(
-        status=Release.Status.PUBLISHED, published_at=timezone.now()
+        status=Release.Status.WITHDRAWN, withdrawn_at=timezone.now()
     )
     with pytest.raises(BuildError, match="draft releases only"):
         start_builds(release=release)

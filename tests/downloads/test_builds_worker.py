@@ -30,6 +30,13 @@ pytest_plugins = ["tests.downloads.build_fixtures"]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
+
+@pytest.fixture(autouse=True)
+def storage(settings) -> Path:
+    """The worker is another process: files go where its settings say, not under tmp_path."""
+    return Path(settings.ARTIFACTS_ROOT)
+
+
 def _start(release, recipe) -> Build:
     (build,) = start_builds(release=release, recipes=[recipe]).started
     return build
