@@ -201,7 +201,7 @@ class Attachment(models.Model):
         Post, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
     )
     uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    image = models.ImageField(upload_to="forum/%Y/%m/", width_field="width", height_field="height")
+    image = models.ImageField(upload_to="forum/%Y/%m/")
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     size = models.PositiveIntegerField(default=0)

@@ -53,7 +53,8 @@ POST_MIN = 2
 
 def clean_title(title: str) -> str:
     """Titles are plain text on one line: control characters go, spaces fold."""
-    title = " ".join("".join(c for c in title if c.isprintable() or c == " ").split())
+    kept = (c if c.isprintable() else " " if c.isspace() else "" for c in title)
+    title = " ".join("".join(kept).split())
     if len(title) < TITLE_MIN:
         raise ValidationError(
             _("The title needs at least %(n)d characters.") % {"n": TITLE_MIN}, code="title"
@@ -81,6 +82,8 @@ class PreparedImage:
     content: bytes
     extension: str
     original_name: str
+    width: int
+    height: int
 
 
 def prepare_image(upload) -> PreparedImage:
@@ -125,7 +128,13 @@ def prepare_image(upload) -> PreparedImage:
     else:
         image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
         extension = "jpg"
-    return PreparedImage(content=out.getvalue(), extension=extension, original_name=name)
+    return PreparedImage(
+        content=out.getvalue(),
+        extension=extension,
+        original_name=name,
+        width=image.width,
+        height=image.height,
+    )
 
 
 def _attach(*, post: Post, user: AbstractBaseUser, images: Sequence[PreparedImage]) -> list[str]:
@@ -138,6 +147,8 @@ def _attach(*, post: Post, user: AbstractBaseUser, images: Sequence[PreparedImag
                 uploader=user,
                 size=len(prepared.content),
                 original_name=prepared.original_name,
+                width=prepared.width,
+                height=prepared.height,
             )
             file_name = f"{uuid.uuid4().hex}.{prepared.extension}"
             attachment.image.save(file_name, ContentFile(prepared.content), save=False)
