@@ -57,7 +57,7 @@ def test_preview_shows_and_stores_nothing(client, bob, public):
 
 def test_hostile_markdown_stays_inert(client, topic, bob):
     hostile = (
-        '<script>alert(1)</script>\n\n[click](javascript:alert(2))\n\n'
+        "<script>alert(1)</script>\n\n[click](javascript:alert(2))\n\n"
         '<img src=x onerror="alert(3)">\n\n<a href="#" onclick="alert(4)">x</a>\n\n'
         "<iframe src='https://evil.example'></iframe>"
     )
