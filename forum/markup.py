@@ -93,8 +93,27 @@ def _any_of(names: set[str]) -> Q:
 def quote_source(*, username: str, post_id: int, source: str) -> str:
     """The Markdown a reply starts with when it quotes a post (or a part of it)."""
     lines = [f"> [{username} wrote](/forum/p/{post_id}/):", ">"]
-    lines += [f"> {line}" if line.strip() else ">" for line in source.strip().splitlines()]
+    lines += [f"> {line}" if line.strip() else ">" for line in _indent_fences(source.strip())]
     return "\n".join(lines) + "\n\n"
+
+
+def _indent_fences(source: str) -> list[str]:
+    """Fenced blocks do not work inside a quote in Markdown; indented code blocks do."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in source.splitlines():
+        stripped = line.strip()
+        if fence is None and stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            if out and out[-1].strip():
+                out.append("")
+            continue
+        if fence is not None and stripped.startswith(fence):
+            fence = None
+            out.append("")
+            continue
+        out.append("    " + line if fence is not None else line)
+    return out
 
 
 def count_links(html: str) -> int:

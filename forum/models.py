@@ -54,6 +54,9 @@ class Category(models.Model):
     topic_count = models.PositiveIntegerField(default=0)
     post_count = models.PositiveIntegerField(default=0)
     last_post_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every service that changes what the category's list shows: the key of the
+    # list's cached fragment.
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["position", "name"]
@@ -104,6 +107,8 @@ class Topic(models.Model):
     answer = models.ForeignKey(
         "Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Bumped by every service that changes what the topic's pages show (cached fragments' key).
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("topic")

@@ -343,6 +343,18 @@ def _index(post: Post, *, title: str, text: str) -> None:
     Post.objects.filter(pk=post.pk).update(search_vector=vector)
 
 
+def _touch(*topic_ids: int | None, categories: Iterable[int] = ()) -> None:
+    """Bump the versions that key the cached fragments of these topics and their categories."""
+    ids = [i for i in topic_ids if i]
+    if ids:
+        Topic.objects.filter(pk__in=ids).update(version=F("version") + 1)
+    category_ids = set(categories) | set(
+        Topic.objects.filter(pk__in=ids).values_list("category_id", flat=True)
+    )
+    if category_ids:
+        Category.objects.filter(pk__in=category_ids).update(version=F("version") + 1)
+
+
 # --- Posting --------------------------------------------------------------------------------
 
 
@@ -388,6 +400,7 @@ def create_topic(
         )
         _notify_post(post=post, rendered=rendered, actor=user)
         _maybe_promote(user)
+        _touch(topic.pk)
     except Exception:
         _remove_files(files)
         raise
@@ -433,6 +446,7 @@ def post_reply(
         post.topic = topic
         _notify_post(post=post, rendered=rendered, actor=user)
         _maybe_promote(user)
+        _touch(topic.pk)
     except Exception:
         _remove_files(files)
         raise
@@ -477,6 +491,7 @@ def edit_post(*, user: AbstractBaseUser, post: Post, source: str) -> Post:
     post.save(update_fields=["source", "html", "edited_at", "edit_count"])
     post.refresh_from_db(fields=["edit_count"])
     _index(post, title=post.topic.title, text=rendered.text)
+    _touch(post.topic_id)
     return post
 
 
@@ -534,12 +549,14 @@ def delete_post(*, user: AbstractBaseUser, post: Post) -> Topic | None:
         ).delete()
         topic.delete()
         _recount_categories([topic.category_id])
+        _touch(categories=[topic.category_id])
         return None
     if topic.answer_id == post.pk:
         Topic.objects.filter(pk=topic.pk).update(answer=None)
     post.delete()
     _renumber(topic.pk)
     _recount_categories([topic.category_id])
+    _touch(topic.pk)
     topic.refresh_from_db()
     return topic
 
@@ -553,8 +570,10 @@ def toggle_like(*, user: AbstractBaseUser, post: Post) -> bool:
     if not created:
         like.delete()
         Post.objects.filter(pk=post.pk).update(like_count=F("like_count") - 1)
+        _touch(post.topic_id)
         return False
     Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
+    _touch(post.topic_id)
     topic = post.topic
     notifications.notify(
         recipients=readers_among(topic.category, [post.author_id]),
@@ -580,6 +599,7 @@ def mark_answer(*, user: AbstractBaseUser, post: Post | None, topic: Topic) -> T
         raise ValidationError(_("Only a visible reply in this topic can be the answer."))
     topic.answer = post
     topic.save(update_fields=["answer"])
+    _touch(topic.pk)
     if post is not None:
         notifications.notify(
             recipients=readers_among(topic.category, [post.author_id]),
@@ -698,6 +718,7 @@ def flag_post(*, user: AbstractBaseUser, post: Post, reason: str, note: str = ""
     open_flags = Flag.objects.filter(post=post, resolution="").values("user").distinct().count()
     if open_flags >= settings.FORUM_FLAGS_TO_HIDE and not post.is_hidden:
         Post.objects.filter(pk=post.pk).update(is_hidden=True, hidden_by_flags=True)
+        _touch(post.topic_id)
         ModerationLog.objects.create(
             moderator=None,
             action=ModerationLog.Action.AUTO_HIDE,
@@ -718,6 +739,7 @@ def resolve_flags(*, moderator: AbstractBaseUser, post: Post, agree: bool, reaso
         resolved_at=timezone.now(),
     )
     Post.objects.filter(pk=post.pk).update(is_hidden=agree, hidden_by_flags=False)
+    _touch(post.topic_id)
     ModerationLog.objects.create(
         moderator=moderator,
         action=ModerationLog.Action.FLAGS_AGREED if agree else ModerationLog.Action.FLAGS_DISAGREED,
@@ -774,6 +796,7 @@ def moderate_topic(*, moderator: AbstractBaseUser, topic: Topic, action: str, re
         raise ValidationError(_("Unknown moderation action."))
     field, value = _TOPIC_FLAGS[action]
     Topic.objects.filter(pk=topic.pk).update(**{field: value})
+    _touch(topic.pk)
     setattr(topic, field, value)
     _log(moderator=moderator, action=action, reason=reason, topic=topic)
     return topic
@@ -786,6 +809,7 @@ def set_post_hidden(*, moderator: AbstractBaseUser, post: Post, hidden: bool, re
     post.is_hidden = hidden
     if hidden and post.topic.answer_id == post.pk:
         Topic.objects.filter(pk=post.topic_id).update(answer=None)
+    _touch(post.topic_id)
     _log(
         moderator=moderator,
         action=ModerationLog.Action.HIDE_POST if hidden else ModerationLog.Action.UNHIDE_POST,
@@ -807,6 +831,7 @@ def move_topic(
     Topic.objects.filter(pk=topic.pk).update(category=category)
     topic.category = category
     _recount_categories([old.pk, category.pk])
+    _touch(topic.pk, categories=[old.pk])
     _log(
         moderator=moderator,
         action=ModerationLog.Action.MOVE,
@@ -858,6 +883,7 @@ def split_topic(
     _renumber(new.pk)
     _index(Post.objects.get(topic=new, number=1), title=title, text=plain_text(first.html))
     _recount_categories([topic.category_id, category.pk])
+    _touch(topic.pk, new.pk)
     _log(
         moderator=moderator,
         action=ModerationLog.Action.SPLIT,
@@ -901,6 +927,7 @@ def merge_topics(
     source_category = source.category_id
     source.delete()
     _recount_categories([source_category, target.category_id])
+    _touch(target.pk, categories=[source_category])
     target.refresh_from_db()
     return target
 

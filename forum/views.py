@@ -128,15 +128,18 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     if page > total_pages:
         raise Http404(_("No such page."))
     offset = (page - 1) * per_page
-    topics = list(q.category_topics(cat, request.user)[offset : offset + per_page])
-    unread = _unread_flags(request, topics, [cat.pk])
-    for item in topics:
-        item.unread_state = unread.get(item.pk)
+    topics = q.category_topics(cat, request.user)[offset : offset + per_page]
     subcategories = (
-        list(q.readable_categories(request.user).filter(parent=cat))
-        if cat.parent_id is None
-        else []
+        q.readable_categories(request.user).filter(parent=cat) if cat.parent_id is None else []
     )
+    cached = not request.user.is_authenticated
+    if not cached:
+        # Anonymous readers get the list from a cached fragment (evaluated only on a miss);
+        # everyone else sees their own reading state.
+        topics = list(topics)
+        unread = _unread_flags(request, topics, [cat.pk])
+        for item in topics:
+            item.unread_state = unread.get(item.pk)
     context = {
         "category": cat,
         "subcategories": subcategories,
@@ -146,6 +149,8 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
         "pages": _pages(page, total_pages),
         "may_post": q.may_post_in(request.user, cat),
         "watch": subscription_level(user=request.user, target=cat),
+        "cached": cached,
+        "cache_key": [cat.pk, cat.version, cat.topic_count, cat.last_post_at, page, per_page],
     }
     return render(request, "forum/category.html", context)
 
@@ -161,11 +166,14 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
     page = _page_number(request)
     if page > total_pages:
         raise Http404(_("No such page."))
-    posts = list(q.topic_page_posts(top, page=page, per_page=per_page))
+    posts = q.topic_page_posts(top, page=page, per_page=per_page)
     user = request.user
     moderator = q.is_moderator(user)
     liked: set[int] = set()
-    if user.is_authenticated and posts:
+    cached = not user.is_authenticated
+    if not cached:
+        posts = list(posts)
+    if posts and not cached:
         liked = set(
             Like.objects.filter(user=user, post__in=[p.pk for p in posts]).values_list(
                 "post_id", flat=True
@@ -190,6 +198,9 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         "watch": subscription_level(user=user, target=top),
         "form": PostForm() if may_post else None,
         "categories": list(Category.objects.all()) if moderator else [],
+        # Anonymous readers get the posts from a cached fragment, evaluated only on a miss.
+        "cached": cached,
+        "cache_key": [top.pk, top.version, top.reply_count, page, per_page],
     }
     return render(request, "forum/topic.html", context)
 

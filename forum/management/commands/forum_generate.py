@@ -7,6 +7,7 @@ once per sample text, so half a million posts take a minute or two on a small ma
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
@@ -33,6 +34,10 @@ TITLES = [
     "Flashing UEFI from the BMC",
     "Distribution images for QEMU",
 ]
+
+
+# Generated people cannot sign in (Django's marker for an unusable password).
+UNUSABLE = UNUSABLE_PASSWORD_PREFIX
 
 
 class Command(BaseCommand):
@@ -67,7 +72,7 @@ class Command(BaseCommand):
         existing = user_model.objects.filter(username__startswith="gen-").count()
         user_model.objects.bulk_create(
             [
-                user_model(username=f"gen-{i}", email=f"gen-{i}@example.org", password="!")
+                user_model(username=f"gen-{i}", email=f"gen-{i}@example.org", password=UNUSABLE)
                 for i in range(existing, users)
             ],
             batch_size=1000,
@@ -86,13 +91,13 @@ class Command(BaseCommand):
             cursor.execute(
                 f"""
                 INSERT INTO {topic_table} (category_id, title, author_id, created_at, reply_count,
-                    view_count, last_post_at, is_pinned, is_locked, is_hidden)
+                    view_count, last_post_at, is_pinned, is_locked, is_hidden, version)
                 SELECT %(cat)s, (%(titles)s::text[])[1 + i %% %(ntitles)s] || ' #' || i,
                     (%(users)s::bigint[])[1 + (i * 7) %% %(nusers)s],
                     now() - (%(n)s - i + 1) * interval '1 hour',
                     CASE WHEN i = 1 AND %(long)s > 0 THEN %(long)s - 1
                          ELSE (i * 37) %% %(spread)s END,
-                    i %% 1000, now() - (%(n)s - i + 1) * interval '1 hour', false, false, false
+                    i %% 1000, now() - (%(n)s - i + 1) * interval '1 hour', false, false, false, 0
                 FROM generate_series(1, %(n)s) AS i
                 RETURNING id
                 """,  # noqa: S608 (table names only)
@@ -139,5 +144,5 @@ class Command(BaseCommand):
                 """,  # noqa: S608 (table names only)
                 [cat.pk, first_id],
             )
-            cursor.execute(f"ANALYZE {topic_table}; ANALYZE {post_table}")  # noqa: S608
+            cursor.execute(f"ANALYZE {topic_table}; ANALYZE {post_table}")
         _recount_categories([cat.pk])
