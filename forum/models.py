@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Deferrable, Q
 from django.urls import reverse
@@ -81,6 +82,20 @@ class Category(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("forum:category", args=[self.slug])
+
+    def clean(self) -> None:
+        # Subcategories go one level deep: a parent must itself be a top-level category.
+        if self.parent_id is not None:
+            if self.parent_id == self.pk:
+                raise ValidationError({"parent": _("A category cannot be its own parent.")})
+            if self.parent.parent_id is not None:
+                raise ValidationError(
+                    {"parent": _("Subcategories go one level deep: choose a top-level parent.")}
+                )
+            if self.pk and self.children.exists():
+                raise ValidationError(
+                    {"parent": _("This category has subcategories, so it stays at the top.")}
+                )
 
 
 class Topic(models.Model):
