@@ -358,6 +358,27 @@ def _touch(*topic_ids: int | None, categories: Iterable[int] = ()) -> None:
 # --- Posting --------------------------------------------------------------------------------
 
 
+def _finish_post(*, post: Post, rendered: RenderedPost, images: Sequence[PreparedImage]) -> None:
+    """What every new post brings: its images, its search entry, the author's watch and reading
+    position, the notifications, and fresh cached fragments. Stored files go if anything fails."""
+    topic, user = post.topic, post.author
+    files = _attach(post=post, user=user, images=images)
+    try:
+        _index(post, title=topic.title, text=rendered.text)
+        notifications.subscribe_if_unset(user=user, target=topic)
+        TopicRead.objects.update_or_create(
+            user=user,
+            topic=topic,
+            defaults={"last_read_number": post.number, "updated_at": post.created_at},
+        )
+        _notify_post(post=post, rendered=rendered, actor=user)
+        _maybe_promote(user)
+        _touch(topic.pk)
+    except Exception:
+        _remove_files(files)
+        raise
+
+
 def _require_post_right(user: AbstractBaseUser, category: Category) -> None:
     if not may_post_in(user, category):
         raise PermissionDenied(_("You may not post in this category."))
@@ -388,22 +409,10 @@ def create_topic(
     post = Post.objects.create(
         topic=topic, number=1, author=user, source=source, html=rendered.html, created_at=now
     )
-    files = _attach(post=post, user=user, images=images)
-    try:
-        _index(post, title=title, text=rendered.text)
-        Category.objects.filter(pk=category.pk).update(
-            topic_count=F("topic_count") + 1, post_count=F("post_count") + 1, last_post_at=now
-        )
-        notifications.subscribe_if_unset(user=user, target=topic)
-        TopicRead.objects.update_or_create(
-            user=user, topic=topic, defaults={"last_read_number": 1, "updated_at": now}
-        )
-        _notify_post(post=post, rendered=rendered, actor=user)
-        _maybe_promote(user)
-        _touch(topic.pk)
-    except Exception:
-        _remove_files(files)
-        raise
+    Category.objects.filter(pk=category.pk).update(
+        topic_count=F("topic_count") + 1, post_count=F("post_count") + 1, last_post_at=now
+    )
+    _finish_post(post=post, rendered=rendered, images=images)
     return topic
 
 
@@ -430,26 +439,14 @@ def post_reply(
         html=rendered.html,
         created_at=now,
     )
-    files = _attach(post=post, user=user, images=images)
-    try:
-        _index(post, title=topic.title, text=rendered.text)
-        Topic.objects.filter(pk=topic.pk).update(
-            reply_count=F("reply_count") + 1, last_post_at=now, last_poster=user
-        )
-        Category.objects.filter(pk=topic.category_id).update(
-            post_count=F("post_count") + 1, last_post_at=now
-        )
-        notifications.subscribe_if_unset(user=user, target=topic)
-        TopicRead.objects.update_or_create(
-            user=user, topic=topic, defaults={"last_read_number": post.number, "updated_at": now}
-        )
-        post.topic = topic
-        _notify_post(post=post, rendered=rendered, actor=user)
-        _maybe_promote(user)
-        _touch(topic.pk)
-    except Exception:
-        _remove_files(files)
-        raise
+    Topic.objects.filter(pk=topic.pk).update(
+        reply_count=F("reply_count") + 1, last_post_at=now, last_poster=user
+    )
+    Category.objects.filter(pk=topic.category_id).update(
+        post_count=F("post_count") + 1, last_post_at=now
+    )
+    post.topic = topic
+    _finish_post(post=post, rendered=rendered, images=images)
     return post
 
 

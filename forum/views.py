@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -238,14 +239,24 @@ def revisions(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Writing --------------------------------------------------------------------------------
 
 
-def _preview(request: HttpRequest, form) -> str | None:
-    if "preview" not in request.POST:
-        return None
+def _save_or_preview(
+    request: HttpRequest, form, save: Callable[[dict], HttpResponse]
+) -> tuple[HttpResponse | None, str | None]:
+    """A valid POST either previews (the form comes back with the rendered text) or saves
+    through `save`; a refusal from the service lands on the form. Returns (response, preview)."""
+    if request.method != "POST" or not form.is_valid():
+        return None, None
+    if "preview" in request.POST:
+        try:
+            return None, render_post(form.cleaned_data["source"]).html
+        except MarkupTooLong as exc:
+            form.add_error("source", str(exc))
+            return None, ""
     try:
-        return render_post(request.POST.get("source", "")).html
-    except MarkupTooLong as exc:
-        form.add_error("source", str(exc))
-        return ""
+        return save(form.cleaned_data), None
+    except (ValidationError, PermissionDenied) as exc:
+        _refusal(form, exc)
+        return None, None
 
 
 @login_required
@@ -254,23 +265,20 @@ def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
     if not q.may_post_in(request.user, cat):
         raise PermissionDenied(_("You may not start topics in this category."))
     form = TopicForm(request.POST or None, request.FILES or None)
-    preview = None
-    if request.method == "POST" and form.is_valid():
-        preview = _preview(request, form)
-        if preview is None:
-            try:
-                created = services.create_topic(
-                    user=request.user,
-                    category=cat,
-                    title=form.cleaned_data["title"],
-                    source=form.cleaned_data["source"],
-                    images=form.cleaned_data["images"],
-                )
-            except (ValidationError, PermissionDenied) as exc:
-                _refusal(form, exc)
-            else:
-                return redirect(created)
-    return render(
+    done, preview = _save_or_preview(
+        request,
+        form,
+        lambda data: redirect(
+            services.create_topic(
+                user=request.user,
+                category=cat,
+                title=data["title"],
+                source=data["source"],
+                images=data["images"],
+            )
+        ),
+    )
+    return done or render(
         request, "forum/topic_form.html", {"form": form, "category": cat, "preview": preview}
     )
 
@@ -290,22 +298,15 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
                 source=part or quoted.source,
             )
     form = PostForm(request.POST or None, request.FILES or None, initial=initial)
-    preview = None
-    if request.method == "POST" and form.is_valid():
-        preview = _preview(request, form)
-        if preview is None:
-            try:
-                created = services.post_reply(
-                    user=request.user,
-                    topic=top,
-                    source=form.cleaned_data["source"],
-                    images=form.cleaned_data["images"],
-                )
-            except (ValidationError, PermissionDenied) as exc:
-                _refusal(form, exc)
-            else:
-                return redirect(_post_url(top, created.number))
-    return render(
+
+    def save(data) -> HttpResponse:
+        created = services.post_reply(
+            user=request.user, topic=top, source=data["source"], images=data["images"]
+        )
+        return redirect(_post_url(top, created.number))
+
+    done, preview = _save_or_preview(request, form, save)
+    return done or render(
         request,
         "forum/reply_form.html",
         {"form": form, "topic": top, "category": top.category, "preview": preview},
@@ -318,19 +319,14 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_edit(request.user, found):
         raise PermissionDenied(_("You may only edit your own posts."))
     form = EditForm(request.POST or None, initial={"source": found.source})
-    preview = None
-    if request.method == "POST" and form.is_valid():
-        preview = _preview(request, form)
-        if preview is None:
-            try:
-                services.edit_post(
-                    user=request.user, post=found, source=form.cleaned_data["source"]
-                )
-            except (ValidationError, PermissionDenied) as exc:
-                _refusal(form, exc)
-            else:
-                return redirect(found)
-    return render(
+    done, preview = _save_or_preview(
+        request,
+        form,
+        lambda data: redirect(
+            services.edit_post(user=request.user, post=found, source=data["source"])
+        ),
+    )
+    return done or render(
         request,
         "forum/edit_post.html",
         {"form": form, "post": found, "topic": found.topic, "preview": preview},
