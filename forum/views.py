@@ -93,7 +93,18 @@ def index(request: HttpRequest) -> HttpResponse:
         if category.parent_id:
             children.setdefault(category.parent_id, []).append(category)
     top = [(c, children.get(c.pk, [])) for c in categories if c.parent_id is None]
-    return render(request, "forum/index.html", {"categories": top})
+    for parent, kids in top:
+        # A parent's figures include the subcategories the reader may see.
+        parent.total_topics = parent.topic_count + sum(k.topic_count for k in kids)
+        parent.total_posts = parent.post_count + sum(k.post_count for k in kids)
+        parent.latest = max(
+            (c.last_post_at for c in [parent, *kids] if c.last_post_at), default=None
+        )
+    return render(
+        request,
+        "forum/index.html",
+        {"categories": top, "moderator": q.is_moderator(request.user)},
+    )
 
 
 def _unread_flags(request: HttpRequest, topics: list[Topic], categories: list[int]) -> dict:
