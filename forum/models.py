@@ -12,7 +12,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Deferrable, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -172,12 +172,7 @@ class Post(models.Model):
         verbose_name = _("post")
         verbose_name_plural = _("posts")
         constraints = [
-            # Deferred: renumbering after a split, merge or delete shifts many rows at once.
-            models.UniqueConstraint(
-                fields=["topic", "number"],
-                name="post_number_in_topic",
-                deferrable=Deferrable.DEFERRED,
-            ),
+            models.UniqueConstraint(fields=["topic", "number"], name="post_number_in_topic"),
             models.CheckConstraint(condition=Q(number__gte=1), name="post_number_from_1"),
         ]
         indexes = [

@@ -46,6 +46,8 @@ from portal.markup import MarkupTooLong, plain_text
 from portal.models import Profile, Subscription
 
 TITLE_MIN, TITLE_MAX = 5, 200
+# Post numbers are moved past this while topics are renumbered (split, merge, delete).
+PARKED = 1_000_000
 POST_MIN = 2
 
 # --- Text and images ------------------------------------------------------------------------
@@ -500,6 +502,10 @@ def _renumber(topic_id: int) -> None:
         if post.number != number:
             post.number = number
             changed.append(post)
+    # Two steps keep (topic, number) unique at every row: first out of the way, then in place.
+    Post.objects.filter(pk__in=[p.pk for p in changed], number__lt=PARKED).update(
+        number=F("number") + PARKED
+    )
     Post.objects.bulk_update(changed, ["number"], batch_size=500)
     if posts:
         Topic.objects.filter(pk=topic_id).update(
@@ -872,7 +878,7 @@ def split_topic(
     # Temporary numbers beyond both ranges, then a clean renumbering of each topic.
     for offset, post in enumerate(posts, start=1):
         post.topic = new
-        post.number = 1_000_000 + offset
+        post.number = PARKED + offset
     Post.objects.bulk_update(posts, ["topic", "number"])
     if topic.answer_id in {p.pk for p in posts}:
         Topic.objects.filter(pk=topic.pk).update(answer=None)
@@ -901,7 +907,7 @@ def merge_topics(
         raise ValidationError(_("A topic cannot be merged into itself."))
     source = Topic.objects.select_for_update().get(pk=source.pk)
     target = Topic.objects.select_for_update().get(pk=target.pk)
-    Post.objects.filter(topic=source).update(topic=target, number=F("number") + 1_000_000)
+    Post.objects.filter(topic=source).update(topic=target, number=F("number") + PARKED)
     _renumber(target.pk)
     topic_type = ContentType.objects.get_for_model(Topic)
     watching = Subscription.objects.filter(content_type=topic_type, object_id=source.pk)
