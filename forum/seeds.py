@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from forum.markup import render_post
 from forum.models import Access, Category, Post, Topic
-from forum.services import _index, _recount_categories, _renumber
+from forum.services import index_post, recount_categories, renumber_topic
 from portal.models import Profile
 from portal.services import ensure_profile
 
@@ -116,11 +116,11 @@ def seed_forum(say: Callable[[str], None]) -> None:
                 html=rendered.html,
                 created_at=when + timedelta(hours=number),
             )
-            _index(post, title=title, text=rendered.text)
-        _renumber(topic.pk)
+            index_post(post, title=title, text=rendered.text)
+        renumber_topic(topic.pk)
         if answer:
             topic.answer = Post.objects.get(topic=topic, number=answer + 1)
             topic.save(update_fields=["answer"])
         made += 1
-    _recount_categories(c.pk for c in by_slug.values())
+    recount_categories(c.pk for c in by_slug.values())
     say(f"Forum: {len(by_slug)} categories, {made} new topics.")

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -40,7 +41,7 @@ from forum.models import (
     Topic,
     TopicRead,
 )
-from forum.querysets import is_moderator, may_post_in, readable_q
+from forum.querysets import is_moderator, may_post_in
 from portal import notifications
 from portal.markup import MarkupTooLong, plain_text
 from portal.models import Profile, Subscription
@@ -336,7 +337,7 @@ def _notify_post(*, post: Post, rendered: RenderedPost, actor: AbstractBaseUser)
     )
 
 
-def _index(post: Post, *, title: str, text: str) -> None:
+def index_post(post: Post, *, title: str, text: str) -> None:
     if connection.vendor != "postgresql":
         return
     vector = SearchVector(Value(text), weight="B", config="english")
@@ -366,7 +367,7 @@ def _finish_post(*, post: Post, rendered: RenderedPost, images: Sequence[Prepare
     topic, user = post.topic, post.author
     files = _attach(post=post, user=user, images=images)
     try:
-        _index(post, title=topic.title, text=rendered.text)
+        index_post(post, title=topic.title, text=rendered.text)
         notifications.subscribe_if_unset(user=user, target=topic)
         TopicRead.objects.update_or_create(
             user=user,
@@ -489,12 +490,12 @@ def edit_post(*, user: AbstractBaseUser, post: Post, source: str) -> Post:
     post.edit_count = F("edit_count") + 1
     post.save(update_fields=["source", "html", "edited_at", "edit_count"])
     post.refresh_from_db(fields=["edit_count"])
-    _index(post, title=post.topic.title, text=rendered.text)
+    index_post(post, title=post.topic.title, text=rendered.text)
     _touch(post.topic_id)
     return post
 
 
-def _renumber(topic_id: int) -> None:
+def renumber_topic(topic_id: int) -> None:
     """Number a topic's posts 1..n by time, then store its counters from them."""
     posts = list(Post.objects.filter(topic_id=topic_id).order_by("created_at", "id"))
     changed = []
@@ -518,7 +519,7 @@ def _renumber(topic_id: int) -> None:
         )
 
 
-def _recount_categories(ids: Iterable[int]) -> None:
+def recount_categories(ids: Iterable[int]) -> None:
     for category_id in set(ids):
         totals = Topic.objects.filter(category_id=category_id).aggregate(
             topics=Count("id"), replies=Sum("reply_count"), last=Max("last_post_at")
@@ -551,14 +552,14 @@ def delete_post(*, user: AbstractBaseUser, post: Post) -> Topic | None:
             content_type=ContentType.objects.get_for_model(Topic), object_id=topic.pk
         ).delete()
         topic.delete()
-        _recount_categories([topic.category_id])
+        recount_categories([topic.category_id])
         _touch(categories=[topic.category_id])
         return None
     if topic.answer_id == post.pk:
         Topic.objects.filter(pk=topic.pk).update(answer=None)
     post.delete()
-    _renumber(topic.pk)
-    _recount_categories([topic.category_id])
+    renumber_topic(topic.pk)
+    recount_categories([topic.category_id])
     _touch(topic.pk)
     topic.refresh_from_db()
     return topic
@@ -661,9 +662,7 @@ def set_watch(*, user: AbstractBaseUser, target: Topic | Category, level: str) -
 # --- Views ----------------------------------------------------------------------------------
 
 
-def _redis():
-    import redis
-
+def _redis() -> redis.Redis:
     global _redis_client
     if _redis_client is None:
         _redis_client = redis.Redis.from_url(settings.REDIS_URL)
@@ -696,7 +695,7 @@ def flush_view_counts() -> int:
     pending = f"{key}:flushing:{uuid.uuid4().hex}"
     try:
         client.rename(key, pending)
-    except Exception:  # redis.ResponseError: nothing counted since the last flush
+    except redis.ResponseError:  # no such key: nothing was counted since the last flush
         return 0
     counts = client.hgetall(pending)
     client.delete(pending)
@@ -833,7 +832,7 @@ def move_topic(
         raise ValidationError(_("The topic is already in that category."))
     Topic.objects.filter(pk=topic.pk).update(category=category)
     topic.category = category
-    _recount_categories([old.pk, category.pk])
+    recount_categories([old.pk, category.pk])
     _touch(topic.pk, categories=[old.pk])
     _log(
         moderator=moderator,
@@ -882,10 +881,10 @@ def split_topic(
     Post.objects.bulk_update(posts, ["topic", "number"])
     if topic.answer_id in {p.pk for p in posts}:
         Topic.objects.filter(pk=topic.pk).update(answer=None)
-    _renumber(topic.pk)
-    _renumber(new.pk)
-    _index(Post.objects.get(topic=new, number=1), title=title, text=plain_text(first.html))
-    _recount_categories([topic.category_id, category.pk])
+    renumber_topic(topic.pk)
+    renumber_topic(new.pk)
+    index_post(Post.objects.get(topic=new, number=1), title=title, text=plain_text(first.html))
+    recount_categories([topic.category_id, category.pk])
     _touch(topic.pk, new.pk)
     _log(
         moderator=moderator,
@@ -908,7 +907,7 @@ def merge_topics(
     source = Topic.objects.select_for_update().get(pk=source.pk)
     target = Topic.objects.select_for_update().get(pk=target.pk)
     Post.objects.filter(topic=source).update(topic=target, number=F("number") + PARKED)
-    _renumber(target.pk)
+    renumber_topic(target.pk)
     topic_type = ContentType.objects.get_for_model(Topic)
     watching = Subscription.objects.filter(content_type=topic_type, object_id=source.pk)
     already = set(
@@ -929,11 +928,7 @@ def merge_topics(
     )
     source_category = source.category_id
     source.delete()
-    _recount_categories([source_category, target.category_id])
+    recount_categories([source_category, target.category_id])
     _touch(target.pk, categories=[source_category])
     target.refresh_from_db()
     return target
-
-
-def readable_category_or_none(user: AbstractBaseUser, pk: int) -> Category | None:
-    return Category.objects.filter(readable_q(user), pk=pk).first()

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 
 from forum.markup import render_post
 from forum.models import Access, Category, Post, Topic
-from forum.services import _recount_categories
+from forum.services import recount_categories
 
 SAMPLES = [
     "The board boots to GRUB but the kernel stops after `EFI stub: Exiting boot services`. "
@@ -145,4 +145,4 @@ class Command(BaseCommand):
                 [cat.pk, first_id],
             )
             cursor.execute(f"ANALYZE {topic_table}; ANALYZE {post_table}")
-        _recount_categories([cat.pk])
+        recount_categories([cat.pk])
