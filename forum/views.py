@@ -55,12 +55,11 @@ def _readable_category(request: HttpRequest, slug: str) -> Category:
 
 
 def _visible_topic(request: HttpRequest, pk: int) -> Topic:
-    topic = (
-        q.visible_topics(request.user)
-        .select_related("category", "category__parent", "author", "answer", "answer__author")
-        .filter(pk=pk)
-        .first()
-    )
+    related = ["category", "category__parent", "author"]
+    if request.user.is_authenticated:
+        # Anonymous readers get the answer inside the cached fragment: joined only on a miss.
+        related += ["answer", "answer__author"]
+    topic = q.visible_topics(request.user).select_related(*related).filter(pk=pk).first()
     if topic is None:
         raise Http404(_("No such topic."))
     return topic
@@ -185,7 +184,7 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
     cached = not user.is_authenticated
     if not cached:
         posts = list(posts)
-    if posts and not cached:
+    if not cached and posts:
         liked = set(
             Like.objects.filter(user=user, post__in=[p.pk for p in posts]).values_list(
                 "post_id", flat=True
