@@ -8,6 +8,7 @@ from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from forum import querysets as q
@@ -32,7 +33,9 @@ class LatestTopicsFeed(Feed):
         return item.title
 
     def item_description(self, item: Topic) -> str:
-        return f"{item.category.name} · {item.reply_count} replies"
+        return ngettext(
+            "%(category)s · %(n)d reply", "%(category)s · %(n)d replies", item.reply_count
+        ) % {"category": item.category.name, "n": item.reply_count}
 
     def item_author_name(self, item: Topic) -> str:
         return item.author.get_username()
@@ -48,11 +51,11 @@ class CategoryFeed(LatestTopicsFeed):
     def get_object(self, request, slug: str) -> Category:
         category = q.readable_categories(ANONYMOUS).filter(slug=slug).first()
         if category is None:
-            raise Http404("No such category.")
+            raise Http404(gettext("No such category."))
         return category
 
     def title(self, obj: Category) -> str:
-        return f"Estuary forum: {obj.name}"
+        return gettext("Estuary forum: %(name)s") % {"name": obj.name}
 
     def link(self, obj: Category) -> str:
         return obj.get_absolute_url()
@@ -67,7 +70,7 @@ class TopicFeed(Feed):
     def get_object(self, request, pk: int) -> Topic:
         topic = q.visible_topics(ANONYMOUS).filter(pk=pk).first()
         if topic is None:
-            raise Http404("No such topic.")
+            raise Http404(gettext("No such topic."))
         return topic
 
     def title(self, obj: Topic) -> str:
@@ -84,7 +87,10 @@ class TopicFeed(Feed):
         )
 
     def item_title(self, item: Post) -> str:
-        return f"#{item.number} {item.author.get_username()}"
+        return gettext("#%(number)d by %(name)s") % {
+            "number": item.number,
+            "name": item.author.get_username(),
+        }
 
     def item_description(self, item: Post) -> str:
         return item.html  # stored sanitized
