@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -403,29 +403,27 @@ def mark_category_read(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(cat)
 
 
-def _watch_level(request: HttpRequest) -> str:
+def _save_watch(request: HttpRequest, target: Topic | Category, saved: str) -> HttpResponse:
     level = request.POST.get("level", "")
     if level not in ("", *Subscription.Level.values):
-        raise Http404(_("Unknown watch level."))
-    return level
+        return HttpResponseBadRequest(_("Unknown watch level."))
+    services.set_watch(user=request.user, target=target, level=level)
+    messages.success(request, saved)
+    return redirect(target)
 
 
 @login_required
 @require_POST
 def watch_topic(request: HttpRequest, pk: int) -> HttpResponse:
     top = _visible_topic(request, pk)
-    services.set_watch(user=request.user, target=top, level=_watch_level(request))
-    messages.success(request, _("Your choice for this topic was saved."))
-    return redirect(top)
+    return _save_watch(request, top, _("Your choice for this topic was saved."))
 
 
 @login_required
 @require_POST
 def watch_category(request: HttpRequest, slug: str) -> HttpResponse:
     cat = _readable_category(request, slug)
-    services.set_watch(user=request.user, target=cat, level=_watch_level(request))
-    messages.success(request, _("Your choice for this category was saved."))
-    return redirect(cat)
+    return _save_watch(request, cat, _("Your choice for this category was saved."))
 
 
 @login_required

@@ -54,3 +54,15 @@ def test_anonymous_sees_no_markers_and_writes_nothing(client, topic, django_asse
         page = client.get(topic.get_absolute_url())
     assert page.status_code == 200
     assert 'data-test="unread"' not in rows(client, topic.category)
+
+
+def test_watch_levels_through_the_page(client, topic, bob, public):
+    from portal.notifications import subscription_level
+
+    client.force_login(bob)
+    url = reverse("forum:watch_category", args=["boards"])
+    assert client.post(url, {"level": "watching"}).status_code == 302
+    assert subscription_level(user=bob, target=public) == "watching"
+    assert client.post(url, {"level": "loud"}).status_code == 400
+    client.post(url, {"level": ""})
+    assert subscription_level(user=bob, target=public) is None
