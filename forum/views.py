@@ -1,6 +1,555 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The forum's pages. Reads go through forum.querysets, writes through forum.services."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from forum import querysets as q
+from forum import services
+from forum.forms import (
+    EditForm,
+    FlagForm,
+    PostForm,
+    ReasonForm,
+    TopicForm,
+    TopicModerationForm,
+)
+from forum.markup import quote_source, render_post
+from forum.models import Category, CategoryRead, Flag, Like, ModerationLog, Post, Topic
+from portal.markup import MarkupTooLong
+from portal.models import Subscription
+from portal.notifications import subscription_level
 
 
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _pages(current: int, total: int) -> list[int]:
+    """Page links to show: the first, the last, and a few around the current one."""
+    around = {1, total, *range(max(1, current - 2), min(total, current + 2) + 1)}
+    return sorted(around)
+
+
+def _readable_category(request: HttpRequest, slug: str) -> Category:
+    category = (
+        q.readable_categories(request.user).select_related("parent").filter(slug=slug).first()
+    )
+    if category is None:
+        raise Http404(_("No such category."))
+    return category
+
+
+def _visible_topic(request: HttpRequest, pk: int) -> Topic:
+    related = ["category", "category__parent", "author"]
+    if request.user.is_authenticated:
+        # Anonymous readers get the answer inside the cached fragment: joined only on a miss.
+        related += ["answer", "answer__author"]
+    topic = q.visible_topics(request.user).select_related(*related).filter(pk=pk).first()
+    if topic is None:
+        raise Http404(_("No such topic."))
+    return topic
+
+
+def _visible_post(request: HttpRequest, pk: int) -> Post:
+    post = (
+        Post.objects.filter(pk=pk)
+        .select_related("topic", "topic__category", "author")
+        .filter(topic__in=q.visible_topics(request.user))
+        .first()
+    )
+    if post is None or (post.is_hidden and not q.is_moderator(request.user)):
+        raise Http404(_("No such post."))
+    return post
+
+
+def _refusal(form, exc: ValidationError | PermissionDenied) -> None:
+    form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "forum/index.html")
+    categories = list(q.readable_categories(request.user).order_by("position", "name"))
+    children: dict[int, list[Category]] = {}
+    for category in categories:
+        if category.parent_id:
+            children.setdefault(category.parent_id, []).append(category)
+    top = [(c, children.get(c.pk, [])) for c in categories if c.parent_id is None]
+    for parent, kids in top:
+        # A parent's figures include the subcategories the reader may see.
+        parent.total_topics = parent.topic_count + sum(k.topic_count for k in kids)
+        parent.total_posts = parent.post_count + sum(k.post_count for k in kids)
+        parent.latest = max(
+            (c.last_post_at for c in [parent, *kids] if c.last_post_at), default=None
+        )
+    return render(
+        request,
+        "forum/index.html",
+        {"categories": top, "moderator": q.is_moderator(request.user)},
+    )
+
+
+def _unread_flags(request: HttpRequest, topics: list[Topic], categories: list[int]) -> dict:
+    """topic id -> "new" (never opened) or "unread" (replies since); absent when read."""
+    user = request.user
+    if not user.is_authenticated or not topics:
+        return {}
+    reads = q.read_states(user, [t.pk for t in topics])
+    marks = dict(
+        CategoryRead.objects.filter(user=user, category_id__in=categories).values_list(
+            "category_id", "marked_at"
+        )
+    )
+    flags = {}
+    for topic in topics:
+        marked = marks.get(topic.category_id)
+        if marked is not None and topic.last_post_at <= marked:
+            continue
+        read = reads.get(topic.pk)
+        if read is None:
+            flags[topic.pk] = "new"
+        elif read < topic.post_count:
+            flags[topic.pk] = "unread"
+    return flags
+
+
+@require_GET
+def category(request: HttpRequest, slug: str) -> HttpResponse:
+    cat = _readable_category(request, slug)
+    per_page = settings.FORUM_TOPICS_PER_PAGE
+    total_pages = max(1, math.ceil(cat.topic_count / per_page))
+    page = _page_number(request)
+    if page > total_pages:
+        raise Http404(_("No such page."))
+    offset = (page - 1) * per_page
+    topics = q.category_topics(cat, request.user)[offset : offset + per_page]
+    subcategories = (
+        q.readable_categories(request.user).filter(parent=cat) if cat.parent_id is None else []
+    )
+    cached = not request.user.is_authenticated
+    if not cached:
+        # Anonymous readers get the list from a cached fragment (evaluated only on a miss);
+        # everyone else sees their own reading state.
+        topics = list(topics)
+        unread = _unread_flags(request, topics, [cat.pk])
+        for item in topics:
+            item.unread_state = unread.get(item.pk)
+    context = {
+        "category": cat,
+        "subcategories": subcategories,
+        "topics": topics,
+        "page": page,
+        "total_pages": total_pages,
+        "pages": _pages(page, total_pages),
+        "may_post": q.may_post_in(request.user, cat),
+        "watch": subscription_level(user=request.user, target=cat),
+        "cached": cached,
+        "cache_key": [cat.pk, cat.version, cat.topic_count, cat.last_post_at, page, per_page],
+    }
+    return render(request, "forum/category.html", context)
+
+
+# --- A topic --------------------------------------------------------------------------------
+
+
+@require_GET
+def topic(request: HttpRequest, pk: int) -> HttpResponse:
+    top = _visible_topic(request, pk)
+    per_page = settings.FORUM_POSTS_PER_PAGE
+    total_pages = max(1, math.ceil(top.post_count / per_page))
+    page = _page_number(request)
+    if page > total_pages:
+        raise Http404(_("No such page."))
+    posts = q.topic_page_posts(top, page=page, per_page=per_page)
+    user = request.user
+    moderator = q.is_moderator(user)
+    liked: set[int] = set()
+    cached = not user.is_authenticated
+    if not cached:
+        posts = list(posts)
+    if not cached and posts:
+        liked = set(
+            Like.objects.filter(user=user, post__in=[p.pk for p in posts]).values_list(
+                "post_id", flat=True
+            )
+        )
+        services.mark_topic_read(user=user, topic=top, number=posts[-1].number)
+    services.record_view(top.pk)
+    may_post = q.may_post_in(user, top.category) and (
+        moderator or not (top.is_locked or top.is_hidden)
+    )
+    context = {
+        "topic": top,
+        "category": top.category,
+        "posts": posts,
+        "liked": liked,
+        "page": page,
+        "total_pages": total_pages,
+        "pages": _pages(page, total_pages),
+        "may_post": may_post,
+        "moderator": moderator,
+        "may_mark_answer": services.may_mark_answer(user, top),
+        "watch": subscription_level(user=user, target=top),
+        "form": PostForm() if may_post else None,
+        "categories": list(Category.objects.all()) if moderator else [],
+        # Anonymous readers get the posts from a cached fragment, evaluated only on a miss.
+        "cached": cached,
+        "cache_key": [top.pk, top.version, top.reply_count, page, per_page],
+    }
+    return render(request, "forum/topic.html", context)
+
+
+@require_GET
+def first_unread(request: HttpRequest, pk: int) -> HttpResponse:
+    top = _visible_topic(request, pk)
+    reads = q.read_states(request.user, [top.pk])
+    number = min(reads.get(top.pk, 0) + 1, top.post_count)
+    return redirect(_post_url(top, number))
+
+
+def _post_url(top: Topic, number: int) -> str:
+    page = (number - 1) // settings.FORUM_POSTS_PER_PAGE + 1
+    url = top.get_absolute_url()
+    return (f"{url}?page={page}" if page > 1 else url) + f"#p{number}"
+
+
+@require_GET
+def post(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _visible_post(request, pk)
+    return redirect(_post_url(found.topic, found.number))
+
+
+@require_GET
+def revisions(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _visible_post(request, pk)
+    return render(
+        request,
+        "forum/revisions.html",
+        {"post": found, "topic": found.topic, "revisions": list(found.revisions.all())},
+    )
+
+
+# --- Writing --------------------------------------------------------------------------------
+
+
+def _save_or_preview(
+    request: HttpRequest, form, save: Callable[[dict], HttpResponse]
+) -> tuple[HttpResponse | None, str | None]:
+    """A valid POST either previews (the form comes back with the rendered text) or saves
+    through `save`; a refusal from the service lands on the form. Returns (response, preview)."""
+    if request.method != "POST" or not form.is_valid():
+        return None, None
+    if "preview" in request.POST:
+        try:
+            return None, render_post(form.cleaned_data["source"]).html
+        except MarkupTooLong as exc:
+            form.add_error("source", str(exc))
+            return None, ""
+    try:
+        return save(form.cleaned_data), None
+    except (ValidationError, PermissionDenied) as exc:
+        _refusal(form, exc)
+        return None, None
+
+
+@login_required
+def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
+    cat = _readable_category(request, slug)
+    if not q.may_post_in(request.user, cat):
+        raise PermissionDenied(_("You may not start topics in this category."))
+    form = TopicForm(request.POST or None, request.FILES or None)
+    done, preview = _save_or_preview(
+        request,
+        form,
+        lambda data: redirect(
+            services.create_topic(
+                user=request.user,
+                category=cat,
+                title=data["title"],
+                source=data["source"],
+                images=data["images"],
+            )
+        ),
+    )
+    return done or render(
+        request, "forum/topic_form.html", {"form": form, "category": cat, "preview": preview}
+    )
+
+
+@login_required
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    top = _visible_topic(request, pk)
+    initial = {}
+    quoted_id = request.GET.get("quote", "")
+    if quoted_id.isdigit():
+        quoted = _visible_post(request, int(quoted_id))
+        if quoted.topic_id == top.pk:
+            part = request.GET.get("part", "").strip()[:5000]
+            initial["source"] = quote_source(
+                username=quoted.author.get_username(),
+                post_id=quoted.pk,
+                source=part or quoted.source,
+            )
+    form = PostForm(request.POST or None, request.FILES or None, initial=initial)
+
+    def save(data) -> HttpResponse:
+        created = services.post_reply(
+            user=request.user, topic=top, source=data["source"], images=data["images"]
+        )
+        return redirect(_post_url(top, created.number))
+
+    done, preview = _save_or_preview(request, form, save)
+    return done or render(
+        request,
+        "forum/reply_form.html",
+        {"form": form, "topic": top, "category": top.category, "preview": preview},
+    )
+
+
+@login_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _visible_post(request, pk)
+    if not services.may_edit(request.user, found):
+        raise PermissionDenied(_("You may only edit your own posts."))
+    form = EditForm(request.POST or None, initial={"source": found.source})
+    done, preview = _save_or_preview(
+        request,
+        form,
+        lambda data: redirect(
+            services.edit_post(user=request.user, post=found, source=data["source"])
+        ),
+    )
+    return done or render(
+        request,
+        "forum/edit_post.html",
+        {"form": form, "post": found, "topic": found.topic, "preview": preview},
+    )
+
+
+@login_required
+@require_POST
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _visible_post(request, pk)
+    try:
+        left = services.delete_post(user=request.user, post=found)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect(found.topic)
+    messages.success(request, _("Your post was deleted."))
+    return redirect(left or found.topic.category)
+
+
+@require_POST
+def preview(request: HttpRequest) -> HttpResponse:
+    """The live preview's fragment: the same pipeline as a saved post."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=403)
+    try:
+        html = render_post(request.POST.get("source", "")).html
+    except MarkupTooLong as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    return HttpResponse(html, content_type="text/html; charset=utf-8")
+
+
+@login_required
+@require_POST
+def like(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _visible_post(request, pk)
+    try:
+        services.toggle_like(user=request.user, post=found)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(found)
+
+
+@login_required
+@require_POST
+def answer(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _visible_post(request, pk)
+    unmark = request.POST.get("unmark") == "1"
+    try:
+        services.mark_answer(user=request.user, post=None if unmark else found, topic=found.topic)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if not unmark:
+            messages.success(request, _("Marked as the answer."))
+    return redirect(found.topic)
+
+
+@login_required
+@require_POST
+def mark_category_read(request: HttpRequest, slug: str) -> HttpResponse:
+    cat = _readable_category(request, slug)
+    services.mark_category_read(user=request.user, category=cat)
+    messages.success(request, _("All topics in %(name)s are marked read.") % {"name": cat.name})
+    return redirect(cat)
+
+
+def _save_watch(request: HttpRequest, target: Topic | Category, saved: str) -> HttpResponse:
+    level = request.POST.get("level", "")
+    if level not in ("", *Subscription.Level.values):
+        return HttpResponseBadRequest(_("Unknown watch level."))
+    services.set_watch(user=request.user, target=target, level=level)
+    messages.success(request, saved)
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def watch_topic(request: HttpRequest, pk: int) -> HttpResponse:
+    top = _visible_topic(request, pk)
+    return _save_watch(request, top, _("Your choice for this topic was saved."))
+
+
+@login_required
+@require_POST
+def watch_category(request: HttpRequest, slug: str) -> HttpResponse:
+    cat = _readable_category(request, slug)
+    return _save_watch(request, cat, _("Your choice for this category was saved."))
+
+
+@login_required
+def flag(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _visible_post(request, pk)
+    form = FlagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.flag_post(user=request.user, post=found, **form.cleaned_data)
+        except ValidationError as exc:
+            _refusal(form, exc)
+        else:
+            messages.success(request, _("Thank you: the moderators will look at it."))
+            return redirect(found)
+    return render(request, "forum/flag.html", {"form": form, "post": found, "topic": found.topic})
+
+
+# --- Moderation -----------------------------------------------------------------------------
+
+
+def _require_moderator(request: HttpRequest) -> None:
+    if not q.is_moderator(request.user):
+        raise PermissionDenied(_("Only moderators may do this."))
+
+
+@login_required
+@require_POST
+def moderate_topic(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_moderator(request)
+    top = _visible_topic(request, pk)
+    form = TopicModerationForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect(top)
+    data = form.cleaned_data
+    action, reason = data["action"], data["reason"]
+    result = top
+    try:
+        if action == "move":
+            result = services.move_topic(
+                moderator=request.user,
+                topic=top,
+                category=get_object_or_404(Category, pk=data["category"] or 0),
+                reason=reason,
+            )
+        elif action == "split":
+            cat = Category.objects.filter(pk=data["category"]).first() if data["category"] else None
+            result = services.split_topic(
+                moderator=request.user,
+                topic=top,
+                numbers=data["numbers"],
+                title=data["title"],
+                category=cat,
+                reason=reason,
+            )
+        elif action == "merge":
+            target = q.visible_topics(request.user).filter(pk=data["target"] or 0).first()
+            if target is None:
+                raise ValidationError(_("No topic with that number."))
+            result = services.merge_topics(
+                moderator=request.user, source=top, target=target, reason=reason
+            )
+        else:
+            services.moderate_topic(moderator=request.user, topic=top, action=action, reason=reason)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(top)
+    messages.success(request, _("Done and logged."))
+    return redirect(result)
+
+
+@login_required
+@require_POST
+def moderate_post(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_moderator(request)
+    found = _visible_post(request, pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why: every moderator action is logged with a reason."))
+        return redirect(found)
+    services.set_post_hidden(
+        moderator=request.user,
+        post=found,
+        hidden=request.POST.get("hidden") == "1",
+        reason=form.cleaned_data["reason"],
+    )
+    messages.success(request, _("Done and logged."))
+    return redirect(found)
+
+
+@login_required
+def moderation_queue(request: HttpRequest) -> HttpResponse:
+    _require_moderator(request)
+    if request.method == "POST":
+        found = get_object_or_404(Post, pk=request.POST.get("post", "0"))
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            services.resolve_flags(
+                moderator=request.user,
+                post=found,
+                agree=request.POST.get("agree") == "1",
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, _("Done and logged."))
+        else:
+            messages.error(request, _("Say why: every moderator action is logged with a reason."))
+        return redirect("forum:moderation")
+    flagged = (
+        Post.objects.filter(flags__resolution="")
+        .annotate(open_flags=Count("flags"))
+        .select_related("topic", "author")
+        .order_by("-open_flags", "-created_at")[:100]
+    )
+    reasons: dict[int, list[Flag]] = {}
+    for item in (
+        Flag.objects.filter(resolution="", post__in=[p.pk for p in flagged])
+        .select_related("user")
+        .order_by("created_at")
+    ):
+        reasons.setdefault(item.post_id, []).append(item)
+    return render(
+        request,
+        "forum/moderation.html",
+        {
+            "flagged": [(p, reasons.get(p.pk, [])) for p in flagged],
+            "log": ModerationLog.objects.select_related("moderator", "topic")[:50],
+        },
+    )

@@ -7,3 +7,15 @@ def site(request):
         "SITE_NAME": "Estuary",
         "DEBUG": settings.DEBUG,
     }
+
+
+def notifications(request):
+    """The header's unread badge: evaluated only when a page shows it; cached in Redis."""
+    from django.utils.functional import SimpleLazyObject
+
+    from portal.notifications import unread_count
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"unread_notifications": 0}
+    return {"unread_notifications": SimpleLazyObject(lambda: unread_count(user))}

@@ -1,6 +1,8 @@
 """What belongs to the whole site: people's profiles and the news."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +26,11 @@ class Profile(models.Model):
     bio = models.TextField(_("short bio"), max_length=500, blank=True)
     trust_level = models.PositiveSmallIntegerField(
         _("trust level"), choices=TrustLevel.choices, default=TrustLevel.NEW
+    )
+    notify_by_email = models.BooleanField(
+        _("e-mail me notifications"),
+        default=True,
+        help_text=_("Replies in what you watch, mentions, likes and answers."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -64,3 +71,75 @@ class NewsItem(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("news_detail", args=[self.slug])
+
+
+class Subscription(models.Model):
+    """A person's interest in any object (a topic, a category, a bug, a list): watch or mute."""
+
+    class Level(models.TextChoices):
+        WATCHING = "watching", _("watching")
+        MUTED = "muted", _("muted")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "content_type", "object_id"], name="one_subscription_per_object"
+            )
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id", "level"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.level} {self.content_type_id}:{self.object_id}"
+
+
+class Notification(models.Model):
+    """Something that happened that a person should hear of: shown in the centre, maybe mailed."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    verb = models.CharField(_("verb"), max_length=30)
+    target_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    # Plain text, kept so that the centre lists notifications without fetching each target.
+    target_title = models.CharField(_("about"), max_length=300, blank=True)
+    url = models.CharField(_("link"), max_length=500)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verb}: {self.target_title}"

@@ -52,11 +52,23 @@ class SearchProvider:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class ProfileSection:
+    """A block on a person's profile page: `get_context(request, person)` must show only what
+    the viewer may read."""
+
+    name: str
+    template: str
+    get_context: Callable[[HttpRequest, Any], dict[str, Any]]
+    order: int = 100
+
+
 @dataclass
 class Registry:
     home_blocks: dict[str, HomeBlock] = field(default_factory=dict)
     seeders: dict[str, Seeder] = field(default_factory=dict)
     search_providers: dict[str, SearchProvider] = field(default_factory=dict)
+    profile_sections: dict[str, ProfileSection] = field(default_factory=dict)
 
     def sorted_home_blocks(self) -> list[HomeBlock]:
         return sorted(self.home_blocks.values(), key=lambda b: (b.order, b.name))
@@ -66,6 +78,9 @@ class Registry:
 
     def sorted_search_providers(self) -> list[SearchProvider]:
         return sorted(self.search_providers.values(), key=lambda p: (p.order, p.name))
+
+    def sorted_profile_sections(self) -> list[ProfileSection]:
+        return sorted(self.profile_sections.values(), key=lambda p: (p.order, p.name))
 
 
 registry = Registry()
@@ -81,3 +96,7 @@ def register_seeder(seeder: Seeder) -> None:
 
 def register_search_provider(provider: SearchProvider) -> None:
     registry.search_providers[provider.name] = provider
+
+
+def register_profile_section(section: ProfileSection) -> None:
+    registry.profile_sections[section.name] = section

@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.site",
+                "portal.context_processors.notifications",
             ],
         },
     },
@@ -221,12 +222,14 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 4 * 3600}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Exchange bindings; kombu's default is ./control in whatever folder the process runs.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
@@ -324,3 +327,29 @@ LOGGING = {
 
 # Markdown: largest text a person may submit, in characters.
 MARKUP_MAX_LENGTH = env.int("MARKUP_MAX_LENGTH", default=200_000)
+
+# --- Forum ----------------------------------------------------------------------------------
+# Limits for new accounts, after Discourse's defaults. "New" is trust level 0 (Profile);
+# "first day" is the 24 hours after sign-up. Moderators and staff are never limited.
+FORUM_TOPICS_PER_PAGE = env.int("FORUM_TOPICS_PER_PAGE", default=30)
+FORUM_POSTS_PER_PAGE = env.int("FORUM_POSTS_PER_PAGE", default=20)
+FORUM_FIRST_DAY_MAX_TOPICS = env.int("FORUM_FIRST_DAY_MAX_TOPICS", default=3)
+FORUM_FIRST_DAY_MAX_REPLIES = env.int("FORUM_FIRST_DAY_MAX_REPLIES", default=10)
+FORUM_NEW_USER_POST_INTERVAL = env.int("FORUM_NEW_USER_POST_INTERVAL", default=30)  # seconds
+FORUM_POST_INTERVAL = env.int("FORUM_POST_INTERVAL", default=5)  # seconds, everyone
+FORUM_NEW_USER_MAX_LINKS = env.int("FORUM_NEW_USER_MAX_LINKS", default=2)
+FORUM_NEW_USER_MAX_ATTACHMENTS = env.int("FORUM_NEW_USER_MAX_ATTACHMENTS", default=0)
+FORUM_DUPLICATE_WINDOW = env.int("FORUM_DUPLICATE_WINDOW", default=300)  # seconds
+# A new user reaches trust level 1 after this many days and posts.
+FORUM_TL1_MIN_DAYS = env.int("FORUM_TL1_MIN_DAYS", default=1)
+FORUM_TL1_MIN_POSTS = env.int("FORUM_TL1_MIN_POSTS", default=3)
+FORUM_DELETE_GRACE_MINUTES = env.int("FORUM_DELETE_GRACE_MINUTES", default=30)
+FORUM_FLAGS_TO_HIDE = env.int("FORUM_FLAGS_TO_HIDE", default=3)
+FORUM_MAX_ATTACHMENTS_PER_POST = env.int("FORUM_MAX_ATTACHMENTS_PER_POST", default=4)
+FORUM_IMAGE_MAX_BYTES = env.int("FORUM_IMAGE_MAX_BYTES", default=4 * 1024 * 1024)
+FORUM_IMAGE_MAX_PIXELS = env.int("FORUM_IMAGE_MAX_PIXELS", default=4096 * 4096)
+FORUM_IMAGE_MAX_SIDE = env.int("FORUM_IMAGE_MAX_SIDE", default=1600)  # larger ones are shrunk
+CELERY_BEAT_SCHEDULE["forum-flush-view-counts"] = {
+    "task": "forum.flush_view_counts",
+    "schedule": 300.0,
+}

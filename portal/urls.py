@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from portal import views
+from portal import notification_views, views
 from portal.search import search_view
 
 urlpatterns = [
@@ -16,6 +16,25 @@ urlpatterns = [
     path("news/<slug:slug>/", views.news_detail, name="news_detail"),
     path("u/<str:username>/", views.profile, name="profile"),
     path("u/<str:username>/avatar.svg", views.avatar, name="avatar"),
+    path(
+        "notifications/",
+        include(
+            (
+                [
+                    path("", notification_views.inbox, name="inbox"),
+                    path("<int:pk>/", notification_views.open_notification, name="open"),
+                    path("read/", notification_views.mark_all_read, name="mark_all_read"),
+                    path("email/", notification_views.email_preference, name="email"),
+                    path(
+                        "unsubscribe/<str:token>/",
+                        notification_views.unsubscribe,
+                        name="unsubscribe",
+                    ),
+                ],
+                "notifications",
+            )
+        ),
+    ),
     path("accounts/settings/", views.account_settings, name="account_settings"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -49,7 +49,15 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     user = get_object_or_404(get_user_model(), username=username, is_active=True)
     # A user made in the admin may have no profile yet: show defaults, write nothing.
     profile_obj = Profile.objects.filter(user=user).first() or Profile(user=user)
-    return render(request, "portal/profile.html", {"person": user, "profile": profile_obj})
+    sections = [
+        {"template": section.template, "context": section.get_context(request, user)}
+        for section in registry.sorted_profile_sections()
+    ]
+    return render(
+        request,
+        "portal/profile.html",
+        {"person": user, "profile": profile_obj, "sections": sections},
+    )
 
 
 @require_GET

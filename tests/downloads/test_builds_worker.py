@@ -30,7 +30,6 @@ pytest_plugins = ["tests.downloads.build_fixtures"]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
-
 @pytest.fixture(autouse=True)
 def storage(settings) -> Path:
     """The worker is another process: files go where its settings say, not under tmp_path."""

@@ -1,0 +1,174 @@
+"""Reads of the forum. Every view, feed, search and profile section goes through these, so a
+private category's topics cannot leak through a forgotten filter."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+
+from forum.models import Access, Category, Post, Topic, TopicRead
+
+MODERATORS = "moderators"
+
+
+def group_ids(user: AbstractBaseUser | AnonymousUser) -> frozenset[int]:
+    """The user's group ids, asked once per request (kept on the user object)."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_forum_group_ids", None)
+    if cached is None:
+        rows = user.groups.values_list("id", "name")
+        cached = frozenset(i for i, _name in rows)
+        user._forum_group_ids = cached
+        user._forum_is_moderator = user.is_superuser or any(n == MODERATORS for _i, n in rows)
+    return cached
+
+
+def is_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    group_ids(user)
+    return bool(user._forum_is_moderator)
+
+
+def _access_q(user: AbstractBaseUser | AnonymousUser, *, field: str, group_field: str) -> Q:
+    allowed = Q(**{field: Access.EVERYONE})
+    if user.is_authenticated:
+        allowed |= Q(**{field: Access.MEMBERS})
+        ids = group_ids(user)
+        if ids:
+            allowed |= Q(**{field: Access.GROUP, f"{group_field}__in": ids})
+    return allowed
+
+
+def readable_q(user: AbstractBaseUser | AnonymousUser, prefix: str = "") -> Q:
+    """Categories the user may read: its own rule, and its parent's when it has one."""
+    if user.is_authenticated and user.is_superuser:
+        return Q()
+    own = _access_q(user, field=f"{prefix}read_access", group_field=f"{prefix}read_group")
+    parent = _access_q(
+        user, field=f"{prefix}parent__read_access", group_field=f"{prefix}parent__read_group"
+    )
+    return own & (Q(**{f"{prefix}parent__isnull": True}) | parent)
+
+
+def readable_categories(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Category]:
+    return Category.objects.filter(readable_q(user))
+
+
+def may_post_in(user: AbstractBaseUser | AnonymousUser, category: Category) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_moderator(user):
+        return True
+    if category.post_access == Access.MEMBERS:
+        return True
+    return category.post_access == Access.GROUP and category.post_group_id in group_ids(user)
+
+
+def visible_topics(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Topic]:
+    topics = Topic.objects.filter(readable_q(user, prefix="category__"))
+    if not is_moderator(user):
+        topics = topics.filter(is_hidden=False)
+    return topics
+
+
+def visible_posts(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Post]:
+    """Posts the user may read in lists (search, profiles): hidden ones only for moderators."""
+    posts = Post.objects.filter(readable_q(user, prefix="topic__category__"))
+    if not is_moderator(user):
+        posts = posts.filter(is_hidden=False, topic__is_hidden=False)
+    return posts
+
+
+def category_topics(category: Category, user: AbstractBaseUser | AnonymousUser):
+    """A category's list: pinned first, then by last activity (index topic_category_list)."""
+    topics = Topic.objects.filter(category=category)
+    if not is_moderator(user):
+        topics = topics.filter(is_hidden=False)
+    return topics.select_related("author", "last_poster").order_by(
+        "-is_pinned", "-last_post_at", "-id"
+    )
+
+
+def latest_topics(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Topic]:
+    return (
+        visible_topics(user)
+        .select_related("category", "last_poster")
+        .order_by("-last_post_at", "-id")
+    )
+
+
+def topic_page_posts(topic: Topic, *, page: int, per_page: int) -> QuerySet[Post]:
+    """One page of a topic by post number: an index range, no OFFSET however long it is."""
+    first = (page - 1) * per_page + 1
+    return (
+        Post.objects.filter(topic=topic, number__gte=first, number__lt=first + per_page)
+        .select_related("author", "author__profile")
+        .prefetch_related("attachments")
+        .order_by("number")
+    )
+
+
+def read_states(user: AbstractBaseUser | AnonymousUser, topic_ids: list[int]) -> dict[int, int]:
+    if not user.is_authenticated or not topic_ids:
+        return {}
+    return dict(
+        TopicRead.objects.filter(user=user, topic_id__in=topic_ids).values_list(
+            "topic_id", "last_read_number"
+        )
+    )
+
+
+def search_posts(*, query: str, user: AbstractBaseUser | AnonymousUser, limit: int) -> list[Any]:
+    from portal.registry import SearchHit
+
+    if connection.vendor != "postgresql":
+        posts = (
+            visible_posts(user)
+            .filter(Q(source__icontains=query) | Q(topic__title__icontains=query))
+            .select_related("topic")
+            .order_by("-created_at")[:limit]
+        )
+        return [
+            SearchHit(title=p.topic.title, url=p.get_absolute_url(), meta=f"#{p.number}")
+            for p in posts
+        ]
+    search = SearchQuery(query, search_type="websearch", config="english")
+    start, stop = "\x02", "\x03"
+    posts = (
+        visible_posts(user)
+        .filter(search_vector=search)
+        .annotate(
+            rank=SearchRank(F("search_vector"), search),
+            headline=SearchHeadline(
+                "source",
+                search,
+                config="english",
+                start_sel=start,
+                stop_sel=stop,
+                max_words=35,
+                min_words=15,
+            ),
+        )
+        .select_related("topic", "author")
+        .order_by("-rank", "-created_at")[:limit]
+    )
+    hits = []
+    for post in posts:
+        # The headline is the raw source: escape it all, then turn the markers into <mark>.
+        snippet = html.escape(post.headline).replace(start, "<mark>").replace(stop, "</mark>")
+        hits.append(
+            SearchHit(
+                title=post.topic.title,
+                url=post.get_absolute_url(),
+                snippet=snippet,
+                meta=f"#{post.number} · {post.author.get_username()}",
+            )
+        )
+    return hits

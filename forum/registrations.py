@@ -1,0 +1,73 @@
+"""What the forum registers with the site: home block, search, profile section, demo data."""
+
+from django.utils.translation import gettext_lazy as _
+
+from portal.registry import (
+    HomeBlock,
+    ProfileSection,
+    SearchProvider,
+    Seeder,
+    register_home_block,
+    register_profile_section,
+    register_search_provider,
+    register_seeder,
+)
+
+HOME_TOPICS = 8
+PROFILE_ITEMS = 10
+
+
+def _latest_block(request):
+    from forum.querysets import latest_topics
+
+    return {"topics": list(latest_topics(request.user)[:HOME_TOPICS])}
+
+
+def _profile(request, person):
+    from forum.querysets import visible_posts, visible_topics
+
+    topics = (
+        visible_topics(request.user)
+        .filter(author=person)
+        .select_related("category")
+        .order_by("-created_at")[:PROFILE_ITEMS]
+    )
+    posts = (
+        visible_posts(request.user)
+        .filter(author=person, number__gt=1)
+        .select_related("topic")
+        .order_by("-created_at")[:PROFILE_ITEMS]
+    )
+    return {"topics": list(topics), "posts": list(posts), "person": person}
+
+
+def _search(*, query, user, limit):
+    from forum.querysets import search_posts
+
+    return search_posts(query=query, user=user, limit=limit)
+
+
+def _seed(say):
+    from forum.seeds import seed_forum
+
+    seed_forum(say)
+
+
+register_home_block(
+    HomeBlock(
+        name="forum.latest",
+        template="forum/_home_latest.html",
+        get_context=_latest_block,
+        order=20,
+    )
+)
+register_search_provider(SearchProvider(name="forum", label=_("Forum"), search=_search, order=20))
+register_profile_section(
+    ProfileSection(
+        name="forum.activity",
+        template="forum/_profile_activity.html",
+        get_context=_profile,
+        order=20,
+    )
+)
+register_seeder(Seeder(name="forum", run=_seed, order=30))
