@@ -99,7 +99,8 @@ host d02 {
 ```text
 set timeout=5
 menuentry "Estuary on D02 (PXE)" {
-  linux /Image console=ttyS0,115200 earlycon root=/dev/nfs rw nfsroot=<host-ip>:/srv/nfs/estuary,v3 ip=dhcp
+  linux /Image console=ttyS0,115200 earlycon root=/dev/nfs rw \\
+        nfsroot=<host-ip>:/srv/nfs/estuary,v3 ip=dhcp
   devicetree /hip05-d02.dtb
 }
 ```

@@ -97,6 +97,7 @@ def test_site_serves_pages_and_runs_tasks_with_no_service(tmp_path):
 
         wait_until(mail_printed, timeout=60)
         assert list((tmp_path / "var" / "broker" / "queue").glob("*")) == []  # consumed
+        assert (tmp_path / "var" / "broker" / "control").is_dir()  # bindings stay under var/
     finally:
         for process in (server, worker):
             os.killpg(process.pid, signal.SIGTERM)
