@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 
 ANONYMOUS_BOUND = 3
 SIGNED_IN_BOUND = 10
+HOME_BOUND = 4  # one query per section block and the news
 
 
 def visit_all(client, category, topic, assert_max, bound):
@@ -22,7 +23,6 @@ def visit_all(client, category, topic, assert_max, bound):
         category.get_absolute_url() + "?page=2",
         topic.get_absolute_url(),
         topic.get_absolute_url() + f"?page={long_pages}",
-        "/",
     ]
     for url in urls:
         with assert_max(bound):
@@ -56,3 +56,6 @@ def test_bounded_with_little_and_much_data(
             bound = SIGNED_IN_BOUND
         visit_all(client, small.category, small, django_assert_max_num_queries, bound)
         visit_all(client, category, big_topic, django_assert_max_num_queries, bound)
+        # The home page shows every section's block (forum's latest topics among them).
+        with django_assert_max_num_queries(HOME_BOUND + (bound - ANONYMOUS_BOUND)):
+            assert client.get("/").status_code == 200
