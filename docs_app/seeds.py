@@ -12,6 +12,7 @@ from django.db import transaction
 from docs_app import services
 from docs_app.models import Page, Section
 from docs_app.sections import ensure_sections
+from downloads.models import Board
 
 D02_QUICK_START = """\
 This guide takes a D02 from its box to a running Linux system with the files of this release.
@@ -267,6 +268,11 @@ def seed_docs(say: Callable[[str], None]) -> None:
         order=10,
         message="Demo content",
     )
+    # The board's download page links its quick start (downloads knows no docs, so we tell it).
+    quick_start = Page.objects.get(
+        section=sections["quick-start"], slug="d02", release=None, language="en"
+    )
+    Board.objects.filter(slug="d02").update(quickstart_url=quick_start.get_absolute_url())
     say(f"  {count + 1} doc pages")
 
 

@@ -117,6 +117,8 @@ def test_demo_data_and_home_block(client, make_release):
     for words in ["Flash the UEFI firmware", "PXE", "SATA"]:
         assert words in guide
     assert client.get("/docs/latest/hardware-boards/d02/").status_code == 200
+    board_page = client.get("/downloads/d02/").content.decode()
+    assert 'href="/docs/latest/quick-start/d02/"' in board_page
     assert client.get("/docs/latest/go-through/build-it-yourself/").status_code == 200
 
 
