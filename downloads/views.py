@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from downloads import querysets as q
+from downloads.build_querysets import release_build_summary
 from downloads.caching import generation
 from downloads.checksums import checksum_list, list_key
 from downloads.forms import (
@@ -370,6 +371,8 @@ def _manage_context(release_obj: Release, **forms: Any) -> dict[str, Any]:
         "upload_form": UploadForm(),
         "server_form": ServerFileForm(),
         "withdraw_form": WithdrawForm(release=release_obj),
+        # When every build succeeded the page says so and offers publishing (builds' partial).
+        "summary": release_build_summary(release=release_obj),
     }
     context.update(forms)
     return context

@@ -142,9 +142,13 @@ def test_publishing_is_offered_only_when_every_build_succeeded(rm_client, releas
         reverse("downloads:release_builds_publish", args=[release.version]), follow=True
     )
     assert "Not every build of this release has succeeded." in response.content.decode()
+    manage_url = reverse("downloads:manage_release", args=[release.version])
+    assert 'data-test="publish-release"' not in rm_client.get(manage_url).content.decode()
     execute_build(build_id=build.started[0].pk)
-    page = rm_client.get(url).content.decode()
-    assert "The build succeeded." in page and 'data-test="publish-release"' in page
+    # Both the builds page and the release manager's page of the draft say it and offer it.
+    for page_url in (url, manage_url):
+        page = rm_client.get(page_url).content.decode()
+        assert "The build succeeded." in page and 'data-test="publish-release"' in page
 
 
 def test_unknown_builds_and_releases_are_404(rm_client):
