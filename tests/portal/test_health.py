@@ -42,3 +42,18 @@ def test_unreachable_broker_gives_503(client, monkeypatch):
 
 def test_healthz_answers_get_only(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_concurrent_probes_do_not_disturb_each_other(live_server):
+    # Threads of one server process answer at once (gunicorn's gthread workers, this live server).
+    import json
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    def probe(_):
+        with urllib.request.urlopen(f"{live_server.url}/healthz", timeout=10) as response:
+            return response.status, json.loads(response.read())["cache"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(probe, range(64)))
+    assert results == [(200, "ok")] * 64
