@@ -14,7 +14,7 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 $$(ls -d $${PYENV_RO
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/estuary
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: help run test bench lint format messages services browser clean
+.PHONY: help run test bench lint format messages services test-tools clean
 
 help:
 	@echo "make run    serve the site on http://127.0.0.1:$(PORT)/ with a Celery worker (embedded defaults)"
@@ -51,9 +51,9 @@ services:
 			--dir /var/lib/redis --logfile /var/log/redis/ci.log; \
 		for i in $$(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done; fi
 
-# The browser tests drive Debian's Chromium; install it (and the tools and the Chinese font the
-# tests need) if missing.
-browser:
+# What the tests drive or call, from Debian's packages when missing: Chromium for the browser
+# tests (and a Chinese font for their screenshots), gpg, sha256sum, curl, file, dtc, nginx.
+test-tools:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v gpg >/dev/null || missing="$$missing gnupg"; \
@@ -62,6 +62,7 @@ browser:
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v file >/dev/null || missing="$$missing file"; \
 	command -v dtc >/dev/null || missing="$$missing device-tree-compiler"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing:$$missing"; \
@@ -76,7 +77,7 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: $(VENV)/.dev services browser lint
+test: $(VENV)/.dev services test-tools lint
 	$(PY) manage.py makemigrations --check --dry-run
 	DEBUG=0 HTTPS=1 SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 		ALLOWED_HOSTS=estuary.example.org EMAIL_URL=smtp+tls://mail.example.org:587 VAR_DIR=var/deploy-check \
