@@ -13,6 +13,8 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 $$(ls -d $${PYENV_RO
 # Tests use the real services; each can be pointed elsewhere from the environment.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/estuary
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Benchmarks get a Redis db of their own: the tests flush theirs between tests.
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: help run test bench lint format messages services test-tools clean
 
@@ -97,7 +99,7 @@ run: $(VENV)/.runtime
 	kill $$worker 2>/dev/null; wait $$worker 2>/dev/null
 
 bench: $(VENV)/.dev services
-	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(PY) -m bench
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(BENCH_REDIS_URL)" $(PY) -m bench $(BENCH_ARGS)
 
 messages: $(VENV)/.dev
 	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
