@@ -35,6 +35,12 @@ def _home_block(request):
     return {"pages": start_here()}
 
 
+def _docs_generation() -> int:
+    from docs_app.fragments import generation
+
+    return generation()
+
+
 def _seed(say):
     from docs_app.seeds import seed_docs
 
@@ -44,7 +50,11 @@ def _seed(say):
 register_search_provider(SearchProvider(name="docs", label=_("Docs"), search=_search, order=10))
 register_home_block(
     HomeBlock(
-        name="docs.start", template="docs_app/_home_docs.html", get_context=_home_block, order=20
+        name="docs.start",
+        template="docs_app/_home_docs.html",
+        get_context=_home_block,
+        order=20,
+        cache_version=lambda request: _docs_generation(),
     )
 )
 register_seeder(Seeder(name="docs", run=_seed, order=30))

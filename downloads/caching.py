@@ -1,36 +1,18 @@
-"""One generation number for the whole catalogue, kept in the cache.
+"""One generation number for the whole catalogue (see portal.caching).
 
-Every cached catalogue fragment (pages, API answers) carries the generation in its key. The
-services that change what the public sees (adding files, publishing, withdrawing) bump it after
-their transaction commits, so no page ever serves a stale list, and no read needs to know which
-fragments a change touched.
+Every cached catalogue fragment (pages, API answers, the home page's boards) carries it in its
+key; the services that change what the public sees (adding files, publishing, withdrawing) bump
+it after their transaction commits.
 """
 
-from __future__ import annotations
+from portal.caching import Generation
 
-import time
-
-from django.core.cache import cache
-from django.db import transaction
-
-GENERATION_KEY = "downloads:generation"
+CATALOGUE = Generation("downloads")
 
 
 def generation() -> int:
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        value = time.time_ns()
-        if not cache.add(GENERATION_KEY, value, timeout=None):
-            value = cache.get(GENERATION_KEY, value)
-    return value
-
-
-def bump_generation() -> None:
-    cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+    return CATALOGUE.current()
 
 
 def bump_generation_on_commit() -> None:
-    """Bump now and again once the transaction commits: a page rendered in between from the
-    old rows cannot outlive the commit."""
-    bump_generation()
-    transaction.on_commit(bump_generation)
+    CATALOGUE.bump_on_commit()

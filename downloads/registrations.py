@@ -20,6 +20,12 @@ def _boards_block(request):
     return {"boards": list(board_grid())}
 
 
+def _catalogue_generation() -> int:
+    from downloads.caching import generation
+
+    return generation()
+
+
 def _search(*, query: str, user, limit: int) -> list[SearchHit]:
     from downloads.querysets import search_catalogue
 
@@ -56,6 +62,7 @@ register_home_block(
         template="downloads/_home_boards.html",
         get_context=_boards_block,
         order=10,
+        cache_version=lambda request: _catalogue_generation(),
     )
 )
 register_search_provider(

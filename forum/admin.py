@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from forum.models import Category, Flag, ModerationLog, Topic
+from forum.services import save_category
 
 
 @admin.register(Category)
@@ -19,6 +20,9 @@ class CategoryAdmin(admin.ModelAdmin):
         "post_access",
         "post_group",
     ]
+
+    def save_model(self, request, obj, form, change):
+        save_category(category=obj)
 
 
 @admin.register(Topic)

@@ -23,6 +23,15 @@ def _latest_block(request):
     return {"topics": list(latest_topics(request.user)[:HOME_TOPICS])}
 
 
+def _latest_block_version(request):
+    # Signed-in readers may see private categories: their list is made for them each time.
+    if request.user.is_authenticated:
+        return None
+    from forum.services import FORUM
+
+    return FORUM.current()
+
+
 def _profile(request, person):
     from forum.querysets import visible_posts, visible_topics
 
@@ -59,6 +68,7 @@ register_home_block(
         template="forum/_home_latest.html",
         get_context=_latest_block,
         order=20,
+        cache_version=_latest_block_version,
     )
 )
 register_search_provider(SearchProvider(name="forum", label=_("Forum"), search=_search, order=20))

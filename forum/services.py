@@ -43,6 +43,7 @@ from forum.models import (
 )
 from forum.querysets import is_moderator, may_post_in
 from portal import notifications
+from portal.caching import Generation
 from portal.markup import MarkupTooLong, plain_text
 from portal.models import Profile, Subscription
 
@@ -346,8 +347,23 @@ def index_post(post: Post, *, title: str, text: str) -> None:
     Post.objects.filter(pk=post.pk).update(search_vector=vector)
 
 
+# The forum as a whole (the home page's latest topics): bumped by every change of a topic.
+FORUM = Generation("forum")
+
+
+@transaction.atomic
+def save_category(*, category: Category) -> Category:
+    """Save a category set up in the admin; its lists and the home page's block follow at once
+    (who may read it may have changed)."""
+    category.save()
+    Category.objects.filter(pk=category.pk).update(version=F("version") + 1)
+    FORUM.bump_on_commit()
+    return category
+
+
 def _touch(*topic_ids: int | None, categories: Iterable[int] = ()) -> None:
     """Bump the versions that key the cached fragments of these topics and their categories."""
+    FORUM.bump_on_commit()
     ids = [i for i in topic_ids if i]
     if ids:
         Topic.objects.filter(pk__in=ids).update(version=F("version") + 1)

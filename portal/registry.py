@@ -15,12 +15,18 @@ from django.http import HttpRequest
 
 @dataclass(frozen=True)
 class HomeBlock:
-    """A block on the home page: a template and a function giving its context."""
+    """A block on the home page: a template and a function giving its context.
+
+    `cache_version(request)` makes the rendered block cacheable: it returns what the block
+    depends on (a generation number, say), or None where this reader must get it fresh (a
+    signed-in reader who may see private topics, for instance).
+    """
 
     name: str
     template: str
     get_context: Callable[[HttpRequest], dict[str, Any]]
     order: int = 100
+    cache_version: Callable[[HttpRequest], object | None] | None = None
 
 
 @dataclass(frozen=True)

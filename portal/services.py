@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from portal.caching import NEWS
 from portal.markup import render_markdown
 from portal.models import NewsItem, Profile
 
@@ -33,6 +34,7 @@ def save_news(*, item: NewsItem) -> NewsItem:
     """Store a news item with its body rendered once, here, never per request."""
     item.body_html = render_markdown(item.body, trusted=True).html
     item.save()
+    NEWS.bump_on_commit()
     return item
 
 
