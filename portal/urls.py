@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from portal import notification_views, views
+from portal.feeds import NewsFeed
 from portal.search import search_view
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("search/", search_view, name="search"),
     path("news/", views.news_list, name="news_list"),
+    path("news/feed/", NewsFeed(), name="news_feed"),
     path("news/<slug:slug>/", views.news_detail, name="news_detail"),
     path("u/<str:username>/", views.profile, name="profile"),
     path("u/<str:username>/avatar.svg", views.avatar, name="avatar"),

@@ -126,3 +126,17 @@ def test_permission_denied_page_says_why(rf):
     response = permission_denied(request, PermissionDenied("Only triagers may change this bug."))
     assert response.status_code == 403
     assert "Only triagers may change this bug." in response.content.decode()
+
+
+def test_news_feed_is_atom_with_the_rendered_body(client, seeded):
+    from xml.etree import ElementTree
+
+    publish_news(title="Estuary 5.0 is out", body="New **kernels**.", slug="estuary-5-0")
+    response = client.get(reverse("news_feed"))
+    assert response["Content-Type"].startswith("application/atom+xml")
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = ElementTree.fromstring(response.content).findall(f"{atom}entry")
+    titles = [entry.findtext(f"{atom}title") for entry in entries]
+    assert titles[0] == "Estuary 5.0 is out"
+    assert "<strong>kernels</strong>" in entries[0].findtext(f"{atom}summary")
+    assert 'href="/news/feed/"' in client.get("/").content.decode()
