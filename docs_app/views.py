@@ -12,6 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import truncatewords
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -101,23 +103,41 @@ def index(request: HttpRequest) -> HttpResponse:
         return version_index(request, version=LATEST)
 
 
-@require_GET
-def version_index(request: HttpRequest, version: str) -> HttpResponse:
-    ctx = _versions(version)
-    language = _language(request)
-    contents = fragments.contents(version=version, language=language)
-    board = _board(request)
+def _index_parts(version: str, language: str) -> dict:
+    """What every reader of a version's index in a language sees (cached, see fragments)."""
     from downloads.querysets import boards
 
+    ctx = _versions(version)
+    contents = fragments.contents(version=version, language=language)
+    context = {"ctx": ctx, "sections": contents.sections}
+    page_base = reverse("docs_app:page", args=[version, "s", "x"])[: -len("s/x/")]
+    return {
+        "head": render_to_string("docs_app/_docs_head.html", {**context, "heading": _("Docs")}),
+        "sections": render_to_string("docs_app/_index_sections.html", context),
+        "boards": list(boards().values_list("slug", "name")),
+        "by_tag": contents.by_tag,
+        "page_base": page_base,
+    }
+
+
+@require_GET
+def version_index(request: HttpRequest, version: str) -> HttpResponse:
+    language = _language(request)
+    parts = fragments.rendered(
+        "index", (version, language), lambda: _index_parts(version, language)
+    )
+    board = _board(request)
     response = render(
         request,
         "docs_app/index.html",
         {
-            "ctx": ctx,
-            "sections": contents.sections,
+            "parts": {
+                **parts,
+                "head": mark_safe(parts["head"]),  # noqa: S308 (rendered by our templates)
+                "sections": mark_safe(parts["sections"]),  # noqa: S308 (as above)
+            },
             "board": board,
-            "boards": list(boards().only("slug", "name")),
-            "for_board": contents.by_tag.get(board, []) if board else [],
+            "for_board": parts["by_tag"].get(board, []) if board else [],
             "is_editor": is_editor(request.user),
         },
     )
@@ -183,15 +203,45 @@ def _page_context(request: HttpRequest, version: str, section: str, slug: str) -
         "breadcrumbs": _breadcrumbs(page),
         "fallback": page.language != language,
         "language": language,
-        "board": _board(request),
         "is_editor": editor,
+    }
+
+
+def _page_parts(request: HttpRequest, version: str, section: str, slug: str) -> dict:
+    """What every reader of a page in a version and language sees, for readers or for editors
+    (cached, see fragments): the page's own words, its file links and its section's list."""
+    context = _page_context(request, version, section, slug)
+    page = context["page"]
+    return {
+        "title": page.title,
+        "description": truncatewords(page.text, 30),
+        "canonical": reverse("docs_app:page", args=[LATEST, page.section.slug, page.slug]),
+        "section_title": context["section_title"],
+        **{
+            name: render_to_string(f"docs_app/_page_{name}.html", context)
+            for name in ("breadcrumbs", "aside", "article")
+        },
     }
 
 
 @require_GET
 def page_view(request: HttpRequest, version: str, section: str, slug: str) -> HttpResponse:
-    context = _page_context(request, version, section, slug)
-    response = render(request, "docs_app/page.html", context)
+    language = _language(request)
+    editor = is_editor(request.user)
+    parts = fragments.rendered(
+        "page",
+        (version, language, section, slug, "editor" if editor else "reader"),
+        lambda: _page_parts(request, version, section, slug),
+    )
+    safe = {
+        name: mark_safe(parts[name])  # noqa: S308 (rendered by our templates)
+        for name in ("breadcrumbs", "aside", "article")
+    }
+    response = render(
+        request,
+        "docs_app/page.html",
+        {"parts": {**parts, **safe}, "version": version, "board": _board(request)},
+    )
     return _remember(response, request, version)
 
 
