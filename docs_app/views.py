@@ -103,20 +103,25 @@ def index(request: HttpRequest) -> HttpResponse:
         return version_index(request, version=LATEST)
 
 
+def _partials(template: str, names: tuple[str, ...], context: dict) -> dict[str, str]:
+    """The named partials of a template, rendered to be kept. They stay safe strings in the
+    cache (a SafeString pickles as one) and are shown as they are."""
+    return {name: render_to_string(f"{template}#{name}", context) for name in names}
+
+
 def _index_parts(version: str, language: str) -> dict:
-    """What every reader of a version's index in a language sees (cached, see fragments)."""
+    """What every reader of a version's index in a language sees (kept, see fragments)."""
     from downloads.querysets import boards
 
     ctx = _versions(version)
     contents = fragments.contents(version=version, language=language)
-    context = {"ctx": ctx, "sections": contents.sections}
-    page_base = reverse("docs_app:page", args=[version, "s", "x"])[: -len("s/x/")]
     return {
-        "head": render_to_string("docs_app/_docs_head.html", {**context, "heading": _("Docs")}),
-        "sections": render_to_string("docs_app/_index_sections.html", context),
+        **_partials(
+            "docs_app/index.html", ("head", "sections"), {"ctx": ctx, "sections": contents.sections}
+        ),
         "boards": list(boards().values_list("slug", "name")),
         "by_tag": contents.by_tag,
-        "page_base": page_base,
+        "page_base": reverse("docs_app:page", args=[version, "s", "x"])[: -len("s/x/")],
     }
 
 
@@ -131,11 +136,7 @@ def version_index(request: HttpRequest, version: str) -> HttpResponse:
         request,
         "docs_app/index.html",
         {
-            "parts": {
-                **parts,
-                "head": mark_safe(parts["head"]),  # noqa: S308 (rendered by our templates)
-                "sections": mark_safe(parts["sections"]),  # noqa: S308 (as above)
-            },
+            "parts": parts,
             "board": board,
             "for_board": parts["by_tag"].get(board, []) if board else [],
             "is_editor": is_editor(request.user),
@@ -144,25 +145,33 @@ def version_index(request: HttpRequest, version: str) -> HttpResponse:
     return _remember(response, request, version)
 
 
-@require_GET
-def section_view(request: HttpRequest, version: str, section: str) -> HttpResponse:
-    """Every page of a section, for a version (the index shows the first few)."""
+def _section_parts(version: str, section: str, language: str) -> dict:
+    """Every page of a section for a version and language (kept, see fragments)."""
     ctx = _versions(version)
     section_obj = get_object_or_404(querysets.sections(), slug=section)
-    language = _language(request)
     nav = fragments.section_nav(section=section_obj, version=version, language=language)
     if not nav.outline:
         raise Http404(_("This section has no pages in this version."))
-    response = render(
-        request,
-        "docs_app/section.html",
-        {
-            "ctx": ctx,
-            "section": section_obj,
-            "section_title": section_obj.title_in(language),
-            "nav": nav.marked(""),
-        },
+    context = {
+        "ctx": ctx,
+        "section": section_obj,
+        "section_title": section_obj.title_in(language),
+        "nav": nav.marked(""),
+    }
+    return {
+        "section_title": context["section_title"],
+        **_partials("docs_app/section.html", ("breadcrumbs", "content"), context),
+    }
+
+
+@require_GET
+def section_view(request: HttpRequest, version: str, section: str) -> HttpResponse:
+    """Every page of a section, for a version (the index shows the first few)."""
+    language = _language(request)
+    parts = fragments.rendered(
+        "section", (version, language, section), lambda: _section_parts(version, section, language)
     )
+    response = render(request, "docs_app/section.html", {"parts": parts})
     return _remember(response, request, version)
 
 
@@ -208,8 +217,8 @@ def _page_context(request: HttpRequest, version: str, section: str, slug: str) -
 
 
 def _page_parts(request: HttpRequest, version: str, section: str, slug: str) -> dict:
-    """What every reader of a page in a version and language sees, for readers or for editors
-    (cached, see fragments): the page's own words, its file links and its section's list."""
+    """What every reader of a page in a version and language sees, as a reader or as an editor
+    (kept, see fragments): the page's own words, its file links and its section's list."""
     context = _page_context(request, version, section, slug)
     page = context["page"]
     return {
@@ -217,10 +226,7 @@ def _page_parts(request: HttpRequest, version: str, section: str, slug: str) -> 
         "description": truncatewords(page.text, 30),
         "canonical": reverse("docs_app:page", args=[LATEST, page.section.slug, page.slug]),
         "section_title": context["section_title"],
-        **{
-            name: render_to_string(f"docs_app/_page_{name}.html", context)
-            for name in ("breadcrumbs", "aside", "article")
-        },
+        **_partials("docs_app/page.html", ("breadcrumbs", "aside", "article"), context),
     }
 
 
@@ -233,14 +239,10 @@ def page_view(request: HttpRequest, version: str, section: str, slug: str) -> Ht
         (version, language, section, slug, "editor" if editor else "reader"),
         lambda: _page_parts(request, version, section, slug),
     )
-    safe = {
-        name: mark_safe(parts[name])  # noqa: S308 (rendered by our templates)
-        for name in ("breadcrumbs", "aside", "article")
-    }
     response = render(
         request,
         "docs_app/page.html",
-        {"parts": {**parts, **safe}, "version": version, "board": _board(request)},
+        {"parts": parts, "version": version, "board": _board(request)},
     )
     return _remember(response, request, version)
 
