@@ -46,15 +46,8 @@ RENDERED_TIMEOUT = 600
 
 
 def generations() -> str:
-    """The docs' and the catalogue's generation numbers, read in one round trip."""
-    found = cache.get_many([GENERATION_KEY, catalogue.GENERATION_KEY])
-    docs = found.get(GENERATION_KEY)
-    files = found.get(catalogue.GENERATION_KEY)
-    if docs is None:
-        docs = generation()
-    if files is None:
-        files = catalogue.generation()
-    return f"{docs}.{files}"
+    """The docs' generation and the catalogue's (downloads/caching.py)."""
+    return f"{generation()}.{catalogue.generation()}"
 
 
 def rendered(kind: str, vary: tuple[str, ...], build: Callable[[], dict]) -> dict:
