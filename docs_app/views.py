@@ -1,4 +1,10 @@
-"""The faces of the docs: reading (per version and language), search, editing, feeds."""
+"""The faces of the docs: reading (per version and language), search, editing, feeds.
+
+A page, a section's list and the docs' index are kept rendered (docs_app.fragments.rendered):
+their partials are what every reader of the same version, language and role sees, rendered
+once per change of the docs or the catalogue; what is the reader's own (board, address, CSRF
+token, the site's header) is rendered around them per request, so a kept page costs no query.
+"""
 
 from __future__ import annotations
 

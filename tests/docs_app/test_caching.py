@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 
 PAGE = reverse("docs_app:page", args=["latest", "quick-start", "d02"])
 INDEX = reverse("docs_app:version_index", args=["latest"])
+SECTION = reverse("docs_app:section", args=["latest", "quick-start"])
 SOURCE = "Kernel: [[artifact:d02/Image]]\n\nNewest: [[artifact:d02/latest/Image]]"
 
 
@@ -31,6 +32,9 @@ def test_a_cached_page_costs_no_query_and_follows_an_edit(
     page = make_page(title="D02 quick start", source="First words.")
     assert "First words." in get(client)
     assert "D02 quick start" in get(client, INDEX)
+    assert "D02 quick start" in get(client, SECTION)
+    with django_assert_num_queries(0):
+        assert "D02 quick start" in get(client, SECTION)
     with django_assert_num_queries(0):
         assert "First words." in get(client)
     with django_assert_num_queries(0):
@@ -43,6 +47,8 @@ def test_a_cached_page_costs_no_query_and_follows_an_edit(
     assert "<title>D02 in an hour" in html
     index = get(client, INDEX)
     assert "D02 in an hour" in index and "D02 quick start" not in index
+    listed = get(client, SECTION)
+    assert "D02 in an hour" in listed and "D02 quick start" not in listed
 
 
 def _publish(version: str, files: dict[str, bytes], tmp_path, d02):
