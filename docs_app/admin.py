@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.db import transaction
 
+from docs_app import fragments
 from docs_app.models import DocImage, Page, PageRevision, Section
 
 
@@ -7,6 +9,19 @@ from docs_app.models import DocImage, Page, PageRevision, Section
 class SectionAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "order"]
     prepopulated_fields = {"slug": ["title"]}
+
+    # Section titles are in every cached navigation and page: drop them once the change commits.
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(fragments.bump_generation)
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(fragments.bump_generation)
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(fragments.bump_generation)
 
 
 class RevisionInline(admin.TabularInline):

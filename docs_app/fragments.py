@@ -3,11 +3,17 @@
 A section's navigation (every page title of a section, for a version and language) costs one
 query and a loop over its pages; it is built once per change of the docs instead of per request.
 All keys carry a generation number that docs_app.services bumps after every committed save.
+
+A page and the docs' index are kept rendered too (`rendered`): their keys carry the docs'
+generation and the catalogue's (downloads/caching.py, bumped whenever a release's files are
+added, published or withdrawn), so an edit, a new release and a withdrawal each show at once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -17,6 +23,7 @@ from django.utils.safestring import mark_safe
 
 from docs_app import querysets
 from docs_app.models import Section
+from downloads import caching as catalogue
 
 GENERATION_KEY = "docs:generation"
 TIMEOUT = 24 * 3600
@@ -32,6 +39,31 @@ def generation() -> int:
 
 def bump_generation() -> None:
     cache.set(GENERATION_KEY, time.time_ns(), None)
+
+
+# Bounds what no service announces (a section or a board renamed in the admin).
+RENDERED_TIMEOUT = 600
+
+
+def generations() -> str:
+    """The docs' generation and the catalogue's (downloads/caching.py)."""
+    return f"{generation()}.{catalogue.generation()}"
+
+
+def rendered(kind: str, vary: tuple[str, ...], build: Callable[[], dict]) -> dict:
+    """Rendered parts of a page, built once per change of the docs or the catalogue.
+
+    `vary` names everything else the parts depend on (version, language, page, the reader's
+    role); it is hashed, as a version or slug from the address may hold any character.
+    `build` may raise Http404: nothing is kept then.
+    """
+    digest = hashlib.blake2b("\x1f".join(vary).encode(), digest_size=16).hexdigest()
+    key = f"docs:{kind}:{generations()}:{digest}"
+    parts = cache.get(key)
+    if parts is None:
+        parts = build()
+        cache.set(key, parts, RENDERED_TIMEOUT)
+    return parts
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,10 @@
-"""The faces of the docs: reading (per version and language), search, editing, feeds."""
+"""The faces of the docs: reading (per version and language), search, editing, feeds.
+
+A page, a section's list and the docs' index are kept rendered (docs_app.fragments.rendered):
+their partials are what every reader of the same version, language and role sees, rendered
+once per change of the docs or the catalogue; what is the reader's own (board, address, CSRF
+token, the site's header) is rendered around them per request, so a kept page costs no query.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import truncatewords
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -101,48 +109,75 @@ def index(request: HttpRequest) -> HttpResponse:
         return version_index(request, version=LATEST)
 
 
-@require_GET
-def version_index(request: HttpRequest, version: str) -> HttpResponse:
-    ctx = _versions(version)
-    language = _language(request)
-    contents = fragments.contents(version=version, language=language)
-    board = _board(request)
+def _partials(template: str, names: tuple[str, ...], context: dict) -> dict[str, str]:
+    """The named partials of a template, rendered to be kept. They stay safe strings in the
+    cache (a SafeString pickles as one) and are shown as they are."""
+    return {name: render_to_string(f"{template}#{name}", context) for name in names}
+
+
+def _index_parts(version: str, language: str) -> dict:
+    """What every reader of a version's index in a language sees (kept, see fragments)."""
     from downloads.querysets import boards
 
+    ctx = _versions(version)
+    contents = fragments.contents(version=version, language=language)
+    return {
+        **_partials(
+            "docs_app/index.html", ("head", "sections"), {"ctx": ctx, "sections": contents.sections}
+        ),
+        "boards": list(boards().values_list("slug", "name")),
+        "by_tag": contents.by_tag,
+        "page_base": reverse("docs_app:page", args=[version, "s", "x"])[: -len("s/x/")],
+    }
+
+
+@require_GET
+def version_index(request: HttpRequest, version: str) -> HttpResponse:
+    language = _language(request)
+    parts = fragments.rendered(
+        "index", (version, language), lambda: _index_parts(version, language)
+    )
+    board = _board(request)
     response = render(
         request,
         "docs_app/index.html",
         {
-            "ctx": ctx,
-            "sections": contents.sections,
+            "parts": parts,
             "board": board,
-            "boards": list(boards().only("slug", "name")),
-            "for_board": contents.by_tag.get(board, []) if board else [],
+            "for_board": parts["by_tag"].get(board, []) if board else [],
             "is_editor": is_editor(request.user),
         },
     )
     return _remember(response, request, version)
 
 
-@require_GET
-def section_view(request: HttpRequest, version: str, section: str) -> HttpResponse:
-    """Every page of a section, for a version (the index shows the first few)."""
+def _section_parts(version: str, section: str, language: str) -> dict:
+    """Every page of a section for a version and language (kept, see fragments)."""
     ctx = _versions(version)
     section_obj = get_object_or_404(querysets.sections(), slug=section)
-    language = _language(request)
     nav = fragments.section_nav(section=section_obj, version=version, language=language)
     if not nav.outline:
         raise Http404(_("This section has no pages in this version."))
-    response = render(
-        request,
-        "docs_app/section.html",
-        {
-            "ctx": ctx,
-            "section": section_obj,
-            "section_title": section_obj.title_in(language),
-            "nav": nav.marked(""),
-        },
+    context = {
+        "ctx": ctx,
+        "section": section_obj,
+        "section_title": section_obj.title_in(language),
+        "nav": nav.marked(""),
+    }
+    return {
+        "section_title": context["section_title"],
+        **_partials("docs_app/section.html", ("breadcrumbs", "content"), context),
+    }
+
+
+@require_GET
+def section_view(request: HttpRequest, version: str, section: str) -> HttpResponse:
+    """Every page of a section, for a version (the index shows the first few)."""
+    language = _language(request)
+    parts = fragments.rendered(
+        "section", (version, language, section), lambda: _section_parts(version, section, language)
     )
+    response = render(request, "docs_app/section.html", {"parts": parts})
     return _remember(response, request, version)
 
 
@@ -183,15 +218,38 @@ def _page_context(request: HttpRequest, version: str, section: str, slug: str) -
         "breadcrumbs": _breadcrumbs(page),
         "fallback": page.language != language,
         "language": language,
-        "board": _board(request),
         "is_editor": editor,
+    }
+
+
+def _page_parts(request: HttpRequest, version: str, section: str, slug: str) -> dict:
+    """What every reader of a page in a version and language sees, as a reader or as an editor
+    (kept, see fragments): the page's own words, its file links and its section's list."""
+    context = _page_context(request, version, section, slug)
+    page = context["page"]
+    return {
+        "title": page.title,
+        "description": truncatewords(page.text, 30),
+        "canonical": reverse("docs_app:page", args=[LATEST, page.section.slug, page.slug]),
+        "section_title": context["section_title"],
+        **_partials("docs_app/page.html", ("breadcrumbs", "aside", "article"), context),
     }
 
 
 @require_GET
 def page_view(request: HttpRequest, version: str, section: str, slug: str) -> HttpResponse:
-    context = _page_context(request, version, section, slug)
-    response = render(request, "docs_app/page.html", context)
+    language = _language(request)
+    editor = is_editor(request.user)
+    parts = fragments.rendered(
+        "page",
+        (version, language, section, slug, "editor" if editor else "reader"),
+        lambda: _page_parts(request, version, section, slug),
+    )
+    response = render(
+        request,
+        "docs_app/page.html",
+        {"parts": parts, "version": version, "board": _board(request)},
+    )
     return _remember(response, request, version)
 
 

@@ -23,13 +23,17 @@ def fill(make_page, make_release, n: int):
 
 @pytest.mark.parametrize("n", [2, 25])
 def test_page_query_count_does_not_grow(client, make_page, make_release, editor, n,
-                                        django_assert_max_num_queries):  # fmt: skip
+                                        django_assert_max_num_queries,
+                                        django_assert_num_queries):  # fmt: skip
     fill(make_page, make_release, n)
     for version in ["latest", "1.0"]:
         with django_assert_max_num_queries(5):
             response = client.get(reverse("docs_app:page", args=[version, "quick-start", "d02"]))
         assert response.status_code == 200
         assert response.content.decode().count("/downloads/releases/1.0/d02/File") == n
+        with django_assert_num_queries(0):  # kept rendered
+            again = client.get(reverse("docs_app:page", args=[version, "quick-start", "d02"]))
+        assert again.content.decode().count("/downloads/releases/1.0/d02/File") == n
         with django_assert_max_num_queries(5):
             assert (
                 client.get(
@@ -42,6 +46,8 @@ def test_page_query_count_does_not_grow(client, make_page, make_release, editor,
         listed = index.content.decode().count(f'<li><a href="/docs/{version}/quick-start/')
         assert listed == min(n + 1, 12)
         assert (f"All {n + 1} pages" in index.content.decode()) == (n + 1 > 12)
+        with django_assert_num_queries(0):
+            assert client.get(reverse("docs_app:version_index", args=[version])).status_code == 200
         with django_assert_max_num_queries(4):
             section = client.get(reverse("docs_app:section", args=[version, "quick-start"]))
         assert section.content.decode().count(f'<li><a href="/docs/{version}/quick-start/') == (
