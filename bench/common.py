@@ -31,7 +31,8 @@ def bench_env() -> dict[str, str]:
         "HTTPS": "0",
         "SECRET_KEY": "bench-" + "x" * 50,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CACHE_KEY_PREFIX": "estuary-bench",
+        # Benches on different databases must never serve each other's cached pages.
+        "CACHE_KEY_PREFIX": f"estuary-bench-{BENCH_DATABASE}",
         "LOG_LEVEL": "WARNING",
     }
 

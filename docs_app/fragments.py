@@ -12,7 +12,6 @@ added, published or withdrawn), so an edit, a new release and a withdrawal each 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,21 +23,18 @@ from django.utils.safestring import mark_safe
 from docs_app import querysets
 from docs_app.models import Section
 from downloads import caching as catalogue
+from portal.caching import Generation
 
-GENERATION_KEY = "docs:generation"
+DOCS = Generation("docs")
 TIMEOUT = 24 * 3600
 
 
 def generation() -> int:
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        value = time.time_ns()
-        cache.add(GENERATION_KEY, value, None)
-    return value
+    return DOCS.current()
 
 
 def bump_generation() -> None:
-    cache.set(GENERATION_KEY, time.time_ns(), None)
+    DOCS.bump()
 
 
 # Bounds what no service announces (a section or a board renamed in the admin).
