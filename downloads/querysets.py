@@ -18,7 +18,12 @@ def is_release_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name=RELEASE_MANAGERS).exists()
+    # Asked several times in one request (the view, the visible releases): one query.
+    cached = getattr(user, "_is_release_manager", None)
+    if cached is None:
+        cached = user.groups.filter(name=RELEASE_MANAGERS).exists()
+        user._is_release_manager = cached
+    return cached
 
 
 def boards() -> QuerySet[Board]:

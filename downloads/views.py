@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -27,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from downloads import querysets as q
 from downloads.build_querysets import release_build_summary
-from downloads.caching import generation
+from downloads.caching import cached_page, generation, page_key
 from downloads.checksums import checksum_list, list_key
 from downloads.forms import (
     GUESS,
@@ -149,24 +150,38 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def board(request: HttpRequest, slug: str) -> HttpResponse:
-    board_obj = get_object_or_404(q.boards(), slug=slug)
+    """A board's page: its header and its rendered body come from the cache, with no query."""
 
-    def latest() -> Release | None:
-        return q.latest_release_for_board(board_obj)
+    def build() -> dict[str, Any]:
+        board_obj = get_object_or_404(q.boards(), slug=slug)
 
-    data = Lazy(
-        latest=latest,
-        groups=lambda: (
-            _kind_groups(list(q.release_files(data.latest, board=board_obj))) if data.latest else []
-        ),
-        distributions=lambda: list(q.distributions_for_board(board_obj)),
-        releases=lambda: list(q.releases_for_board(board_obj)[:100]),
-    )
-    return render(
-        request,
-        "downloads/board.html",
-        {"board": board_obj, "data": data, "generation": generation()},
-    )
+        def latest() -> Release | None:
+            return q.latest_release_for_board(board_obj)
+
+        data = Lazy(
+            latest=latest,
+            groups=lambda: (
+                _kind_groups(list(q.release_files(data.latest, board=board_obj)))
+                if data.latest
+                else []
+            ),
+            distributions=lambda: list(q.distributions_for_board(board_obj)),
+            releases=lambda: list(q.releases_for_board(board_obj)[:100]),
+        )
+        body = render_to_string(
+            "downloads/_board_body.html", {"board": board_obj, "data": data}, request
+        )
+        return {
+            "name": board_obj.name,
+            "slug": board_obj.slug,
+            "summary": board_obj.summary,
+            "body": body,
+        }
+
+    # The copyable commands name this site: the host and scheme are part of the key.
+    key = page_key("board", slug, request.scheme, request.get_host())
+    page = cached_page(key, build)
+    return render(request, "downloads/board.html", {"board": page, "body": page["body"]})
 
 
 @require_safe
@@ -196,22 +211,33 @@ def _visible_release(request: HttpRequest, version: str) -> Release:
 
 @require_safe
 def release(request: HttpRequest, version: str) -> HttpResponse:
-    release_obj = _visible_release(request, version)
-    if release_obj.status == Release.Status.WITHDRAWN:
-        return _gone(request, release_obj)
-    data = Lazy(
-        matrix=lambda: _matrix(list(q.release_files(release_obj))),
-        newer=lambda: q.newer_release(release_obj),
-    )
+    """A release's page: from the cache with no query once rendered (drafts only ever for
+    release managers, withdrawn releases never: their 410 is made from the rows)."""
+    manager = q.is_release_manager(request.user)
+
+    def build() -> dict[str, Any] | None:
+        release_obj = _visible_release(request, version)
+        if release_obj.status == Release.Status.WITHDRAWN:
+            return None
+        preview = release_obj.status == Release.Status.DRAFT
+        data = Lazy(
+            matrix=lambda: _matrix(list(q.release_files(release_obj))),
+            newer=lambda: q.newer_release(release_obj),
+        )
+        body = render_to_string(
+            "downloads/_release_body.html",
+            {"release": release_obj, "data": data, "preview": preview},
+            request,
+        )
+        return {"version": release_obj.version, "preview": preview, "body": body}
+
+    page = cached_page(page_key("release", version, manager=manager), build)
+    if page is None:
+        return _gone(request, _visible_release(request, version))
     return render(
         request,
         "downloads/release.html",
-        {
-            "release": release_obj,
-            "data": data,
-            "generation": generation(),
-            "preview": release_obj.status == Release.Status.DRAFT,
-        },
+        {"release": page, "preview": page["preview"], "body": page["body"]},
     )
 
 
