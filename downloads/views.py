@@ -1,6 +1,6 @@
 """The catalogue's pages, files, checksum lists and the release managers' pages.
 
-Catalogue pages keep their heavy part in a cached fragment keyed by the catalogue generation
+Catalogue pages keep their whole body rendered in the cache, keyed by the catalogue generation
 (downloads/caching.py): the data behind it is built lazily, so a cached page costs the one
 query that finds its board or release, and no query at all for the lists.
 """
@@ -127,24 +127,33 @@ def index(request: HttpRequest) -> HttpResponse:
     arch = arch if FILTER_VALUE.match(arch) else ""
     distribution = distribution if FILTER_VALUE.match(distribution) else ""
     support = support if support in Board.SupportLevel.values else ""
-    data = Lazy(
-        boards=lambda: list(
-            q.board_grid(arch=arch, distribution=distribution, support_level=support)
-        ),
-        architectures=q.architectures,
-        distributions=lambda: list(q.distributions()),
-    )
+    filters = {"arch": arch, "distribution": distribution, "support": support}
+
+    def build() -> dict[str, Any]:
+        data = Lazy(
+            boards=lambda: list(
+                q.board_grid(arch=arch, distribution=distribution, support_level=support)
+            ),
+            architectures=q.architectures,
+            distributions=lambda: list(q.distributions()),
+        )
+        body = render_to_string(
+            "downloads/_index_body.html",
+            {
+                "data": data,
+                "filters": filters,
+                "support_levels": Board.SupportLevel.choices,
+                "filtered": bool(arch or distribution or support),
+            },
+            request,
+        )
+        return {"body": body}
+
+    page = cached_page(page_key("index", arch, distribution, support), build)
     return render(
         request,
         "downloads/index.html",
-        {
-            "data": data,
-            "generation": generation(),
-            "filters": {"arch": arch, "distribution": distribution, "support": support},
-            "support_levels": Board.SupportLevel.choices,
-            "filtered": bool(arch or distribution or support),
-            "can_manage": q.is_release_manager(request.user),
-        },
+        {"body": page["body"], "can_manage": q.is_release_manager(request.user)},
     )
 
 
