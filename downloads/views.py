@@ -1,8 +1,10 @@
 """The catalogue's pages, files, checksum lists and the release managers' pages.
 
 Catalogue pages keep their whole body rendered in the cache, keyed by the catalogue generation
-(downloads/caching.py): the data behind it is built lazily, so a cached page costs the one
-query that finds its board or release, and no query at all for the lists.
+(downloads/caching.py), the language, the reader being a release manager and what the page
+depends on (filters, board, version). The data behind a body is built lazily while it renders,
+so a cached page costs no query at all (a reader who is signed in: the one that tells whether
+they manage releases).
 """
 
 from __future__ import annotations
