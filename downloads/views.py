@@ -197,8 +197,12 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def releases(request: HttpRequest) -> HttpResponse:
-    data = Lazy(releases=lambda: list(q.release_list()))
-    return render(request, "downloads/releases.html", {"data": data, "generation": generation()})
+    def build() -> dict[str, Any]:
+        data = Lazy(releases=lambda: list(q.release_list()))
+        return {"body": render_to_string("downloads/_releases_body.html", {"data": data}, request)}
+
+    page = cached_page(page_key("releases"), build)
+    return render(request, "downloads/releases.html", {"body": page["body"]})
 
 
 def _gone(request: HttpRequest, release: Release, *, path: str = "") -> HttpResponse:

@@ -32,6 +32,7 @@ def test_cached_pages_follow_a_new_file_a_publish_and_a_withdrawal(
     status, preview = _html(manager, "downloads:release", "3.1")
     assert status == 200 and "Draft preview" in preview and "rootfs.tar.gz" not in preview
     assert "Latest: 3.0" in _html(client, "downloads:index")[1]
+    assert "/releases/3.1/" not in _html(client, "downloads:releases")[1]
 
     # A new file on the draft shows in the preview at once.
     add_artifact(release=draft, stream=io.BytesIO(b"rootfs"), filename="rootfs.tar.gz",
@@ -46,6 +47,7 @@ def test_cached_pages_follow_a_new_file_a_publish_and_a_withdrawal(
     board_page = _html(client, "downloads:board", "d02")[1]
     assert "Latest release: 3.1" in board_page and "rootfs.tar.gz" in board_page
     assert "Latest: 3.1" in _html(client, "downloads:index")[1]
+    assert "/releases/3.1/" in _html(client, "downloads:releases")[1]
     assert "superseded by 3.1" in _html(client, "downloads:release", "3.0")[1]
 
     # Withdrawing: 410 for everyone, and the board falls back to 3.0.
@@ -56,6 +58,7 @@ def test_cached_pages_follow_a_new_file_a_publish_and_a_withdrawal(
     assert "Latest release: 3.0" in board_page and "rootfs.tar.gz" not in board_page
     assert "Latest: 3.0" in _html(client, "downloads:index")[1]
     assert "superseded" not in _html(client, "downloads:release", "3.0")[1]
+    assert "/releases/3.1/" not in _html(client, "downloads:releases")[1]
 
 
 def test_a_release_manager_and_a_reader_never_share_a_page(
