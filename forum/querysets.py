@@ -4,6 +4,7 @@ private category's topics cannot leak through a forgotten filter."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -104,7 +105,9 @@ def visible_posts(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Post]:
     return posts
 
 
-def visible_topic(user: AbstractBaseUser | AnonymousUser, pk: int, *, related=()) -> Topic | None:
+def visible_topic(
+    user: AbstractBaseUser | AnonymousUser, pk: int, *, related: Sequence[str] = ()
+) -> Topic | None:
     """One topic the user may read, or None: a primary-key lookup with its category and the
     category's parent joined, the rights checked on them (the same rule as visible_topics)."""
     found = list(

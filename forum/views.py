@@ -55,10 +55,8 @@ def _readable_category(request: HttpRequest, slug: str) -> Category:
 
 
 def _visible_topic(request: HttpRequest, pk: int) -> Topic:
-    related = []
-    if request.user.is_authenticated:
-        # Anonymous readers get the answer inside the cached fragment: joined only on a miss.
-        related += ["author", "answer", "answer__author"]
+    # Anonymous readers get the answer inside the cached fragment: joined only on a miss.
+    related = ["author", "answer", "answer__author"] if request.user.is_authenticated else []
     topic = q.visible_topic(request.user, pk, related=related)
     if topic is None:
         raise Http404(_("No such topic."))
@@ -213,7 +211,8 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         # queried only on a miss.
         "cached": cached,
         "cache_key": [top.pk, top.version, top.reply_count, top.view_count, page, per_page],
-        "sign_in_next": _post_url(top, (page - 1) * per_page + 1).split("#")[0],
+        # Part of the cached page: the page's own address, not the request's query string.
+        "sign_in_next": top.get_absolute_url() + (f"?page={page}" if page > 1 else ""),
     }
     return render(request, "forum/topic.html", context)
 
