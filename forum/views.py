@@ -207,10 +207,10 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         "watch": subscription_level(user=user, target=top),
         "form": PostForm() if may_post else None,
         "categories": list(Category.objects.all()) if moderator else [],
-        # Anonymous readers get the page's content from a cached fragment; the posts are
-        # queried only on a miss.
+        # Anonymous readers get the page's posts and links from a cached fragment; the posts
+        # are queried only on a miss.
         "cached": cached,
-        "cache_key": [top.pk, top.version, top.reply_count, top.view_count, page, per_page],
+        "cache_key": [top.pk, top.version, top.reply_count, page, per_page],
         # Part of the cached page: the page's own address, not the request's query string.
         "sign_in_next": top.get_absolute_url() + (f"?page={page}" if page > 1 else ""),
     }

@@ -131,3 +131,12 @@ def test_may_read_agrees_with_readable_categories(make_user):
             assert may_read(reader, category) == (category.pk in allowed), (reader, category)
     # Every rule lets someone in and keeps someone out, so the comparison means something.
     assert {may_read(readers[0], c) for c in categories} == {True, False}
+
+
+def test_the_view_count_shows_once_flushed(topic):
+    services.flush_view_counts()
+    for _ in range(3):
+        anonymous_page(topic)
+    assert "0 views" in anonymous_page(topic)
+    services.flush_view_counts()
+    assert "4 views" in anonymous_page(topic)
