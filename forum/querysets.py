@@ -4,6 +4,7 @@ private category's topics cannot leak through a forgotten filter."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -57,6 +58,24 @@ def readable_q(user: AbstractBaseUser | AnonymousUser, prefix: str = "") -> Q:
     return own & (Q(**{f"{prefix}parent__isnull": True}) | parent)
 
 
+def _allows(user: AbstractBaseUser | AnonymousUser, access: str, group_id: int | None) -> bool:
+    if access == Access.EVERYONE:
+        return True
+    if not user.is_authenticated:
+        return False
+    return access == Access.MEMBERS or (access == Access.GROUP and group_id in group_ids(user))
+
+
+def may_read(user: AbstractBaseUser | AnonymousUser, category: Category) -> bool:
+    """readable_q for one category already in hand (its parent loaded): no query to build."""
+    if user.is_authenticated and user.is_superuser:
+        return True
+    if not _allows(user, category.read_access, category.read_group_id):
+        return False
+    parent = category.parent
+    return parent is None or _allows(user, parent.read_access, parent.read_group_id)
+
+
 def readable_categories(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Category]:
     return Category.objects.filter(readable_q(user))
 
@@ -84,6 +103,22 @@ def visible_posts(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Post]:
     if not is_moderator(user):
         posts = posts.filter(is_hidden=False, topic__is_hidden=False)
     return posts
+
+
+def visible_topic(
+    user: AbstractBaseUser | AnonymousUser, pk: int, *, related: Sequence[str] = ()
+) -> Topic | None:
+    """One topic the user may read, or None: a primary-key lookup with its category and the
+    category's parent joined, the rights checked on them (the same rule as visible_topics)."""
+    found = list(
+        Topic.objects.select_related("category", "category__parent", *related).filter(pk=pk)[:1]
+    )
+    if not found:
+        return None
+    topic = found[0]
+    if topic.is_hidden and not is_moderator(user):
+        return None
+    return topic if may_read(user, topic.category) else None
 
 
 def category_topics(category: Category, user: AbstractBaseUser | AnonymousUser):

@@ -55,11 +55,9 @@ def _readable_category(request: HttpRequest, slug: str) -> Category:
 
 
 def _visible_topic(request: HttpRequest, pk: int) -> Topic:
-    related = ["category", "category__parent", "author"]
-    if request.user.is_authenticated:
-        # Anonymous readers get the answer inside the cached fragment: joined only on a miss.
-        related += ["answer", "answer__author"]
-    topic = q.visible_topics(request.user).select_related(*related).filter(pk=pk).first()
+    # Anonymous readers get the answer inside the cached fragment: joined only on a miss.
+    related = ["author", "answer", "answer__author"] if request.user.is_authenticated else []
+    topic = q.visible_topic(request.user, pk, related=related)
     if topic is None:
         raise Http404(_("No such topic."))
     return topic
@@ -209,9 +207,12 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         "watch": subscription_level(user=user, target=top),
         "form": PostForm() if may_post else None,
         "categories": list(Category.objects.all()) if moderator else [],
-        # Anonymous readers get the posts from a cached fragment, evaluated only on a miss.
+        # Anonymous readers get the page's posts and links from a cached fragment; the posts
+        # are queried only on a miss.
         "cached": cached,
         "cache_key": [top.pk, top.version, top.reply_count, page, per_page],
+        # Part of the cached page: the page's own address, not the request's query string.
+        "sign_in_next": top.get_absolute_url() + (f"?page={page}" if page > 1 else ""),
     }
     return render(request, "forum/topic.html", context)
 
