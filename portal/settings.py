@@ -346,9 +346,10 @@ FORUM_TL1_MIN_POSTS = env.int("FORUM_TL1_MIN_POSTS", default=3)
 FORUM_DELETE_GRACE_MINUTES = env.int("FORUM_DELETE_GRACE_MINUTES", default=30)
 FORUM_FLAGS_TO_HIDE = env.int("FORUM_FLAGS_TO_HIDE", default=3)
 FORUM_MAX_ATTACHMENTS_PER_POST = env.int("FORUM_MAX_ATTACHMENTS_PER_POST", default=4)
-FORUM_IMAGE_MAX_BYTES = env.int("FORUM_IMAGE_MAX_BYTES", default=4 * 1024 * 1024)
-FORUM_IMAGE_MAX_PIXELS = env.int("FORUM_IMAGE_MAX_PIXELS", default=4096 * 4096)
-FORUM_IMAGE_MAX_SIDE = env.int("FORUM_IMAGE_MAX_SIDE", default=1600)  # larger ones are shrunk
+# Every uploaded image (forum, docs, bug attachments) goes through portal/images.py.
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=4096 * 4096)
+IMAGE_MAX_SIDE = env.int("IMAGE_MAX_SIDE", default=1600)  # larger ones are shrunk
 CELERY_BEAT_SCHEDULE["forum-flush-view-counts"] = {
     "task": "forum.flush_view_counts",
     "schedule": 300.0,
