@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,15 @@ VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
+# Without DEBUG this is production: a known key would let anyone forge sessions and signed
+# links, and a default host list answers for hosts it should not. Refuse to start instead.
+_unset = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS") if not DEBUG and not env.str(name, "")]
+if _unset:
+    raise ImproperlyConfigured(
+        f"DEBUG is off (production) and {' and '.join(_unset)} "
+        f"{'is' if len(_unset) == 1 else 'are'} not set: set "
+        f"{' and '.join(_unset)} in the environment, or DEBUG=1 for development."
+    )
 SECRET_KEY = env(
     "SECRET_KEY",
     default="django-insecure-development-key-set-SECRET_KEY-in-production",
