@@ -301,6 +301,7 @@ if BUILD_NIGHTLY_ENABLED:
 # HTTPS is assumed in production (DEBUG=0); set HTTPS=0 to serve plain HTTP on a closed network.
 HTTPS = env.bool("HTTPS", default=not DEBUG)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
+# Trusted only because the proxy overwrites this header on every request (see the README).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
