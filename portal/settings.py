@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "portal.ratelimits.RetryAfterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -192,8 +193,18 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Estuary] "
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
-# allauth's rate limits stay on at their defaults (ACCOUNT_RATE_LIMITS unset); they count
-# in the cache, which is Redis in production.
+# allauth's rate limits (sign-up, log-in, password reset) stay on at their defaults
+# (ACCOUNT_RATE_LIMITS unset); they count in the cache, which is Redis in production.
+
+# The site's own limits (portal/ratelimits.py), per IP address and per account: "N/m", "N/h",
+# "N/10m". RATE_LIMITS_ENABLED=0 turns them off (a load test from one address).
+RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+RATE_LIMITS = {
+    "search": {"ip": "60/m", "user": "120/m"},
+    "post": {"ip": "60/10m", "user": "30/10m"},
+    "file": {"ip": "30/h", "user": "20/h"},
+    "api": {"ip": "300/m", "user": "600/m"},
+}
 
 # --- Mail -----------------------------------------------------------------------------------
 
