@@ -62,6 +62,7 @@ from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import artifact_storage
 from downloads.uploads import ArtifactUploadHandler
 from portal.caching import page_panels
+from portal.mfa import needs_second_factor, set_up_second_factor
 
 logger = logging.getLogger(__name__)
 
@@ -378,6 +379,8 @@ def release_manager_required(view: Callable[..., HttpResponse]) -> Callable[...,
             return redirect_to_login(request.get_full_path())
         if not q.is_release_manager(request.user):
             raise PermissionDenied(_("Only release managers may do this."))
+        if needs_second_factor(request.user):
+            return set_up_second_factor(request)
         return view(request, *args, **kwargs)
 
     return wrapper
