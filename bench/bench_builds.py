@@ -21,7 +21,8 @@ QUEUE = "bench-builds"
 def run() -> dict:
     setup_django()
     import portal.celery  # noqa: F401  (the app the tasks are sent with)
-    from downloads.models import Board, Build, BuildRecipe, Release
+    from builds.models import Build, BuildRecipe
+    from downloads.models import Board, Release
 
     board, _ = Board.objects.get_or_create(
         slug="bench-board", defaults={"name": "Bench board", "order": 999}
@@ -83,8 +84,8 @@ def run() -> dict:
 
 def _build(release, recipe) -> float:
     """Start one build and wait until it has finished; return the seconds it took."""
-    from downloads.models import Build
-    from downloads.services.builds import start_builds
+    from builds.models import Build
+    from builds.services import start_builds
 
     started = time.perf_counter()
     (build,) = start_builds(release=release, recipes=[recipe]).started

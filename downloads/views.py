@@ -12,14 +12,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -29,7 +26,6 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from downloads import querysets as q
-from downloads.build_querysets import release_build_summary
 from downloads.caching import cached_page, generation, page_key
 from downloads.checksums import checksum_list, list_key
 from downloads.forms import (
@@ -41,6 +37,7 @@ from downloads.forms import (
     WithdrawForm,
 )
 from downloads.models import Artifact, Board, Release
+from downloads.permissions import release_manager_required
 from downloads.services.artifacts import (
     ArtifactError,
     add_artifact_from_path,
@@ -61,6 +58,7 @@ from downloads.services.signing import public_key
 from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import artifact_storage
 from downloads.uploads import ArtifactUploadHandler
+from portal.registry import render_page_panels
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +66,8 @@ FILTER_VALUE = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
 
 
 class Lazy:
-    """Values computed on first use, so that a cached template fragment costs no query."""
+    """Values computed on first use: a body found in the cache is never rendered, so its
+    queries never run."""
 
     def __init__(self, **builders: Callable[[], Any]):
         self._builders = builders
@@ -362,18 +361,6 @@ def signing_key(request: HttpRequest) -> HttpResponse:
 # --- Release managers ------------------------------------------------------------------------
 
 
-def release_manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not q.is_release_manager(request.user):
-            raise PermissionDenied(_("Only release managers may do this."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 @release_manager_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest) -> HttpResponse:
@@ -393,11 +380,12 @@ def manage(request: HttpRequest) -> HttpResponse:
             "form": form,
             "drafts": list(q.drafts().select_related("created_by")),
             "published": list(q.release_list()[:20]),
+            "panels": render_page_panels(request, "manage", ""),
         },
     )
 
 
-def _manage_context(release_obj: Release, **forms: Any) -> dict[str, Any]:
+def _manage_context(request: HttpRequest, release_obj: Release, **forms: Any) -> dict[str, Any]:
     context = {
         "release": release_obj,
         "files": list(q.release_files(release_obj)),
@@ -412,8 +400,8 @@ def _manage_context(release_obj: Release, **forms: Any) -> dict[str, Any]:
         "upload_form": UploadForm(),
         "server_form": ServerFileForm(),
         "withdraw_form": WithdrawForm(release=release_obj),
-        # When every build succeeded the page says so and offers publishing (builds' partial).
-        "summary": release_build_summary(release=release_obj),
+        # Other sections' blocks, e.g. the release's builds.
+        "panels": render_page_panels(request, "manage-release", release_obj.version),
     }
     context.update(forms)
     return context
@@ -423,7 +411,7 @@ def _manage_context(release_obj: Release, **forms: Any) -> dict[str, Any]:
 @require_safe
 def manage_release(request: HttpRequest, version: str) -> HttpResponse:
     release_obj = get_object_or_404(Release, version=version)
-    return render(request, "downloads/manage_release.html", _manage_context(release_obj))
+    return render(request, "downloads/manage_release.html", _manage_context(request, release_obj))
 
 
 @release_manager_required
@@ -432,7 +420,7 @@ def manage_edit(request: HttpRequest, version: str) -> HttpResponse:
     release_obj = get_object_or_404(Release, version=version)
     form = ReleaseEditForm(request.POST)
     if not form.is_valid():
-        context = _manage_context(release_obj, edit_form=form)
+        context = _manage_context(request, release_obj, edit_form=form)
         return render(request, "downloads/manage_release.html", context, status=400)
     update_release(release=release_obj, **form.cleaned_data)
     messages.success(request, _("Release %(version)s saved.") % {"version": version})
@@ -457,7 +445,7 @@ def _attach(
         else:
             messages.success(request, _("%(path)s attached.") % {"path": artifact.path})
             return redirect("downloads:manage_release", version)
-    context = _manage_context(release_obj, **{form_name: form})
+    context = _manage_context(request, release_obj, **{form_name: form})
     return render(request, "downloads/manage_release.html", context, status=400)
 
 
@@ -548,5 +536,5 @@ def manage_withdraw(request: HttpRequest, version: str) -> HttpResponse:
         else:
             messages.success(request, _("Release %(version)s withdrawn.") % {"version": version})
             return redirect("downloads:manage_release", version)
-    context = _manage_context(release_obj, withdraw_form=form)
+    context = _manage_context(request, release_obj, withdraw_form=form)
     return render(request, "downloads/manage_release.html", context, status=400)

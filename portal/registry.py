@@ -69,12 +69,30 @@ class ProfileSection:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PagePanel:
+    """A block a section adds to another section's page (`page`: "board" keyed by the board's
+    slug, "release" keyed by the version, "manage-release" and "manage" for release managers).
+
+    `get_context(request, key)` returns None where the panel shows nothing; `cache_version`
+    as for HomeBlock.
+    """
+
+    name: str
+    page: str
+    template: str
+    get_context: Callable[[HttpRequest, str], dict[str, Any] | None]
+    order: int = 100
+    cache_version: Callable[[HttpRequest, str], object | None] | None = None
+
+
 @dataclass
 class Registry:
     home_blocks: dict[str, HomeBlock] = field(default_factory=dict)
     seeders: dict[str, Seeder] = field(default_factory=dict)
     search_providers: dict[str, SearchProvider] = field(default_factory=dict)
     profile_sections: dict[str, ProfileSection] = field(default_factory=dict)
+    page_panels: dict[str, PagePanel] = field(default_factory=dict)
 
     def sorted_home_blocks(self) -> list[HomeBlock]:
         return sorted(self.home_blocks.values(), key=lambda b: (b.order, b.name))
@@ -87,6 +105,10 @@ class Registry:
 
     def sorted_profile_sections(self) -> list[ProfileSection]:
         return sorted(self.profile_sections.values(), key=lambda p: (p.order, p.name))
+
+    def panels_for(self, page: str) -> list[PagePanel]:
+        panels = [p for p in self.page_panels.values() if p.page == page]
+        return sorted(panels, key=lambda p: (p.order, p.name))
 
 
 registry = Registry()
@@ -106,3 +128,28 @@ def register_search_provider(provider: SearchProvider) -> None:
 
 def register_profile_section(section: ProfileSection) -> None:
     registry.profile_sections[section.name] = section
+
+
+def register_page_panel(panel: PagePanel) -> None:
+    registry.page_panels[panel.name] = panel
+
+
+def render_page_panels(request: HttpRequest, page: str, key: str) -> list[str]:
+    """The HTML of the panels registered for a page, in order (those with no context left out)."""
+    from django.core.cache import cache
+    from django.template.loader import render_to_string
+    from django.utils.translation import get_language
+
+    html = []
+    for panel in registry.panels_for(page):
+        version = panel.cache_version(request, key) if panel.cache_version else None
+        cache_key = f"panel:{panel.name}:{key}:{get_language()}:{version}"
+        if version is not None and (kept := cache.get(cache_key)) is not None:
+            html.append(kept)
+            continue
+        context = panel.get_context(request, key)
+        rendered = "" if context is None else render_to_string(panel.template, context, request)
+        if version is not None:
+            cache.set(cache_key, rendered)
+        html.append(rendered)
+    return [h for h in html if h]

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "portal",
     "downloads",
+    "builds",
     "docs_app",
     "forum",
     "lists",
@@ -240,8 +241,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Builds run on their own queue so long jobs never hold up mail and housekeeping.
-CELERY_TASK_ROUTES = {"downloads.tasks.run_build": {"queue": "builds"}}
+# Builds run on their own queue so long jobs never hold up mail and housekeeping: each recipe
+# names its queue (BuildRecipe.queue, "builds" by default), and builds/services.py sends there.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -251,9 +252,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 BUILD_WORKSPACE_ROOT = Path(env("BUILD_WORKSPACE_ROOT", default=str(VAR_DIR / "builds")))
 # $JOBS in a recipe's environment; 0 means the worker's CPU count.
 BUILD_JOBS = env.int("BUILD_JOBS", default=0)
-# The running build reports at least this often; the reaper ends builds silent for longer.
-BUILD_HEARTBEAT_SECONDS = env.int("BUILD_HEARTBEAT_SECONDS", default=5)
-BUILD_STALE_AFTER_SECONDS = env.int("BUILD_STALE_AFTER_SECONDS", default=90)
+# A running build writes a heartbeat (and sees a cancel request) at least this often.
+BUILD_HEARTBEAT_SECONDS = env.float("BUILD_HEARTBEAT_SECONDS", default=2.0)
+# The reaper (every BUILD_REAP_SECONDS) fails running builds whose heartbeat is older than this:
+# a build whose worker died is failed within a minute.
+BUILD_STALE_AFTER_SECONDS = env.int("BUILD_STALE_AFTER_SECONDS", default=30)
+BUILD_REAP_SECONDS = env.float("BUILD_REAP_SECONDS", default=15.0)
 # A queued build no worker took within this long is ended as failed.
 BUILD_QUEUED_EXPIRE_SECONDS = env.int("BUILD_QUEUED_EXPIRE_SECONDS", default=24 * 3600)
 # Cancel and timeout send SIGTERM to the recipe's process group, then SIGKILL after this grace.
@@ -275,14 +279,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "downloads.flush_download_counts",
         "schedule": env.float("DOWNLOAD_COUNTS_FLUSH_SECONDS", default=60.0),
     },
-    "downloads-reap-builds": {
-        "task": "downloads.tasks.reap_builds",
-        "schedule": float(max(BUILD_HEARTBEAT_SECONDS * 6, 30)),
+    "builds-reap": {
+        "task": "builds.reap_builds",
+        "schedule": BUILD_REAP_SECONDS,
     },
 }
 if BUILD_NIGHTLY_ENABLED:
-    CELERY_BEAT_SCHEDULE["downloads-nightly-builds"] = {
-        "task": "downloads.tasks.start_nightly_builds",
+    CELERY_BEAT_SCHEDULE["builds-nightly"] = {
+        "task": "builds.start_nightly_builds",
         "schedule": crontab(hour=BUILD_NIGHTLY_HOUR, minute=BUILD_NIGHTLY_MINUTE),
     }
 

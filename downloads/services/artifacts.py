@@ -244,20 +244,24 @@ def check_import_path(path: Path | str) -> Path:
     raise ArtifactError(f"{path}: outside the folders files may be taken from ({allowed})")
 
 
-# File name patterns → kind, first match wins (`publish_release --from-dir` and the upload form).
+# File name patterns → kind, first match wins: for uploads, `publish_release --from-dir` and
+# the outputs of builds alike.
 KIND_PATTERNS: list[tuple[str, str]] = [
     ("*.sha256", Artifact.Kind.OTHER),
     ("*uefi*", Artifact.Kind.FIRMWARE),
     ("*.fd", Artifact.Kind.FIRMWARE),
     ("*grub*", Artifact.Kind.BOOTLOADER),
     ("*.efi", Artifact.Kind.BOOTLOADER),
+    ("*.nsh", Artifact.Kind.BOOTLOADER),
     ("image", Artifact.Kind.KERNEL),
     ("image-*", Artifact.Kind.KERNEL),
     ("vmlinu[xz]*", Artifact.Kind.KERNEL),
+    ("zimage*", Artifact.Kind.KERNEL),
     ("*.dtb", Artifact.Kind.DEVICE_TREE),
     ("*.dts", Artifact.Kind.DEVICE_TREE),
     ("*initr*", Artifact.Kind.INITRAMFS),
     ("mini-rootfs*", Artifact.Kind.INITRAMFS),
+    ("*.cpio*", Artifact.Kind.INITRAMFS),
     ("*rootfs*", Artifact.Kind.ROOTFS),
     ("*.iso", Artifact.Kind.DISK_IMAGE),
     ("*.img", Artifact.Kind.DISK_IMAGE),

@@ -147,7 +147,6 @@ def publish_release(*, release: Release, user: AbstractBaseUser | None = None) -
     release.published_at = timezone.now()
     release.release_date = release.release_date or timezone.localdate()
     release.save(update_fields=["status", "published_at", "release_date", "signatures"])
-    # The news item and the notices to the boards' watchers are sent from here, on commit.
     bump_generation_on_commit()
     return release
 

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from downloads.models import Board, Build, BuildRecipe, Release
+from builds.models import Build, BuildRecipe
+from downloads.models import Board, Release
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,9 +87,8 @@ def test_a_release_manager_builds_a_board_and_watches_it(
 
 def test_published_build_files_appear_on_the_board_page(page, live_server, django_user_model):
     """Once every build succeeded the release is published from the build page."""
-    pytest.importorskip("downloads.services.publishing")
-    from downloads.services.build_runner import execute_build
-    from downloads.services.builds import start_builds
+    from builds.runner import execute_build
+    from builds.services import start_builds
 
     board = Board.objects.create(slug="d03", name="D03", soc="Hip06")
     release = Release.objects.create(version="7.1", title="Estuary 7.1")
