@@ -3,8 +3,9 @@
 The script runs under bash in a fresh workspace, with a small environment of its own (never the
 worker's, which holds the site's secrets). Its output goes to the build log as it comes, a line
 `::progress N` moves the progress bar, and at least every BUILD_HEARTBEAT_SECONDS the runner
-writes a heartbeat and looks whether someone asked to cancel. Cancel and timeout send SIGTERM to the whole group
-(the script may trap it to clean up) and SIGKILL after BUILD_KILL_GRACE_SECONDS.
+writes a heartbeat and looks whether someone asked to cancel. Cancel and timeout send SIGTERM
+to the whole group (the script may trap it to clean up) and SIGKILL after
+BUILD_KILL_GRACE_SECONDS.
 """
 
 from __future__ import annotations
