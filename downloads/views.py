@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -62,6 +63,9 @@ from portal.registry import render_page_panels
 
 logger = logging.getLogger(__name__)
 
+UNSIGNED_WARNING = _lazy(
+    "It is published unsigned: there is no signing key (python manage.py signing_key create)."
+)
 FILTER_VALUE = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
 
 
@@ -333,17 +337,29 @@ def checksums(
 
 @require_safe
 def latest(request: HttpRequest, folder: str, filename: str) -> HttpResponse:
-    """/downloads/latest/<board>/<file>: a temporary redirect to the newest release's file."""
+    """/downloads/latest/<board>/<file>: a temporary redirect to that file of the board's latest
+    release (q.latest_release_for_board, the one rule of pages, API and permalinks); a file that
+    release lacks is a 404 naming the release, never a file of an older one."""
+    if folder == "common":
+        newest = q.latest_release()
+    else:
+        newest = q.latest_release_for_board(get_object_or_404(q.boards(), slug=folder))
+    if newest is None:
+        raise Http404(_("No release has files for this board yet."))
     if filename in ("SHA256SUMS", "MD5SUMS", "SHA256SUMS.asc"):
-        board_obj = get_object_or_404(q.boards(), slug=folder)
-        newest = q.latest_release_for_board(board_obj)
-        if newest is None:
-            raise Http404(_("No release has files for this board yet."))
         target = reverse("downloads:folder_checksums", args=[newest.version, folder, filename])
     else:
-        artifact = q.latest_file(folder=folder, filename=filename)
+        artifact = q.find_file(version=newest.version, folder=folder, filename=filename)
         if artifact is None:
-            raise Http404(_("No published release has this file."))
+            message = _(
+                "Release %(version)s, the latest for %(folder)s, has no file %(filename)s."
+            ) % {"version": newest.version, "folder": folder, "filename": filename}
+            return render(
+                request,
+                "downloads/not_in_latest.html",
+                {"message": message, "release": newest},
+                status=404,
+            )
         target = artifact.get_absolute_url()
     response = redirect(target)  # 302: the target moves with every release
     response["Cache-Control"] = "no-cache"
@@ -515,11 +531,13 @@ def manage_remove(request: HttpRequest, version: str, pk: int) -> HttpResponse:
 def manage_publish(request: HttpRequest, version: str) -> HttpResponse:
     release_obj = get_object_or_404(Release, version=version)
     try:
-        publish_release(release=release_obj, user=request.user)
+        release_obj = publish_release(release=release_obj, user=request.user)
     except PublishError as exc:
         messages.error(request, str(exc))
         return redirect("downloads:manage_release", version)
     messages.success(request, _("Release %(version)s is published.") % {"version": version})
+    if not release_obj.signatures:
+        messages.warning(request, UNSIGNED_WARNING)
     return redirect("downloads:release", version)
 
 

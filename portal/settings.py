@@ -132,9 +132,12 @@ ARTIFACTS_ROOT = Path(env("ARTIFACTS_ROOT", default=str(VAR_DIR / "artifacts")))
 ARTIFACT_IMPORT_DIRS = env.list("ARTIFACT_IMPORT_DIRS", default=[str(VAR_DIR / "incoming")])
 # With nginx in front, downloads are handed to it: e.g. /protected-artifacts/ (see README).
 DOWNLOADS_X_ACCEL_PREFIX = env("DOWNLOADS_X_ACCEL_PREFIX", default="")
-# GnuPG home and key used to sign SHA256SUMS; signing is off when the key id is empty.
+# GnuPG home and key used to sign SHA256SUMS. Without SIGNING_KEY_ID, the key made by
+# `python manage.py signing_key create` in GNUPG_HOME signs; with neither, releases are unsigned
+# (a warning says so), or refused when REQUIRE_SIGNING is on (production).
 GNUPG_HOME = env("GNUPG_HOME", default=str(VAR_DIR / "gnupg"))
 SIGNING_KEY_ID = env("SIGNING_KEY_ID", default="")
+REQUIRE_SIGNING = env.bool("REQUIRE_SIGNING", default=False)
 
 STORAGES = {
     "default": {

@@ -117,11 +117,23 @@ def _store(
         )
     except BaseException:
         path.unlink(missing_ok=True)
+        _remove_empty_folders(path.parent)
         raise
     # If an enclosing transaction rolls back later, the file stays without a row; the next
     # attempt at the same name replaces it (see above), and no page ever links to it.
     bump_generation_on_commit()  # the draft's preview shows the new file
     return artifact
+
+
+def _remove_empty_folders(folder: Path) -> None:
+    """Remove `folder` and its parents up to the storage root while they are empty."""
+    root = Path(artifact_storage.path(""))
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or gone): the release's other files live there
+        folder = folder.parent
 
 
 def add_artifact(

@@ -1,7 +1,8 @@
 """Releases from draft to public and back out: the one place where a release becomes public.
 
 `publish_release` checks every file against its record (exists, same size, same SHA-256,
-recomputed from the bytes on disk), signs the checksum lists when a key is configured, and
+recomputed from the bytes on disk), signs the checksum lists when a key is configured (and
+refuses to publish without one under REQUIRE_SIGNING), and
 makes the release public, all in one transaction: if any file fails, nothing is published and
 the error names the file.
 """
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -140,6 +142,11 @@ def publish_release(*, release: Release, user: AbstractBaseUser | None = None) -
         raise PublishError(f"release {release.version} has no files")
     for artifact in artifacts:
         verify_artifact(artifact)
+    if settings.REQUIRE_SIGNING and not signing_enabled():
+        raise PublishError(
+            f"release {release.version}: this site requires signed releases (REQUIRE_SIGNING) "
+            "and has no signing key: run `python manage.py signing_key create`"
+        )
     release.signatures = (
         checksum_signatures(release=release, artifacts=artifacts) if signing_enabled() else {}
     )
@@ -185,24 +192,42 @@ class DirectoryOutcome:
 
 def _plan_directory(directory: Path, *, board: Board | None) -> list[tuple[Board | None, Path]]:
     """Which file goes to which folder: with --board, the files of DIR; else DIR's files are
-    common to all boards and each sub-folder named after a board holds that board's files."""
+    common to all boards and each sub-folder named after a board holds that board's files.
+
+    Every entry is resolved and must stay inside the import folders (a symbolic link out of
+    them is refused, as the web form refuses its path), and no file may be empty: all is
+    checked before anything is written."""
     boards = {b.slug: b for b in Board.objects.all()}
     plan: list[tuple[Board | None, Path]] = []
-    for entry in sorted(directory.iterdir()):
-        if entry.name.startswith(".") or entry.name in SKIPPED_NAMES:
-            continue
+
+    def entries(folder: Path) -> list[Path]:
+        found = []
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith(".") or entry.name in SKIPPED_NAMES:
+                continue
+            try:
+                check_import_path(entry)
+            except ArtifactError as exc:
+                raise PublishError(str(exc)) from exc
+            found.append(entry)
+        return found
+
+    def add(file_board: Board | None, path: Path) -> None:
+        if path.stat().st_size == 0:
+            raise PublishError(f"{path}: the file is empty")
+        plan.append((file_board, path))
+
+    for entry in entries(directory):
         if entry.is_file():
-            plan.append((board, entry))
+            add(board, entry)
         elif entry.is_dir() and board is None:
             folder_board = None if entry.name == "common" else boards.get(entry.name)
             if folder_board is None and entry.name != "common":
                 raise PublishError(f"{entry}: no board is called {entry.name!r}")
-            for inner in sorted(entry.iterdir()):
-                if inner.name.startswith(".") or inner.name in SKIPPED_NAMES:
-                    continue
+            for inner in entries(entry):
                 if not inner.is_file():
                     raise PublishError(f"{inner}: not a regular file (folders nest one level)")
-                plan.append((folder_board, inner))
+                add(folder_board, inner)
         else:
             raise PublishError(f"{entry}: not a regular file")
     if not plan:
