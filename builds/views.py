@@ -14,6 +14,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from builds.forms import StartBuildsForm
@@ -89,13 +90,17 @@ def build_start(request: HttpRequest) -> HttpResponse:
 
 def _say_started(request: HttpRequest, result) -> None:
     if result.started:
+        # Each board once, however many of its recipes were queued.
+        boards = list(dict.fromkeys(b.recipe.board.name for b in result.started))
+        count = len(result.started)
         messages.success(
             request,
-            _("%(count)d build(s) queued: %(boards)s.")
-            % {
-                "count": len(result.started),
-                "boards": ", ".join(b.recipe.board.name for b in result.started),
-            },
+            ngettext(
+                "%(count)d build queued: %(boards)s.",
+                "%(count)d builds queued: %(boards)s.",
+                count,
+            )
+            % {"count": count, "boards": ", ".join(boards)},
         )
     if result.already_active:
         messages.warning(

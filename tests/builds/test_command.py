@@ -51,3 +51,23 @@ def test_wait_follows_the_logs_and_exits_by_the_result(
     with pytest.raises(CommandError, match="1 of 2 builds did not succeed"):
         build_release("9.9", "--wait")
     assert Build.objects.filter(result="failed").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("version", ["5.6 beta", "latest", "../5.6"])
+def test_a_bad_version_gets_the_forms_message(make_recipe, version):
+    make_recipe("true")
+    with pytest.raises(CommandError, match="a version is letters, digits"):
+        build_release(version, "--create")
+    assert not Release.objects.exists() and not Build.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_published_release_is_named_once(make_recipe, release):
+    make_recipe("true")
+    Release.objects.filter(pk=release.pk).update(
+        status="withdrawn", withdrawn_at="2026-01-01T00:00Z"
+    )
+    with pytest.raises(CommandError) as error:
+        build_release(release.version)
+    assert str(error.value).count(release.version) == 1, error.value

@@ -52,7 +52,7 @@ def test_starting_all_boards_from_the_page(rm_client, release, make_recipe, othe
     assert response["Location"] == reverse("builds:release", args=[release.version])
     assert Build.objects.filter(release=release, state="queued").count() == 2
     page = rm_client.get(response["Location"]).content.decode()
-    assert "2 build(s) queued" in page and "Test Board" in page and "Other Board" in page
+    assert "2 builds queued: Test Board, Other Board." in page and "build(s)" not in page
     # One board: straight to its build page.
     Build.objects.update(state="finished", result="cancelled")
     response = rm_client.post(
@@ -204,3 +204,11 @@ def test_only_superusers_edit_recipes_in_the_admin(client, django_user_model, ma
     admin = django_user_model.objects.create_superuser("boss", "b@example.org", "x")
     client.force_login(admin)
     assert client.get(change).status_code == 200
+
+
+def test_two_recipes_of_one_board_name_the_board_once(rm_client, release, make_recipe):
+    make_recipe("true")
+    make_recipe("true")
+    response = rm_client.post(reverse("builds:start"), {"release": release.version}, follow=True)
+    page = response.content.decode()
+    assert "2 builds queued: Test Board." in page and "Test Board, Test Board" not in page

@@ -10,6 +10,7 @@ from builds.models import Build
 from builds.querysets import active_builds, builds, read_log
 from builds.services import BuildError, cancel_build, start_builds
 from downloads.models import Board, Release
+from downloads.services.publishing import PublishError, create_release
 
 POLL_SECONDS = 1.0
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         try:
             result = start_builds(release=release, boards=boards, trigger=Build.Trigger.COMMAND)
         except BuildError as exc:
-            raise CommandError(f"release {release.version}: {exc}") from exc
+            raise CommandError(str(exc)) from exc  # the message names the release
         for build in result.started:
             self.stdout.write(f"queued build #{build.pk}: {build.recipe}")
         for recipe in result.already_active:
@@ -63,8 +64,11 @@ class Command(BaseCommand):
         if release is None:
             if not create:
                 raise CommandError(f"release {version!r} does not exist (use --create)")
-            release = Release.objects.create(version=version, is_prerelease=pre)
-            self.stdout.write(f"created draft release {version}")
+            try:
+                release = create_release(version=version, is_prerelease=pre)
+            except PublishError as exc:
+                raise CommandError(str(exc)) from exc  # the same message as the web form's
+            self.stdout.write(f"created draft release {release.version}")
         return release
 
     def _boards(self, slugs: list[str]) -> list[Board] | None:
