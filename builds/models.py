@@ -49,6 +49,37 @@ def validate_output_patterns(value: object) -> None:
             )
 
 
+def validate_tools(value: object) -> None:
+    """Tools: a list of commands ("cpio") or of {"command": "cpio", "package": "cpio"}."""
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(value, list):
+        raise ValidationError(_("Give a list of commands."))
+    for entry in value:
+        spec = {"command": entry} if isinstance(entry, str) else entry
+        command = spec.get("command") if isinstance(spec, dict) else None
+        if (
+            not isinstance(command, str)
+            or not command
+            or "/" in command
+            or set(spec) - {"command", "package"}
+        ):
+            raise ValidationError(
+                _('%(entry)r is neither a command name nor a {"command", "package"} object.'),
+                params={"entry": entry},
+            )
+
+
+def tool_specs(tools: list) -> list[dict[str, str]]:
+    """The recipe's tools as {"command", "package"} (the package defaults to the command)."""
+    specs = []
+    for entry in tools:
+        spec = {"command": entry} if isinstance(entry, str) else dict(entry)
+        spec.setdefault("package", spec["command"])
+        specs.append(spec)
+    return specs
+
+
 class BuildRecipe(models.Model):
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="recipes")
     distribution = models.ForeignKey(
@@ -66,6 +97,25 @@ class BuildRecipe(models.Model):
             'Glob patterns under $OUTPUT_DIR, e.g. ["*.dtb", "Image"], or objects such as '
             '{"pattern": "*.dtb", "kind": "dtb", "optional": true}. A pattern that is not '
             "optional must match at least one file."
+        ),
+    )
+    tools = models.JSONField(
+        _("tools it needs"),
+        default=list,
+        blank=True,
+        validators=[validate_tools],
+        help_text=_(
+            'Commands the script runs that a worker may lack, e.g. ["dtc", {"command": "cpio", '
+            '"package": "cpio"}]: a build fails at once, naming the Debian package, when one '
+            "is missing."
+        ),
+    )
+    boot_test = models.BooleanField(
+        _("boot-test in QEMU"),
+        default=False,
+        help_text=_(
+            "After a successful build, boot its kernel and initramfs with qemu-system-aarch64 "
+            "and look for ESTUARY-BOOT-OK on the serial console."
         ),
     )
     timeout_seconds = models.PositiveIntegerField(_("timeout (seconds)"), default=1800)
@@ -133,6 +183,9 @@ class Build(models.Model):
         Artifact, blank=True, related_name="builds", verbose_name=_("attached files")
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The outbox: set once the task's message reached the broker. A queued build whose message
+    # never left is sent again by the builds.send_queued task (see services.send_unsent_builds).
+    message_sent_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -163,6 +216,11 @@ class Build(models.Model):
                 name="build_running_heartbeat",
             ),
             models.Index(fields=["release", "recipe", "-created_at"], name="build_release_recipe"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(state="queued", message_sent_at__isnull=True),
+                name="build_unsent",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -207,3 +265,52 @@ class BuildLogChunk(models.Model):
 
     def __str__(self) -> str:
         return f"build {self.build_id} log [{self.offset}, {self.end})"
+
+
+class BootTest(models.Model):
+    """Booting what a build made (its kernel and initramfs, in QEMU): kept apart from the
+    build's own result, as a build can succeed and still make something that does not boot."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+
+    build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="boot_tests")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    console_log = models.TextField(_("console log"), blank=True)
+    duration_seconds = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("boot test")
+        verbose_name_plural = _("boot tests")
+        constraints = [
+            # At most one boot test of a build waiting or running.
+            models.UniqueConstraint(
+                fields=["build"],
+                condition=Q(status__in=["pending", "running"]),
+                name="boot_test_one_active_per_build",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running"]) | Q(finished_at__isnull=False),
+                name="boot_test_finished_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"boot test of build #{self.build_id}: {self.status}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("builds:boot_log", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)

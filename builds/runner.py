@@ -36,6 +36,7 @@ from builds.services import (
     collect_outputs,
     finish_build,
     maybe_autopublish,
+    missing_tools,
 )
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ class Runner:
         self.writer = LogWriter(build)
         root = Path(settings.BUILD_WORKSPACE_ROOT)
         root.mkdir(parents=True, exist_ok=True)
+        Path(settings.BUILD_CACHE_DIR).mkdir(parents=True, exist_ok=True)
         self.workspace = Path(tempfile.mkdtemp(prefix=f"build-{build.pk}-", dir=root))
         self.output_dir = self.workspace / "output"
         self.process: subprocess.Popen | None = None
@@ -172,6 +174,8 @@ class Runner:
             "JOBS": str(settings.BUILD_JOBS or os.cpu_count() or 1),
             "BUILD_ID": str(self.build.pk),
             "DEBIAN_MIRROR": settings.BUILD_DEBIAN_MIRROR,
+            # Kept from build to build on this worker (downloaded packages, say).
+            "CACHE_DIR": str(settings.BUILD_CACHE_DIR),
             # Lets a reaper on this host recognise the build's processes after a crash.
             "ESTUARY_BUILD": str(self.build.pk),
         }
@@ -246,6 +250,11 @@ class Runner:
             f"build {self.build.pk}: {recipe} for release {self.build.release.version} "
             f"on {self.build.worker_host}, timeout {recipe.timeout_seconds}s"
         )
+        missing = missing_tools(recipe=recipe, path=PATH)
+        if missing:
+            reason = "needs " + ", ".join(missing)
+            self.writer.note(reason)
+            return Build.Result.FAILED, None, reason, None
         self.process = process = self._start()
         deadline = time.monotonic() + recipe.timeout_seconds
         stream = process.stdout

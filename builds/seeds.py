@@ -23,9 +23,20 @@ BOOT_FILES = {
         {"pattern": "rootfs-*.tar.gz", "kind": "initramfs"},
         {"pattern": "MANIFEST-*.txt", "kind": "other"},
     ],
+    "tools": ["tar", "gzip", {"command": "sha256sum", "package": "coreutils"}],
     "timeout_seconds": 300,
     "enabled": True,
 }
+
+# What the QEMU recipe runs that a worker may lack (`make test-tools` installs them).
+QEMU_TOOLS = [
+    {"command": "apt-get", "package": "apt"},
+    {"command": "dpkg-deb", "package": "dpkg"},
+    "cpio",
+    "gzip",
+    {"command": "flock", "package": "util-linux"},
+    {"command": "sha256sum", "package": "coreutils"},
+]
 
 RECIPES = {
     "d02": [BOOT_FILES],
@@ -36,8 +47,8 @@ RECIPES = {
         {
             "name": "kernel-initramfs",
             "script": "qemu-kernel-initramfs.sh",
-            "description": "Debian's arm64 kernel and a busybox initramfs that boots under "
-            "QEMU (needs a Debian mirror).",
+            "description": "Debian's arm64 kernel and a busybox initramfs, boot-tested in "
+            "QEMU after each build (needs a Debian mirror).",
             "output_patterns": [
                 {"pattern": "vmlinuz", "kind": "kernel"},
                 {"pattern": "initramfs.cpio.gz", "kind": "initramfs"},
@@ -45,6 +56,8 @@ RECIPES = {
                 {"pattern": "boot-qemu.sh", "kind": "other"},
                 {"pattern": "SHA256SUMS-qemu.txt", "kind": "other"},
             ],
+            "tools": QEMU_TOOLS,
+            "boot_test": True,
             "timeout_seconds": 1800,
             "enabled": True,
         },
@@ -55,6 +68,7 @@ RECIPES = {
             "description": "Optional: a full arm64 Debian rootfs with debootstrap --foreign "
             "(needs debootstrap and BUILD_DEBIAN_MIRROR).",
             "output_patterns": [{"pattern": "debian-*-arm64-rootfs.tar.xz", "kind": "rootfs"}],
+            "tools": ["debootstrap", {"command": "xz", "package": "xz-utils"}],
             "timeout_seconds": 3600,
             "enabled": False,
         },

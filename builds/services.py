@@ -14,13 +14,15 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
-from builds.models import Build, BuildRecipe
+from builds.models import BootTest, Build, BuildRecipe, tool_specs
 from builds.querysets import all_builds_succeeded, enabled_recipes
 from downloads.models import Artifact, Board, Release
 from downloads.services.artifacts import ArtifactError, add_artifact_from_path, guess_kind
@@ -80,17 +82,57 @@ def _recipes_to_build(
     return found
 
 
-def _enqueue(build: Build) -> None:
+def send_build(*, build_id: int) -> bool:
+    """Send a queued build's task to its recipe's queue and note it in the outbox column.
+
+    A broker that cannot be reached costs nothing but time: the build stays queued with no
+    message_sent_at, the caller says so, and send_unsent_builds sends it once the broker is back.
+    A message sent twice is harmless (claim_build runs a build once).
+    """
     from builds.tasks import run_build
 
+    build = (
+        Build.objects.select_related("recipe").filter(pk=build_id, state=Build.State.QUEUED).first()
+    )
+    if build is None:
+        return False
     recipe = build.recipe
     soft = recipe.timeout_seconds + settings.BUILD_KILL_GRACE_SECONDS + CELERY_LIMIT_SLACK_SECONDS
-    run_build.apply_async_on_commit(
-        args=[build.pk],
-        queue=recipe.queue,
-        soft_time_limit=soft,
-        time_limit=soft + CELERY_LIMIT_SLACK_SECONDS,
+    try:
+        run_build.apply_async(
+            args=[build.pk],
+            queue=recipe.queue,
+            soft_time_limit=soft,
+            time_limit=soft + CELERY_LIMIT_SLACK_SECONDS,
+            retry=False,
+        )
+    except (OperationalError, OSError) as exc:
+        log.warning("build %s: the broker cannot be reached (%s); sent later", build_id, exc)
+        return False
+    Build.objects.filter(pk=build_id).update(message_sent_at=timezone.now())
+    return True
+
+
+def send_unsent_builds(*, older_than: timedelta | None = None) -> list[int]:
+    """Send again the queued builds whose message never left (the outbox's periodic part)."""
+    older_than = older_than if older_than is not None else timedelta(seconds=10)
+    unsent = Build.objects.filter(
+        state=Build.State.QUEUED,
+        message_sent_at__isnull=True,
+        created_at__lt=timezone.now() - older_than,
+    ).values_list("pk", flat=True)
+    return [pk for pk in unsent if send_build(build_id=pk)]
+
+
+def unsent_builds(builds: Iterable[Build]) -> list[Build]:
+    """Those of `builds` whose message could not be sent (to tell the person who started them)."""
+    ids = [b.pk for b in builds]
+    unsent = set(
+        Build.objects.filter(
+            pk__in=ids, message_sent_at__isnull=True, state=Build.State.QUEUED
+        ).values_list("pk", flat=True)
     )
+    return [b for b in builds if b.pk in unsent]
 
 
 @transaction.atomic
@@ -120,7 +162,8 @@ def start_builds(
         except IntegrityError:
             result.already_active.append(recipe)
             continue
-        _enqueue(build)
+        # The row is the outbox: the message leaves after the commit, or later (see send_build).
+        transaction.on_commit(partial(send_build, build_id=build.pk))
         result.started.append(build)
     return result
 
@@ -215,6 +258,15 @@ def claim_build(*, build_id: int) -> Build | None:
     )
 
 
+def missing_tools(*, recipe: BuildRecipe, path: str) -> list[str]:
+    """What the recipe needs that this worker lacks, as "cpio (Debian package cpio)"."""
+    return [
+        f"{spec['command']} (Debian package {spec['package']})"
+        for spec in tool_specs(recipe.tools)
+        if shutil.which(spec["command"], path=path) is None
+    ]
+
+
 @dataclass(frozen=True)
 class Output:
     path: Path
@@ -282,6 +334,8 @@ def finish_build(
             if result == Build.Result.SUCCEEDED:
                 replaced = _attach(build=build, outputs=outputs or [], created=created)
             _set_finished(build, result=result, exit_code=exit_code, reason=reason)
+            if result == Build.Result.SUCCEEDED and build.recipe.boot_test:
+                queue_boot_test(build=build)
             # Files of an earlier build of this recipe that the new ones did not overwrite.
             stale = set(replaced) - set(created)
             transaction.on_commit(lambda: _storage_cleanup(stale))
@@ -335,6 +389,20 @@ def _attach(*, build: Build, outputs: list[Output], created: list[str]) -> list[
         artifacts.append(artifact)
     build.artifacts.add(*artifacts)
     return replaced
+
+
+# --- Boot validation --------------------------------------------------------------------------
+
+
+def queue_boot_test(*, build: Build) -> BootTest:
+    """A pending boot test of a succeeded build, its task sent on commit to the recipe's queue."""
+    from builds.tasks import run_boot_test
+
+    boot_test = BootTest.objects.create(build=build)
+    transaction.on_commit(
+        partial(run_boot_test.apply_async, args=[boot_test.pk], queue=build.recipe.queue)
+    )
+    return boot_test
 
 
 # --- Nightly publishing -----------------------------------------------------------------------

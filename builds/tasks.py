@@ -29,3 +29,17 @@ def start_nightly_builds() -> list[int]:
     from builds.services import start_nightly_builds as start
 
     return [build.pk for build in start().started]
+
+
+@shared_task(name="builds.run_boot_test", acks_late=True, reject_on_worker_lost=True)
+def run_boot_test(boot_test_id: int) -> str:
+    from builds.validation import run_boot_test as run
+
+    return run(boot_test_id=boot_test_id)
+
+
+@shared_task(name="builds.send_queued")
+def send_queued_builds() -> list[int]:
+    from builds.services import send_unsent_builds
+
+    return send_unsent_builds()

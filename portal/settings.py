@@ -267,6 +267,10 @@ BUILD_QUEUED_EXPIRE_SECONDS = env.int("BUILD_QUEUED_EXPIRE_SECONDS", default=24 
 BUILD_KILL_GRACE_SECONDS = env.int("BUILD_KILL_GRACE_SECONDS", default=10)
 # Longest log kept per build; past it the output is drained but not stored.
 BUILD_LOG_MAX_BYTES = env.int("BUILD_LOG_MAX_BYTES", default=64 * 1024 * 1024)
+# A boot test in QEMU fails when ESTUARY-BOOT-OK is not on the console within this long.
+BOOT_TEST_TIMEOUT_SECONDS = env.int("BOOT_TEST_TIMEOUT_SECONDS", default=180)
+# Kept between builds on a worker (downloaded packages): $CACHE_DIR of the recipes.
+BUILD_CACHE_DIR = Path(env("BUILD_CACHE_DIR", default=str(VAR_DIR / "build-cache")))
 # Debian mirror for the recipes that fetch packages; empty: the worker's own apt sources.
 BUILD_DEBIAN_MIRROR = env("BUILD_DEBIAN_MIRROR", default="")
 # A nightly pre-release of every enabled recipe, published when all its builds succeeded.
@@ -281,6 +285,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "downloads-flush-counts": {
         "task": "downloads.flush_download_counts",
         "schedule": env.float("DOWNLOAD_COUNTS_FLUSH_SECONDS", default=60.0),
+    },
+    # The builds' outbox: queued builds whose message never reached the broker are sent again.
+    "builds-send-queued": {
+        "task": "builds.send_queued",
+        "schedule": 30.0,
     },
     "builds-reap": {
         "task": "builds.reap_builds",
