@@ -59,7 +59,7 @@ from downloads.services.signing import public_key
 from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import artifact_storage
 from downloads.uploads import ArtifactUploadHandler
-from portal.registry import render_page_panels
+from portal.caching import page_panels
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +195,10 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     # The copyable commands name this site: the host and scheme are part of the key.
     key = page_key("board", slug, request.scheme, request.get_host())
     page = cached_page(key, build)
-    return render(request, "downloads/board.html", {"board": page, "body": page["body"]})
+    panels = page_panels(request, "board", slug)
+    return render(
+        request, "downloads/board.html", {"board": page, "body": page["body"], "panels": panels}
+    )
 
 
 @require_safe
@@ -255,7 +258,12 @@ def release(request: HttpRequest, version: str) -> HttpResponse:
     return render(
         request,
         "downloads/release.html",
-        {"release": page, "preview": page["preview"], "body": page["body"]},
+        {
+            "release": page,
+            "preview": page["preview"],
+            "body": page["body"],
+            "panels": page_panels(request, "release", page["version"]),
+        },
     )
 
 
@@ -396,7 +404,7 @@ def manage(request: HttpRequest) -> HttpResponse:
             "form": form,
             "drafts": list(q.drafts().select_related("created_by")),
             "published": list(q.release_list()[:20]),
-            "panels": render_page_panels(request, "manage", ""),
+            "panels": page_panels(request, "manage", ""),
         },
     )
 
@@ -417,7 +425,7 @@ def _manage_context(request: HttpRequest, release_obj: Release, **forms: Any) ->
         "server_form": ServerFileForm(),
         "withdraw_form": WithdrawForm(release=release_obj),
         # Other sections' blocks, e.g. the release's builds.
-        "panels": render_page_panels(request, "manage-release", release_obj.version),
+        "panels": page_panels(request, "manage-release", release_obj.version),
     }
     context.update(forms)
     return context

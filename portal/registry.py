@@ -30,6 +30,24 @@ class HomeBlock:
 
 
 @dataclass(frozen=True)
+class PagePanel:
+    """A block a section adds to another section's page, below that page's own body.
+
+    `page` names the page: "board" (its key is the board's slug) or "release" (the version);
+    for release managers, "manage" (key "") and "manage-release" (the version).
+    `get_context(request, key)` returns the template's context, or None to show nothing;
+    `cache_version(request, key)` works as HomeBlock's does.
+    """
+
+    name: str
+    page: str
+    template: str
+    get_context: Callable[[HttpRequest, str], dict[str, Any] | None]
+    order: int = 100
+    cache_version: Callable[[HttpRequest, str], object | None] | None = None
+
+
+@dataclass(frozen=True)
 class Seeder:
     """Demo data of one section; `seed_demo` runs them by order, each idempotent."""
 
@@ -69,23 +87,6 @@ class ProfileSection:
     order: int = 100
 
 
-@dataclass(frozen=True)
-class PagePanel:
-    """A block a section adds to another section's page (`page`: "board" keyed by the board's
-    slug, "release" keyed by the version, "manage-release" and "manage" for release managers).
-
-    `get_context(request, key)` returns None where the panel shows nothing; `cache_version`
-    as for HomeBlock.
-    """
-
-    name: str
-    page: str
-    template: str
-    get_context: Callable[[HttpRequest, str], dict[str, Any] | None]
-    order: int = 100
-    cache_version: Callable[[HttpRequest, str], object | None] | None = None
-
-
 @dataclass
 class Registry:
     home_blocks: dict[str, HomeBlock] = field(default_factory=dict)
@@ -107,7 +108,7 @@ class Registry:
         return sorted(self.profile_sections.values(), key=lambda p: (p.order, p.name))
 
     def panels_for(self, page: str) -> list[PagePanel]:
-        panels = [p for p in self.page_panels.values() if p.page == page]
+        panels = (p for p in self.page_panels.values() if p.page == page)
         return sorted(panels, key=lambda p: (p.order, p.name))
 
 
@@ -131,25 +132,4 @@ def register_profile_section(section: ProfileSection) -> None:
 
 
 def register_page_panel(panel: PagePanel) -> None:
-    registry.page_panels[panel.name] = panel
-
-
-def render_page_panels(request: HttpRequest, page: str, key: str) -> list[str]:
-    """The HTML of the panels registered for a page, in order (those with no context left out)."""
-    from django.core.cache import cache
-    from django.template.loader import render_to_string
-    from django.utils.translation import get_language
-
-    html = []
-    for panel in registry.panels_for(page):
-        version = panel.cache_version(request, key) if panel.cache_version else None
-        cache_key = f"panel:{panel.name}:{key}:{get_language()}:{version}"
-        if version is not None and (kept := cache.get(cache_key)) is not None:
-            html.append(kept)
-            continue
-        context = panel.get_context(request, key)
-        rendered = "" if context is None else render_to_string(panel.template, context, request)
-        if version is not None:
-            cache.set(cache_key, rendered)
-        html.append(rendered)
-    return [h for h in html if h]
+    registry.page_panels[f"{panel.page}:{panel.name}"] = panel
