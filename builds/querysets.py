@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Max, Q, QuerySet, Subquery
 
-from builds.models import Build, BuildLogChunk, BuildRecipe
-from downloads.models import Release
+from builds.models import BootTest, Build, BuildLogChunk, BuildRecipe
+from downloads.models import Board, Release
 
 # The most a log request returns at once; a reader asks again from the offset it is given.
 LOG_PAGE_BYTES = 512 * 1024
@@ -33,6 +34,7 @@ def draft_releases() -> QuerySet[Release]:
 class RecipeStatus:
     recipe: BuildRecipe
     latest: Build | None
+    boot: BootTest | None = None  # the latest boot test of the latest build
 
 
 @dataclass
@@ -56,6 +58,14 @@ class ReleaseBuildSummary:
     def all_succeeded(self) -> bool:
         return self.total > 0 and self.succeeded == self.total
 
+    @property
+    def failed_boots(self) -> list[BootTest]:
+        return [r.boot for r in self.rows if r.boot and r.boot.status == BootTest.Status.FAILED]
+
+    @property
+    def boots_active(self) -> bool:
+        return any(r.boot and r.boot.is_active for r in self.rows)
+
 
 def release_build_summary(*, release: Release) -> ReleaseBuildSummary:
     """The latest build of each enabled recipe (and of any other recipe built) for a release.
@@ -74,13 +84,58 @@ def release_build_summary(*, release: Release) -> ReleaseBuildSummary:
             "board", "distribution"
         )
     )
-    rows = [RecipeStatus(recipe=r, latest=latest.get(r.pk)) for r in recipes]
+    boots = latest_boot_tests(builds=latest.values())
+    rows = [
+        RecipeStatus(
+            recipe=r,
+            latest=latest.get(r.pk),
+            boot=boots.get(latest[r.pk].pk) if r.pk in latest else None,
+        )
+        for r in recipes
+    ]
     return ReleaseBuildSummary(release=release, rows=rows)
 
 
-def all_builds_succeeded(*, release: Release) -> bool:
-    """Every enabled recipe's latest build for the release succeeded (and nothing is running)."""
-    return release_build_summary(release=release).all_succeeded
+def latest_boot_tests(*, builds: Iterable[Build]) -> dict[int, BootTest]:
+    """The latest boot test of each build, by build id: one query."""
+    ids = [b.pk for b in builds]
+    if not ids:
+        return {}
+    latest_ids = (
+        BootTest.objects.filter(build_id__in=ids)
+        .values("build_id")
+        .annotate(latest=Max("pk"))
+        .values("latest")
+    )
+    return {
+        t.build_id: t
+        for t in BootTest.objects.filter(pk__in=Subquery(latest_ids)).defer("console_log")
+    }
+
+
+def release_boot_tests(*, release: Release, board: Board | None = None) -> list[BootTest]:
+    """The latest boot test of each board's latest boot-tested build of a release (for the
+    public pages: the callers show it only where the release itself may be seen)."""
+    builds_of = Build.objects.filter(release=release, recipe__boot_test=True)
+    if board is not None:
+        builds_of = builds_of.filter(recipe__board=board)
+    latest_build_ids = builds_of.values("recipe_id").annotate(latest=Max("pk")).values("latest")
+    latest_test_ids = (
+        BootTest.objects.filter(build_id__in=Subquery(latest_build_ids))
+        .values("build_id")
+        .annotate(latest=Max("pk"))
+        .values("latest")
+    )
+    return list(
+        BootTest.objects.filter(pk__in=Subquery(latest_test_ids))
+        .select_related("build__recipe__board")
+        .defer("console_log")
+        .order_by("build__recipe__board__order", "build__recipe__board__name")
+    )
+
+
+def boot_tests() -> QuerySet[BootTest]:
+    return BootTest.objects.select_related("build__release", "build__recipe__board")
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,56 @@ register_page_panel(
         order=10,
     )
 )
+
+
+def _board_boot_panel(request, slug: str) -> dict | None:
+    from builds.querysets import release_boot_tests
+    from downloads import querysets as catalogue
+
+    board = catalogue.boards().filter(slug=slug).first()
+    latest = catalogue.latest_release_for_board(board) if board else None
+    if latest is None:
+        return None
+    boot_tests = release_boot_tests(release=latest, board=board)
+    return {"boot_tests": boot_tests, "show_board": False} if boot_tests else None
+
+
+def _release_boot_panel(request, version: str) -> dict | None:
+    from builds.querysets import release_boot_tests
+    from downloads import querysets as catalogue
+
+    # The release page has checked who may see it; this asks again, through the same rule.
+    release = catalogue.visible_releases(request.user).filter(version=version).first()
+    if release is None:
+        return None
+    boot_tests = release_boot_tests(release=release)
+    return {"boot_tests": boot_tests, "show_board": True} if boot_tests else None
+
+
+def _boot_panel_version(request, key: str) -> str:
+    from builds.caching import boot_panel_version
+
+    return boot_panel_version(request, key)
+
+
+# The public board and release pages say whether what they offer booted in QEMU.
+register_page_panel(
+    PagePanel(
+        name="builds.boot",
+        page="board",
+        template="builds/_boot_panel.html",
+        get_context=_board_boot_panel,
+        order=20,
+        cache_version=_boot_panel_version,
+    )
+)
+register_page_panel(
+    PagePanel(
+        name="builds.boot",
+        page="release",
+        template="builds/_boot_panel.html",
+        get_context=_release_boot_panel,
+        order=20,
+        cache_version=_boot_panel_version,
+    )
+)

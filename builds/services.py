@@ -22,11 +22,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from builds.caching import BOOT_TESTS
 from builds.models import BootTest, Build, BuildRecipe, tool_specs
-from builds.querysets import all_builds_succeeded, enabled_recipes
+from builds.querysets import enabled_recipes, release_build_summary
 from downloads.models import Artifact, Board, Release
 from downloads.services.artifacts import ArtifactError, add_artifact_from_path, guess_kind
-from downloads.services.publishing import PublishError, publish_release
+from downloads.services.publishing import PublishError, publish_release, update_release
 from downloads.storage import artifact_storage
 
 log = logging.getLogger(__name__)
@@ -399,10 +400,34 @@ def queue_boot_test(*, build: Build) -> BootTest:
     from builds.tasks import run_boot_test
 
     boot_test = BootTest.objects.create(build=build)
+    BOOT_TESTS.bump_on_commit()
     transaction.on_commit(
         partial(run_boot_test.apply_async, args=[boot_test.pk], queue=build.recipe.queue)
     )
     return boot_test
+
+
+def publish_with_boot_failures(*, release: Release, failed: list[BootTest], user=None) -> Release:
+    """Publish a release a person confirmed although boot tests failed: its notes say so (and
+    so does whatever announces it), then publish_release as always, in one transaction."""
+    with transaction.atomic():
+        if failed:
+            lines = "\n".join(
+                f"- {t.build.recipe.board.name}, build #{t.build_id}: {t.reason or 'failed'}"
+                for t in failed
+            )
+            notes = (
+                f"{release.notes.rstrip()}\n\n"
+                f"**Published although its boot test in QEMU failed:**\n\n{lines}\n"
+            ).lstrip()
+            release = update_release(
+                release=release,
+                title=release.title,
+                notes=notes,
+                is_prerelease=release.is_prerelease,
+                release_date=release.release_date,
+            )
+        return publish_release(release=release, user=user)
 
 
 # --- Nightly publishing -----------------------------------------------------------------------
@@ -416,9 +441,12 @@ def maybe_autopublish(*, release_id: int) -> bool:
     if release is None or not release.is_prerelease:
         return False
     builds = Build.objects.filter(release=release)
-    if builds.exclude(trigger=Build.Trigger.NIGHTLY).exists() or not all_builds_succeeded(
-        release=release
-    ):
+    if builds.exclude(trigger=Build.Trigger.NIGHTLY).exists():
+        return False
+    summary = release_build_summary(release=release)
+    # Published by itself only when everything built and booted; a failed boot waits for a
+    # person, who is asked to confirm.
+    if not summary.all_succeeded or summary.boots_active or summary.failed_boots:
         return False
     try:
         publish_release(release=release, user=None)

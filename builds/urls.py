@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/log.txt", views.build_log_text, name="log_text"),
     path("<int:pk>/cancel/", views.build_cancel, name="cancel"),
     path("<int:pk>/retry/", views.build_retry, name="retry"),
+    path("boot/<int:pk>/log.txt", views.boot_log, name="boot_log"),
     path("release/<str:version>/", views.release_builds, name="release"),
     path("release/<str:version>/publish/", views.release_publish, name="release_publish"),
 ]

@@ -22,7 +22,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from builds.caching import BOOT_TESTS
 from builds.models import BootTest
+from builds.services import maybe_autopublish
 from downloads.models import Artifact
 from downloads.storage import artifact_storage
 
@@ -65,6 +67,7 @@ def _finish(boot_test: BootTest, *, passed: bool, reason: str, console: str, sec
             duration_seconds=round(seconds, 2),
             finished_at=timezone.now(),
         )
+        BOOT_TESTS.bump_on_commit()
     return BootTest.Status.PASSED if passed else BootTest.Status.FAILED
 
 
@@ -138,17 +141,20 @@ def run_boot_test(*, boot_test_id: int) -> str:
     started = time.monotonic()
     files = _boot_files(boot_test)
     if isinstance(files, str):
-        return _finish(boot_test, passed=False, reason=files, console="", seconds=0)
+        return _finish(boot_test, passed=False, reason=files, console="", seconds=0.0)
     try:
         passed, reason, console = boot(
             kernel=files[0], initramfs=files[1], timeout=settings.BOOT_TEST_TIMEOUT_SECONDS
         )
     except OSError as exc:
         passed, reason, console = False, f"QEMU could not run: {exc}", ""
-    return _finish(
+    status = _finish(
         boot_test,
         passed=passed,
         reason=reason,
         console=console,
         seconds=time.monotonic() - started,
     )
+    # A nightly release waits for its boot tests before it publishes itself.
+    maybe_autopublish(release_id=boot_test.build.release_id)
+    return status

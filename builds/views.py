@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -20,16 +21,24 @@ from django.views.decorators.http import require_GET, require_POST
 from builds.forms import StartBuildsForm
 from builds.models import Build
 from builds.querysets import (
+    boot_tests,
     builds,
     iter_log,
     log_tail,
     read_log,
     release_build_summary,
 )
-from builds.services import BuildError, cancel_build, start_builds
+from builds.services import (
+    BuildError,
+    cancel_build,
+    publish_with_boot_failures,
+    start_builds,
+    unsent_builds,
+)
 from downloads.models import Release
 from downloads.permissions import release_manager_required
-from downloads.services.publishing import PublishError, publish_release
+from downloads.querysets import visible_releases
+from downloads.services.publishing import PublishError
 
 BUILDS_PER_PAGE = 50
 
@@ -102,6 +111,15 @@ def _say_started(request: HttpRequest, result) -> None:
             )
             % {"count": count, "boards": ", ".join(boards)},
         )
+    unsent = unsent_builds(result.started)
+    if unsent:
+        messages.warning(
+            request,
+            _(
+                "The build queue cannot be reached right now: the builds stay queued and are "
+                "sent as soon as it answers again."
+            ),
+        )
     if result.already_active:
         messages.warning(
             request,
@@ -122,6 +140,7 @@ def build_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "build": build,
             "log": tail,
             "artifacts": build.artifacts.order_by("filename") if not build.is_active else [],
+            "boot_tests": list(build.boot_tests.defer("console_log")),
         },
     )
 
@@ -233,13 +252,47 @@ def release_publish(request: HttpRequest, version: str) -> HttpResponse:
     if release.status != Release.Status.DRAFT:
         messages.error(request, _("Release %(v)s is not a draft.") % {"v": release.version})
         return redirect(url)
-    if not release_build_summary(release=release).all_succeeded:
+    summary = release_build_summary(release=release)
+    if not summary.all_succeeded:
         messages.error(request, _("Not every build of this release has succeeded."))
         return redirect(url)
+    if summary.boots_active:
+        messages.error(request, _("A boot test of this release is still running."))
+        return redirect(url)
+    failed = summary.failed_boots
+    if failed and request.POST.get("confirm_failed_boot") != "yes":
+        # Publishing what did not boot is a decision a person makes knowingly.
+        return render(
+            request,
+            "builds/confirm_publish.html",
+            {"release": release, "failed": failed},
+            status=409,
+        )
     try:
-        publish_release(release=release, user=request.user)
+        publish_with_boot_failures(release=release, failed=failed, user=request.user)
     except PublishError as exc:
         messages.error(request, str(exc))
         return redirect(url)
     messages.success(request, _("Release %(v)s is published.") % {"v": release.version})
+    if failed:
+        messages.warning(
+            request,
+            _("Its notes say that its boot test in QEMU failed."),
+        )
     return redirect(url)
+
+
+@require_GET
+def boot_log(request: HttpRequest, pk: int) -> HttpResponse:
+    """A boot test's console log, for whoever may see its release (the public pages link it)."""
+    boot_test = get_object_or_404(boot_tests(), pk=pk)
+    if not visible_releases(request.user).filter(pk=boot_test.build.release_id).exists():
+        raise Http404(_("No such boot test."))
+    header = (
+        f"# Boot test #{boot_test.pk} of build #{boot_test.build_id} "
+        f"({boot_test.build.recipe}, release {boot_test.build.release.version}): "
+        f"{boot_test.get_status_display()}"
+        + (f", {boot_test.reason}" if boot_test.reason else "")
+        + "\n"
+    )
+    return HttpResponse(header + boot_test.console_log, content_type="text/plain; charset=utf-8")
