@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from builds.models import Build
 from builds.querysets import active_builds, builds, read_log
-from builds.services import BuildError, cancel_build, start_builds
+from builds.services import BuildError, cancel_build, start_builds, unsent_builds
 from downloads.models import Board, Release
 from downloads.services.publishing import PublishError, create_release
 
@@ -48,6 +48,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc  # the message names the release
         for build in result.started:
             self.stdout.write(f"queued build #{build.pk}: {build.recipe}")
+        if unsent_builds(result.started):
+            self.stdout.write(
+                "the broker cannot be reached: the builds stay queued and are sent as soon as "
+                "it answers (the builds.send_queued task)"
+            )
         for recipe in result.already_active:
             self.stdout.write(f"already building: {recipe}")
         if not wait:
