@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import storages
+from django.urls import reverse
 
 from builds.models import Build
 from builds.services import cancel_build, reap_stale_builds, start_builds
@@ -234,3 +235,44 @@ def test_a_worker_killed_mid_build_is_reaped_as_failed(
     wait_until(lambda: not pid_alive(child), timeout=10)
     assert not build.artifacts.exists() and workspaces(build) == []
     assert reap_stale_builds(stale_after=timedelta(seconds=2)) == []
+
+
+@pytest.fixture
+def beat(tmp_path, celery_worker):
+    """Celery beat of its own, with the site's schedule; the session worker runs what it sends."""
+    log_path = tmp_path / "beat.log"
+    env = {**os.environ, "DATABASE_URL": _database_url(), "DB_CONN_MAX_AGE": "0"}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "portal", "beat", "--loglevel", "INFO",
+                "--schedule", str(tmp_path / "beat-schedule"),
+            ],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def test_a_build_whose_worker_died_is_failed_within_a_minute_and_retried_in_one_click(
+    dedicated_worker, beat, release, make_recipe, release_manager, client
+):
+    queue, _worker_log = dedicated_worker
+    recipe = make_recipe('echo "building"\nsleep 300\n', queue=queue)
+    build = wait_running(_start(release, recipe))
+    # The whole worker dies (OOM killer, a host reboot): nobody is left to end the build.
+    os.killpg(os.getpgid(build.worker_pid), signal.SIGKILL)
+    # With the default settings, beat's reaper fails it within a minute.
+    build = wait_finished(build, timeout=60)
+    assert (build.state, build.result) == ("finished", "failed")
+    assert "stopped reporting" in build.reason and "Retry" in build.reason
+    client.force_login(release_manager)
+    page = client.get(build.get_absolute_url()).content.decode()
+    assert build.reason in page and 'data-test="retry-build"' in page
+    client.post(reverse("builds:retry", args=[build.pk]))
+    retried = Build.objects.exclude(pk=build.pk).get(recipe=recipe)
+    assert retried.state == Build.State.QUEUED and retried.message_sent_at is not None
