@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -63,7 +63,7 @@ from portal.caching import page_panels
 
 logger = logging.getLogger(__name__)
 
-UNSIGNED_WARNING = _lazy(
+UNSIGNED_WARNING = gettext_lazy(
     "It is published unsigned: there is no signing key (python manage.py signing_key create)."
 )
 FILTER_VALUE = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
