@@ -58,7 +58,7 @@ def rm_client(release_manager):
 
 def test_a_built_kernel_boots_in_qemu_and_the_pages_say_so(rm_client, client, qemu_board):
     release = Release.objects.create(version="9.1")
-    build, boot_test = build_and_boot(release, qemu_recipe(qemu_board))
+    _build, boot_test = build_and_boot(release, qemu_recipe(qemu_board))
     assert boot_test.status == BootTest.Status.PASSED, boot_test.console_log[-3000:]
     assert f"{BOOT_MARKER} 9.1" in boot_test.console_log and "aarch64" in boot_test.console_log
     assert "Linux version" in boot_test.console_log
@@ -107,6 +107,6 @@ def test_a_broken_initramfs_fails_its_boot_test_and_publishing_asks_first(
 def test_a_build_without_kernel_fails_its_boot_test_clearly(qemu_board, make_recipe):
     release = Release.objects.create(version="9.3")
     recipe = make_recipe('echo x > "$OUTPUT_DIR/a.txt"', board=qemu_board, boot_test=True)
-    build, boot_test = build_and_boot(release, recipe)
+    _build, boot_test = build_and_boot(release, recipe)
     assert boot_test.status == BootTest.Status.FAILED
     assert boot_test.reason == "the build attached no kernel and initramfs to boot"
