@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from builds.models import Build, BuildLogChunk
+from builds.models import BootTest, Build, BuildLogChunk
 from builds.runner import execute_build
 from builds.services import start_builds
 
@@ -162,6 +162,7 @@ def test_query_counts_do_not_grow_with_the_builds(
     make_recipe("true", board=other_board)
     _fake_builds(release, recipe, 3)
     build = Build.objects.first()
+    BootTest.objects.create(build=build, status="passed", finished_at=build.created_at)
     pages = [
         reverse("builds:list"),
         reverse("builds:release", args=[release.version]),
@@ -179,6 +180,10 @@ def test_query_counts_do_not_grow_with_the_builds(
         for i in range(200)
     )
     Build.objects.filter(pk=build.pk).update(log_size=2000)
+    BootTest.objects.bulk_create(
+        BootTest(build=b, status="failed", finished_at=b.created_at, console_log="panic")
+        for b in Build.objects.all()
+    )
     for url in pages:
         with django_assert_max_num_queries(limits[url]):
             assert rm_client.get(url).status_code == 200
