@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Max, Q, QuerySet, Subquery
 
 from builds.models import BootTest, Build, BuildLogChunk, BuildRecipe
-from downloads.models import Board, Release
+from downloads.models import Release
 
 # The most a log request returns at once; a reader asks again from the offset it is given.
 LOG_PAGE_BYTES = 512 * 1024
@@ -113,12 +113,13 @@ def latest_boot_tests(*, builds: Iterable[Build]) -> dict[int, BootTest]:
     }
 
 
-def release_boot_tests(*, release: Release, board: Board | None = None) -> list[BootTest]:
-    """The latest boot test of each board's latest boot-tested build of a release (for the
-    public pages: the callers show it only where the release itself may be seen)."""
+def release_boot_tests(*, release: Release | Subquery, board_slug: str = "") -> list[BootTest]:
+    """The latest boot test of each board's latest boot-tested build of a release (or of the
+    release a subquery picks), in one query. For the public pages: their callers pass only
+    releases the reader may see."""
     builds_of = Build.objects.filter(release=release, recipe__boot_test=True)
-    if board is not None:
-        builds_of = builds_of.filter(recipe__board=board)
+    if board_slug:
+        builds_of = builds_of.filter(recipe__board__slug=board_slug)
     latest_build_ids = builds_of.values("recipe_id").annotate(latest=Max("pk")).values("latest")
     latest_test_ids = (
         BootTest.objects.filter(build_id__in=Subquery(latest_build_ids))

@@ -46,26 +46,26 @@ register_page_panel(
 
 
 def _board_boot_panel(request, slug: str) -> dict | None:
+    from django.db.models import Subquery
+
     from builds.querysets import release_boot_tests
     from downloads import querysets as catalogue
 
-    board = catalogue.boards().filter(slug=slug).first()
-    latest = catalogue.latest_release_for_board(board) if board else None
-    if latest is None:
-        return None
-    boot_tests = release_boot_tests(release=latest, board=board)
+    # The boot tests of the board's latest release (the catalogue's one rule), in one query.
+    latest = catalogue.latest_releases_for_board(slug).values("pk")[:1]
+    boot_tests = release_boot_tests(release=Subquery(latest), board_slug=slug)
     return {"boot_tests": boot_tests, "show_board": False} if boot_tests else None
 
 
 def _release_boot_panel(request, version: str) -> dict | None:
+    from django.db.models import Subquery
+
     from builds.querysets import release_boot_tests
     from downloads import querysets as catalogue
 
     # The release page has checked who may see it; this asks again, through the same rule.
-    release = catalogue.visible_releases(request.user).filter(version=version).first()
-    if release is None:
-        return None
-    boot_tests = release_boot_tests(release=release)
+    release = catalogue.visible_releases(request.user).filter(version=version).values("pk")[:1]
+    boot_tests = release_boot_tests(release=Subquery(release))
     return {"boot_tests": boot_tests, "show_board": True} if boot_tests else None
 
 

@@ -54,11 +54,19 @@ def releases_for_board(board: Board) -> QuerySet[Release]:
     )
 
 
+def latest_releases_for_board(board: Board | str) -> QuerySet[Release]:
+    """The candidates for a board's latest release (a board or its slug), newest first: the
+    first is the latest (see latest_release_for_board); a subquery may take its pk."""
+    files = Artifact.objects.filter(release=OuterRef("pk"))
+    files = files.filter(board__slug=board) if isinstance(board, str) else files.filter(board=board)
+    return published_releases().filter(Exists(files), is_prerelease=False)
+
+
 def latest_release_for_board(board: Board) -> Release | None:
     """A board's latest release: the newest published release (not a pre-release) with files
     for the board. The board page, /downloads/latest/<board>/..., the API and the grid all use
     this one rule; a file that release lacks is missing, not taken from an older release."""
-    return releases_for_board(board).filter(is_prerelease=False).first()
+    return latest_releases_for_board(board).first()
 
 
 def latest_release() -> Release | None:
