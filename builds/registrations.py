@@ -1,6 +1,13 @@
 """What the builds section registers with the site: its demo recipes."""
 
-from portal.registry import PagePanel, Seeder, register_page_panel, register_seeder
+from portal.registry import (
+    PagePanel,
+    PublishCheck,
+    Seeder,
+    register_page_panel,
+    register_publish_check,
+    register_seeder,
+)
 
 
 def _seed(say):
@@ -96,3 +103,13 @@ register_page_panel(
         cache_version=_boot_panel_version,
     )
 )
+
+
+def _boot_objections(release) -> list[str]:
+    from builds.services import boot_objections
+
+    return boot_objections(release)
+
+
+# Publishing a release whose boot test failed asks first, wherever it is published from.
+register_publish_check(PublishCheck(name="builds.boot", check=_boot_objections))

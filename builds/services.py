@@ -27,7 +27,7 @@ from builds.models import BootTest, Build, BuildRecipe, tool_specs
 from builds.querysets import enabled_recipes, release_build_summary
 from downloads.models import Artifact, Board, Release
 from downloads.services.artifacts import ArtifactError, add_artifact_from_path, guess_kind
-from downloads.services.publishing import PublishError, publish_release, update_release
+from downloads.services.publishing import PublishError, publish_release
 from downloads.storage import artifact_storage
 
 log = logging.getLogger(__name__)
@@ -407,27 +407,15 @@ def queue_boot_test(*, build: Build) -> BootTest:
     return boot_test
 
 
-def publish_with_boot_failures(*, release: Release, failed: list[BootTest], user=None) -> Release:
-    """Publish a release a person confirmed although boot tests failed: its notes say so (and
-    so does whatever announces it), then publish_release as always, in one transaction."""
-    with transaction.atomic():
-        if failed:
-            lines = "\n".join(
-                f"- {t.build.recipe.board.name}, build #{t.build_id}: {t.reason or 'failed'}"
-                for t in failed
-            )
-            notes = (
-                f"{release.notes.rstrip()}\n\n"
-                f"**Published although its boot test in QEMU failed:**\n\n{lines}\n"
-            ).lstrip()
-            release = update_release(
-                release=release,
-                title=release.title,
-                notes=notes,
-                is_prerelease=release.is_prerelease,
-                release_date=release.release_date,
-            )
-        return publish_release(release=release, user=user)
+def boot_objections(release: Release) -> list[str]:
+    """What a person must accept to publish `release`: its failed boot tests (a PublishCheck)."""
+    from builds.querysets import release_build_summary
+
+    return [
+        f"{t.build.recipe.board.name}: its boot test in QEMU failed "
+        f"(build #{t.build_id}: {t.reason or 'failed'})"
+        for t in release_build_summary(release=release).failed_boots
+    ]
 
 
 # --- Nightly publishing -----------------------------------------------------------------------

@@ -31,14 +31,14 @@ from builds.querysets import (
 from builds.services import (
     BuildError,
     cancel_build,
-    publish_with_boot_failures,
     start_builds,
     unsent_builds,
 )
 from downloads.models import Release
 from downloads.permissions import release_manager_required
 from downloads.querysets import visible_releases
-from downloads.services.publishing import PublishError
+from downloads.services.publishing import PublishError, publish_release
+from portal.registry import publish_objections
 
 BUILDS_PER_PAGE = 50
 
@@ -260,25 +260,23 @@ def release_publish(request: HttpRequest, version: str) -> HttpResponse:
         messages.error(request, _("A boot test of this release is still running."))
         return redirect(url)
     failed = summary.failed_boots
-    if failed and request.POST.get("confirm_failed_boot") != "yes":
+    objections = publish_objections(release)
+    if objections and request.POST.get("confirm") != "yes":
         # Publishing what did not boot is a decision a person makes knowingly.
         return render(
             request,
             "builds/confirm_publish.html",
-            {"release": release, "failed": failed},
+            {"release": release, "failed": failed, "objections": objections},
             status=409,
         )
     try:
-        publish_with_boot_failures(release=release, failed=failed, user=request.user)
+        publish_release(release=release, user=request.user, accepted=objections)
     except PublishError as exc:
         messages.error(request, str(exc))
         return redirect(url)
     messages.success(request, _("Release %(v)s is published.") % {"v": release.version})
-    if failed:
-        messages.warning(
-            request,
-            _("Its notes say that its boot test in QEMU failed."),
-        )
+    if objections:
+        messages.warning(request, _("Its notes say what was published despite the checks."))
     return redirect(url)
 
 

@@ -60,6 +60,7 @@ from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import artifact_storage
 from downloads.uploads import ArtifactUploadHandler
 from portal.caching import page_panels
+from portal.registry import publish_objections
 
 logger = logging.getLogger(__name__)
 
@@ -538,8 +539,17 @@ def manage_remove(request: HttpRequest, version: str, pk: int) -> HttpResponse:
 @require_POST
 def manage_publish(request: HttpRequest, version: str) -> HttpResponse:
     release_obj = get_object_or_404(Release, version=version)
+    # Other sections may object (a failed boot test): publishing then asks first.
+    objections = publish_objections(release_obj)
+    if objections and request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "downloads/confirm_publish.html",
+            {"release": release_obj, "objections": objections},
+            status=409,
+        )
     try:
-        release_obj = publish_release(release=release_obj, user=request.user)
+        release_obj = publish_release(release=release_obj, user=request.user, accepted=objections)
     except PublishError as exc:
         messages.error(request, str(exc))
         return redirect("downloads:manage_release", version)

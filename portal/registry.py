@@ -87,6 +87,16 @@ class ProfileSection:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PublishCheck:
+    """A section's word before a release is published: `check(release)` returns what a person
+    must knowingly accept (a failed boot test, say), or nothing. Publishing asks first, and the
+    release's notes keep what was accepted."""
+
+    name: str
+    check: Callable[[Any], list[str]]
+
+
 @dataclass
 class Registry:
     home_blocks: dict[str, HomeBlock] = field(default_factory=dict)
@@ -94,6 +104,7 @@ class Registry:
     search_providers: dict[str, SearchProvider] = field(default_factory=dict)
     profile_sections: dict[str, ProfileSection] = field(default_factory=dict)
     page_panels: dict[str, PagePanel] = field(default_factory=dict)
+    publish_checks: dict[str, PublishCheck] = field(default_factory=dict)
 
     def sorted_home_blocks(self) -> list[HomeBlock]:
         return sorted(self.home_blocks.values(), key=lambda b: (b.order, b.name))
@@ -133,3 +144,12 @@ def register_profile_section(section: ProfileSection) -> None:
 
 def register_page_panel(panel: PagePanel) -> None:
     registry.page_panels[f"{panel.page}:{panel.name}"] = panel
+
+
+def register_publish_check(check: PublishCheck) -> None:
+    registry.publish_checks[check.name] = check
+
+
+def publish_objections(release: Any) -> list[str]:
+    """What the registered checks say against publishing `release` (empty: nothing)."""
+    return [text for check in registry.publish_checks.values() for text in check.check(release)]

@@ -130,13 +130,27 @@ def checksum_signatures(*, release: Release, artifacts: list[Artifact]) -> dict[
 
 
 @transaction.atomic
-def publish_release(*, release: Release, user: AbstractBaseUser | None = None) -> Release:
-    """Make a draft release public, or raise PublishError and change nothing."""
+def publish_release(
+    *,
+    release: Release,
+    user: AbstractBaseUser | None = None,
+    accepted: list[str] | tuple[str, ...] = (),
+) -> Release:
+    """Make a draft release public, or raise PublishError and change nothing.
+
+    `accepted`: objections of other sections (portal.registry.publish_objections) that the
+    person publishing confirmed; the release notes say them, so does what announces it.
+    """
     release = Release.objects.select_for_update().get(pk=release.pk)
     if release.status != Release.Status.DRAFT:
         raise PublishError(
             f"release {release.version} is {release.get_status_display().lower()}, not a draft"
         )
+    if accepted:
+        lines = "\n".join(f"- {text}" for text in accepted)
+        release.notes = f"{release.notes.rstrip()}\n\n**Published despite:**\n\n{lines}\n".lstrip()
+        release.notes_html = render_markdown(release.notes, trusted=True).html
+        release.save(update_fields=["notes", "notes_html"])
     artifacts = list(release.artifacts.select_related("board", "release").order_by("pk"))
     if not artifacts:
         raise PublishError(f"release {release.version} has no files")
