@@ -462,6 +462,14 @@ def _attach(
 ) -> HttpResponse:
     release_obj = get_object_or_404(Release, version=version)
     form = form_class(request.POST, request.FILES)
+    upload_error = getattr(request, "upload_error", None)
+    if upload_error:  # the upload handler could not store the file: say why, keep nothing
+        form = form_class(request.POST)
+        form.is_valid()
+        form.errors.clear()
+        form.add_error(None, upload_error)
+        context = _manage_context(release_obj, **{form_name: form})
+        return render(request, "downloads/manage_release.html", context, status=507)
     if form.is_valid():
         try:
             artifact = add(release_obj, form.cleaned_data)

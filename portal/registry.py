@@ -48,6 +48,17 @@ class PagePanel:
 
 
 @dataclass(frozen=True)
+class FeedGroup:
+    """A section's Atom feeds for the feeds page: `feeds()` returns (title, URL) pairs of feeds
+    anyone may read (feed readers come without a session)."""
+
+    name: str
+    label: str
+    feeds: Callable[[], Iterable[tuple[str, str]]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Seeder:
     """Demo data of one section; `seed_demo` runs them by order, each idempotent."""
 
@@ -105,6 +116,9 @@ class Registry:
     profile_sections: dict[str, ProfileSection] = field(default_factory=dict)
     page_panels: dict[str, PagePanel] = field(default_factory=dict)
     publish_checks: dict[str, PublishCheck] = field(default_factory=dict)
+    feed_groups: dict[str, FeedGroup] = field(default_factory=dict)
+    # name -> a django.contrib.sitemaps Sitemap class listing the section's public pages
+    sitemaps: dict[str, Any] = field(default_factory=dict)
 
     def sorted_home_blocks(self) -> list[HomeBlock]:
         return sorted(self.home_blocks.values(), key=lambda b: (b.order, b.name))
@@ -117,6 +131,9 @@ class Registry:
 
     def sorted_profile_sections(self) -> list[ProfileSection]:
         return sorted(self.profile_sections.values(), key=lambda p: (p.order, p.name))
+
+    def sorted_feed_groups(self) -> list[FeedGroup]:
+        return sorted(self.feed_groups.values(), key=lambda g: (g.order, g.name))
 
     def panels_for(self, page: str) -> list[PagePanel]:
         panels = (p for p in self.page_panels.values() if p.page == page)
@@ -153,3 +170,11 @@ def register_publish_check(check: PublishCheck) -> None:
 def publish_objections(release: Any) -> list[str]:
     """What the registered checks say against publishing `release` (empty: nothing)."""
     return [text for check in registry.publish_checks.values() for text in check.check(release)]
+
+
+def register_feeds(group: FeedGroup) -> None:
+    registry.feed_groups[group.name] = group
+
+
+def register_sitemap(name: str, sitemap: Any) -> None:
+    registry.sitemaps[name] = sitemap
