@@ -55,7 +55,9 @@ services:
 		for i in $$(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done; fi
 
 # What the tests drive or call, from Debian's packages when missing: Chromium for the browser
-# tests (and a Chinese font for their screenshots), gpg, sha256sum, curl, file, dtc, nginx.
+# tests (and a Chinese font for their screenshots), gpg, sha256sum, curl, file, dtc, nginx; and
+# what the shipped build recipes run (builds/seeds.py: cpio, flock) and the QEMU that boot-tests
+# their kernels (qemu-system-arm).
 test-tools:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -66,6 +68,9 @@ test-tools:
 	command -v file >/dev/null || missing="$$missing file"; \
 	command -v dtc >/dev/null || missing="$$missing device-tree-compiler"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	command -v cpio >/dev/null || missing="$$missing cpio"; \
+	command -v flock >/dev/null || missing="$$missing util-linux"; \
+	command -v qemu-system-aarch64 >/dev/null || missing="$$missing qemu-system-arm"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing:$$missing"; \

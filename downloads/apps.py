@@ -7,4 +7,4 @@ class DownloadsConfig(AppConfig):
     verbose_name = _("Downloads")
 
     def ready(self) -> None:
-        from downloads import build_registrations, registrations  # noqa: F401
+        from downloads import registrations  # noqa: F401

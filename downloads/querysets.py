@@ -54,9 +54,25 @@ def releases_for_board(board: Board) -> QuerySet[Release]:
     )
 
 
+def latest_releases_for_board(board: Board | str) -> QuerySet[Release]:
+    """The candidates for a board's latest release (a board or its slug), newest first: the
+    first is the latest (see latest_release_for_board); a subquery may take its pk."""
+    files = Artifact.objects.filter(release=OuterRef("pk"))
+    files = files.filter(board__slug=board) if isinstance(board, str) else files.filter(board=board)
+    return published_releases().filter(Exists(files), is_prerelease=False)
+
+
 def latest_release_for_board(board: Board) -> Release | None:
-    """The newest published release (not a pre-release) with files for the board."""
-    return releases_for_board(board).filter(is_prerelease=False).first()
+    """A board's latest release: the newest published release (not a pre-release) with files
+    for the board. The board page, /downloads/latest/<board>/..., the API and the grid all use
+    this one rule; a file that release lacks is missing, not taken from an older release."""
+    return latest_releases_for_board(board).first()
+
+
+def latest_release() -> Release | None:
+    """The site's latest release (for /downloads/latest/common/...): the newest published
+    release that is not a pre-release."""
+    return published_releases().filter(is_prerelease=False).first()
 
 
 def _latest_for_board_subquery() -> QuerySet[Release]:
@@ -158,20 +174,6 @@ def find_file(*, version: str, folder: str, filename: str) -> Artifact | None:
     else:
         queryset = queryset.filter(board__slug=folder)
     return queryset.first()
-
-
-def latest_file(*, folder: str, filename: str) -> Artifact | None:
-    """The file of that name in the newest published release (not a pre-release) that has it."""
-    queryset = Artifact.objects.select_related("release", "board").filter(
-        filename=filename,
-        release__status=Release.Status.PUBLISHED,
-        release__is_prerelease=False,
-    )
-    if folder == "common":
-        queryset = queryset.filter(board__isnull=True)
-    else:
-        queryset = queryset.filter(board__slug=folder)
-    return queryset.order_by("-release__published_at").first()
 
 
 def search_catalogue(query: str, *, limit: int) -> tuple[list[Board], list[Release]]:

@@ -17,11 +17,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from downloads.models import Artifact, Board, Distribution, Release
 from downloads.services.artifacts import add_artifact_from_path, guess_kind, import_dirs
 from downloads.services.publishing import create_release, publish_release
+from downloads.services.signing import create_signing_key, signing_enabled
 from portal.markup import render_markdown
 
 BOARDS = [
@@ -408,4 +410,10 @@ def seed_catalogue(say: Callable[[str], None]) -> None:
             defaults={"name": name, "version": version, "homepage": homepage, "order": order},
         )
     say(f"  {len(BOARDS)} boards, {len(DISTRIBUTIONS)} distributions")
+    if not signing_enabled():
+        # The demo releases come signed, so that the embedded default shows .asc files too.
+        fingerprint = create_signing_key(
+            name="Estuary demo releases (throwaway key)", email="demo@estuary.localhost"
+        )
+        say(f"  a throwaway signing key {fingerprint} in {settings.GNUPG_HOME}")
     seed_releases(say)

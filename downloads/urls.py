@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from downloads import converters, feeds, views  # noqa: F401 (converters registers)
 
@@ -30,8 +30,6 @@ urlpatterns = [
     path("manage/<version:version>/remove/<int:pk>/", views.manage_remove, name="manage_remove"),
     path("manage/<version:version>/publish/", views.manage_publish, name="manage_publish"),
     path("manage/<version:version>/withdraw/", views.manage_withdraw, name="manage_withdraw"),
-    # Builds come before the board catch-all so that "builds/" is never read as a board.
-    path("builds/", include("downloads.build_urls")),
     path("<slug:slug>/", views.board, name="board"),
     path("<slug:slug>/feed/", feeds.BoardReleaseFeed(), name="board_feed"),
 ]

@@ -12,24 +12,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from downloads import querysets as q
-from downloads.build_querysets import release_build_summary
 from downloads.caching import cached_page, generation, page_key
 from downloads.checksums import checksum_list, list_key
 from downloads.forms import (
@@ -41,6 +38,7 @@ from downloads.forms import (
     WithdrawForm,
 )
 from downloads.models import Artifact, Board, Release
+from downloads.permissions import release_manager_required
 from downloads.services.artifacts import (
     ArtifactError,
     add_artifact_from_path,
@@ -62,15 +60,19 @@ from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import artifact_storage
 from downloads.uploads import ArtifactUploadHandler
 from portal.caching import page_panels
-from portal.mfa import needs_second_factor, set_up_second_factor
+from portal.registry import publish_objections
 
 logger = logging.getLogger(__name__)
 
+UNSIGNED_WARNING = gettext_lazy(
+    "It is published unsigned: there is no signing key (python manage.py signing_key create)."
+)
 FILTER_VALUE = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
 
 
 class Lazy:
-    """Values computed on first use, so that a cached template fragment costs no query."""
+    """Values computed on first use: a body found in the cache is never rendered, so its
+    queries never run."""
 
     def __init__(self, **builders: Callable[[], Any]):
         self._builders = builders
@@ -344,17 +346,29 @@ def checksums(
 
 @require_safe
 def latest(request: HttpRequest, folder: str, filename: str) -> HttpResponse:
-    """/downloads/latest/<board>/<file>: a temporary redirect to the newest release's file."""
+    """/downloads/latest/<board>/<file>: a temporary redirect to that file of the board's latest
+    release (q.latest_release_for_board, the one rule of pages, API and permalinks); a file that
+    release lacks is a 404 naming the release, never a file of an older one."""
+    if folder == "common":
+        newest = q.latest_release()
+    else:
+        newest = q.latest_release_for_board(get_object_or_404(q.boards(), slug=folder))
+    if newest is None:
+        raise Http404(_("No release has files for this board yet."))
     if filename in ("SHA256SUMS", "MD5SUMS", "SHA256SUMS.asc"):
-        board_obj = get_object_or_404(q.boards(), slug=folder)
-        newest = q.latest_release_for_board(board_obj)
-        if newest is None:
-            raise Http404(_("No release has files for this board yet."))
         target = reverse("downloads:folder_checksums", args=[newest.version, folder, filename])
     else:
-        artifact = q.latest_file(folder=folder, filename=filename)
+        artifact = q.find_file(version=newest.version, folder=folder, filename=filename)
         if artifact is None:
-            raise Http404(_("No published release has this file."))
+            message = _(
+                "Release %(version)s, the latest for %(folder)s, has no file %(filename)s."
+            ) % {"version": newest.version, "folder": folder, "filename": filename}
+            return render(
+                request,
+                "downloads/not_in_latest.html",
+                {"message": message, "release": newest},
+                status=404,
+            )
         target = artifact.get_absolute_url()
     response = redirect(target)  # 302: the target moves with every release
     response["Cache-Control"] = "no-cache"
@@ -370,20 +384,6 @@ def signing_key(request: HttpRequest) -> HttpResponse:
 
 
 # --- Release managers ------------------------------------------------------------------------
-
-
-def release_manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not q.is_release_manager(request.user):
-            raise PermissionDenied(_("Only release managers may do this."))
-        if needs_second_factor(request.user):
-            return set_up_second_factor(request)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @release_manager_required
@@ -405,11 +405,12 @@ def manage(request: HttpRequest) -> HttpResponse:
             "form": form,
             "drafts": list(q.drafts().select_related("created_by")),
             "published": list(q.release_list()[:20]),
+            "panels": page_panels(request, "manage", ""),
         },
     )
 
 
-def _manage_context(release_obj: Release, **forms: Any) -> dict[str, Any]:
+def _manage_context(request: HttpRequest, release_obj: Release, **forms: Any) -> dict[str, Any]:
     context = {
         "release": release_obj,
         "files": list(q.release_files(release_obj)),
@@ -424,8 +425,8 @@ def _manage_context(release_obj: Release, **forms: Any) -> dict[str, Any]:
         "upload_form": UploadForm(),
         "server_form": ServerFileForm(),
         "withdraw_form": WithdrawForm(release=release_obj),
-        # When every build succeeded the page says so and offers publishing (builds' partial).
-        "summary": release_build_summary(release=release_obj),
+        # Other sections' blocks, e.g. the release's builds.
+        "panels": page_panels(request, "manage-release", release_obj.version),
     }
     context.update(forms)
     return context
@@ -435,7 +436,7 @@ def _manage_context(release_obj: Release, **forms: Any) -> dict[str, Any]:
 @require_safe
 def manage_release(request: HttpRequest, version: str) -> HttpResponse:
     release_obj = get_object_or_404(Release, version=version)
-    return render(request, "downloads/manage_release.html", _manage_context(release_obj))
+    return render(request, "downloads/manage_release.html", _manage_context(request, release_obj))
 
 
 @release_manager_required
@@ -444,7 +445,7 @@ def manage_edit(request: HttpRequest, version: str) -> HttpResponse:
     release_obj = get_object_or_404(Release, version=version)
     form = ReleaseEditForm(request.POST)
     if not form.is_valid():
-        context = _manage_context(release_obj, edit_form=form)
+        context = _manage_context(request, release_obj, edit_form=form)
         return render(request, "downloads/manage_release.html", context, status=400)
     update_release(release=release_obj, **form.cleaned_data)
     messages.success(request, _("Release %(version)s saved.") % {"version": version})
@@ -477,7 +478,7 @@ def _attach(
         else:
             messages.success(request, _("%(path)s attached.") % {"path": artifact.path})
             return redirect("downloads:manage_release", version)
-    context = _manage_context(release_obj, **{form_name: form})
+    context = _manage_context(request, release_obj, **{form_name: form})
     return render(request, "downloads/manage_release.html", context, status=400)
 
 
@@ -546,12 +547,23 @@ def manage_remove(request: HttpRequest, version: str, pk: int) -> HttpResponse:
 @require_POST
 def manage_publish(request: HttpRequest, version: str) -> HttpResponse:
     release_obj = get_object_or_404(Release, version=version)
+    # Other sections may object (a failed boot test): publishing then asks first.
+    objections = publish_objections(release_obj)
+    if objections and request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "downloads/confirm_publish.html",
+            {"release": release_obj, "objections": objections},
+            status=409,
+        )
     try:
-        publish_release(release=release_obj, user=request.user)
+        release_obj = publish_release(release=release_obj, user=request.user, accepted=objections)
     except PublishError as exc:
         messages.error(request, str(exc))
         return redirect("downloads:manage_release", version)
     messages.success(request, _("Release %(version)s is published.") % {"version": version})
+    if not release_obj.signatures:
+        messages.warning(request, UNSIGNED_WARNING)
     return redirect("downloads:release", version)
 
 
@@ -568,5 +580,5 @@ def manage_withdraw(request: HttpRequest, version: str) -> HttpResponse:
         else:
             messages.success(request, _("Release %(version)s withdrawn.") % {"version": version})
             return redirect("downloads:manage_release", version)
-    context = _manage_context(release_obj, withdraw_form=form)
+    context = _manage_context(request, release_obj, withdraw_form=form)
     return render(request, "downloads/manage_release.html", context, status=400)

@@ -635,7 +635,7 @@ def record_view(topic_id: int) -> None:
         return
     try:
         _redis().hincrby(_views_key(), str(topic_id), 1)
-    except OSError:  # a view count is never worth an error page
+    except (OSError, redis.RedisError):  # a view count is never worth an error page
         return
 
 

@@ -33,7 +33,8 @@ class HomeBlock:
 class PagePanel:
     """A block a section adds to another section's page, below that page's own body.
 
-    `page` names the page: "board" (its key is the board's slug) or "release" (the version).
+    `page` names the page: "board" (its key is the board's slug) or "release" (the version);
+    for release managers, "manage" (key "") and "manage-release" (the version).
     `get_context(request, key)` returns the template's context, or None to show nothing;
     `cache_version(request, key)` works as HomeBlock's does.
     """
@@ -97,6 +98,16 @@ class ProfileSection:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PublishCheck:
+    """A section's word before a release is published: `check(release)` returns what a person
+    must knowingly accept (a failed boot test, say), or nothing. Publishing asks first, and the
+    release's notes keep what was accepted."""
+
+    name: str
+    check: Callable[[Any], list[str]]
+
+
 @dataclass
 class Registry:
     home_blocks: dict[str, HomeBlock] = field(default_factory=dict)
@@ -104,6 +115,7 @@ class Registry:
     search_providers: dict[str, SearchProvider] = field(default_factory=dict)
     profile_sections: dict[str, ProfileSection] = field(default_factory=dict)
     page_panels: dict[str, PagePanel] = field(default_factory=dict)
+    publish_checks: dict[str, PublishCheck] = field(default_factory=dict)
     feed_groups: dict[str, FeedGroup] = field(default_factory=dict)
     # name -> a django.contrib.sitemaps Sitemap class listing the section's public pages
     sitemaps: dict[str, Any] = field(default_factory=dict)
@@ -149,6 +161,15 @@ def register_profile_section(section: ProfileSection) -> None:
 
 def register_page_panel(panel: PagePanel) -> None:
     registry.page_panels[f"{panel.page}:{panel.name}"] = panel
+
+
+def register_publish_check(check: PublishCheck) -> None:
+    registry.publish_checks[check.name] = check
+
+
+def publish_objections(release: Any) -> list[str]:
+    """What the registered checks say against publishing `release` (empty: nothing)."""
+    return [text for check in registry.publish_checks.values() for text in check.check(release)]
 
 
 def register_feeds(group: FeedGroup) -> None:

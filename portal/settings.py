@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "portal",
     "downloads",
+    "builds",
     "docs_app",
     "forum",
     "lists",
@@ -123,10 +124,13 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open: with Redis unreachable, pages and downloads are served uncached.
+            "BACKEND": "portal.cache_backends.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="estuary"),
             "TIMEOUT": 600,
+            # A host that does not answer costs a second, not a hung worker.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -144,9 +148,12 @@ ARTIFACTS_ROOT = Path(env("ARTIFACTS_ROOT", default=str(VAR_DIR / "artifacts")))
 ARTIFACT_IMPORT_DIRS = env.list("ARTIFACT_IMPORT_DIRS", default=[str(VAR_DIR / "incoming")])
 # With nginx in front, downloads are handed to it: e.g. /protected-artifacts/ (see README).
 DOWNLOADS_X_ACCEL_PREFIX = env("DOWNLOADS_X_ACCEL_PREFIX", default="")
-# GnuPG home and key used to sign SHA256SUMS; signing is off when the key id is empty.
+# GnuPG home and key used to sign SHA256SUMS. Without SIGNING_KEY_ID, the key made by
+# `python manage.py signing_key create` in GNUPG_HOME signs; with neither, releases are unsigned
+# (a warning says so), or refused when REQUIRE_SIGNING is on (production).
 GNUPG_HOME = env("GNUPG_HOME", default=str(VAR_DIR / "gnupg"))
 SIGNING_KEY_ID = env("SIGNING_KEY_ID", default="")
+REQUIRE_SIGNING = env.bool("REQUIRE_SIGNING", default=False)
 
 STORAGES = {
     "default": {
@@ -269,8 +276,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Builds run on their own queue so long jobs never hold up mail and housekeeping.
-CELERY_TASK_ROUTES = {"downloads.tasks.run_build": {"queue": "builds"}}
+# Builds run on their own queue so long jobs never hold up mail and housekeeping: each recipe
+# names its queue (BuildRecipe.queue, "builds" by default), and builds/services.py sends there.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -280,15 +287,22 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 BUILD_WORKSPACE_ROOT = Path(env("BUILD_WORKSPACE_ROOT", default=str(VAR_DIR / "builds")))
 # $JOBS in a recipe's environment; 0 means the worker's CPU count.
 BUILD_JOBS = env.int("BUILD_JOBS", default=0)
-# The running build reports at least this often; the reaper ends builds silent for longer.
-BUILD_HEARTBEAT_SECONDS = env.int("BUILD_HEARTBEAT_SECONDS", default=5)
-BUILD_STALE_AFTER_SECONDS = env.int("BUILD_STALE_AFTER_SECONDS", default=90)
+# A running build writes a heartbeat (and sees a cancel request) at least this often.
+BUILD_HEARTBEAT_SECONDS = env.float("BUILD_HEARTBEAT_SECONDS", default=2.0)
+# The reaper (every BUILD_REAP_SECONDS) fails running builds whose heartbeat is older than this:
+# a build whose worker died is failed within a minute.
+BUILD_STALE_AFTER_SECONDS = env.int("BUILD_STALE_AFTER_SECONDS", default=30)
+BUILD_REAP_SECONDS = env.float("BUILD_REAP_SECONDS", default=15.0)
 # A queued build no worker took within this long is ended as failed.
 BUILD_QUEUED_EXPIRE_SECONDS = env.int("BUILD_QUEUED_EXPIRE_SECONDS", default=24 * 3600)
 # Cancel and timeout send SIGTERM to the recipe's process group, then SIGKILL after this grace.
 BUILD_KILL_GRACE_SECONDS = env.int("BUILD_KILL_GRACE_SECONDS", default=10)
 # Longest log kept per build; past it the output is drained but not stored.
 BUILD_LOG_MAX_BYTES = env.int("BUILD_LOG_MAX_BYTES", default=64 * 1024 * 1024)
+# A boot test in QEMU fails when ESTUARY-BOOT-OK is not on the console within this long.
+BOOT_TEST_TIMEOUT_SECONDS = env.int("BOOT_TEST_TIMEOUT_SECONDS", default=180)
+# Kept between builds on a worker (downloaded packages): $CACHE_DIR of the recipes.
+BUILD_CACHE_DIR = Path(env("BUILD_CACHE_DIR", default=str(VAR_DIR / "build-cache")))
 # Debian mirror for the recipes that fetch packages; empty: the worker's own apt sources.
 BUILD_DEBIAN_MIRROR = env("BUILD_DEBIAN_MIRROR", default="")
 # A nightly pre-release of every enabled recipe, published when all its builds succeeded.
@@ -304,14 +318,19 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "downloads.flush_download_counts",
         "schedule": env.float("DOWNLOAD_COUNTS_FLUSH_SECONDS", default=60.0),
     },
-    "downloads-reap-builds": {
-        "task": "downloads.tasks.reap_builds",
-        "schedule": float(max(BUILD_HEARTBEAT_SECONDS * 6, 30)),
+    # The builds' outbox: queued builds whose message never reached the broker are sent again.
+    "builds-send-queued": {
+        "task": "builds.send_queued",
+        "schedule": 30.0,
+    },
+    "builds-reap": {
+        "task": "builds.reap_builds",
+        "schedule": BUILD_REAP_SECONDS,
     },
 }
 if BUILD_NIGHTLY_ENABLED:
-    CELERY_BEAT_SCHEDULE["downloads-nightly-builds"] = {
-        "task": "downloads.tasks.start_nightly_builds",
+    CELERY_BEAT_SCHEDULE["builds-nightly"] = {
+        "task": "builds.start_nightly_builds",
         "schedule": crontab(hour=BUILD_NIGHTLY_HOUR, minute=BUILD_NIGHTLY_MINUTE),
     }
 

@@ -60,6 +60,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
+    # Before the catalogue, whose board pages would otherwise read "builds" as a board slug.
+    path("downloads/builds/", include("builds.urls")),
     path("downloads/", include("downloads.urls")),
     path("api/v1/", include("downloads.api_urls")),
     path("docs/", include("docs_app.urls")),

@@ -107,6 +107,9 @@ def _check_database() -> str:
 
 
 def _check_cache() -> str:
+    # The cache fails open (portal/cache_backends.py): ask it whether Redis really answers.
+    if hasattr(cache, "health"):
+        cache.health()
     # A key of its own per request (threads share a process) that expires by itself.
     key = f"healthz:{uuid.uuid4().hex}"
     cache.set(key, "1", timeout=5)

@@ -8,8 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from downloads.storage import get_artifact_storage
 
-# Path segments of /downloads/ that a board slug may not take (see downloads/urls.py).
-RESERVED_BOARD_SLUGS = ["releases", "latest", "manage", "feed", "common", "files", "api"]
+# Path segments of /downloads/ that a board slug may not take (see downloads/urls.py, and
+# /downloads/builds/ of the builds section in portal/urls.py).
+RESERVED_BOARD_SLUGS = [
+    "releases", "latest", "manage", "feed", "common", "files", "api", "builds",
+]  # fmt: skip
 VERSION_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z._+~-]*$"
 
 
@@ -129,7 +132,7 @@ class Release(models.Model):
                 name="release_withdrawn_has_date",
             ),
             # "A published release has at least one artifact" spans two tables: it is a deferred
-            # constraint trigger in PostgreSQL (migration 0002) and a check in publish_release.
+            # constraint trigger in PostgreSQL (migration 0001) and a check in publish_release.
         ]
 
     def __str__(self) -> str:

@@ -122,11 +122,23 @@ def _store(
         )
     except BaseException:
         path.unlink(missing_ok=True)
+        _remove_empty_folders(path.parent)
         raise
     # If an enclosing transaction rolls back later, the file stays without a row; the next
     # attempt at the same name replaces it (see above), and no page ever links to it.
     bump_generation_on_commit()  # the draft's preview shows the new file
     return artifact
+
+
+def _remove_empty_folders(folder: Path) -> None:
+    """Remove `folder` and its parents up to the storage root while they are empty."""
+    root = Path(artifact_storage.path(""))
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or gone): the release's other files live there
+        folder = folder.parent
 
 
 def add_artifact(
@@ -249,20 +261,24 @@ def check_import_path(path: Path | str) -> Path:
     raise ArtifactError(f"{path}: outside the folders files may be taken from ({allowed})")
 
 
-# File name patterns → kind, first match wins (`publish_release --from-dir` and the upload form).
+# File name patterns → kind, first match wins: for uploads, `publish_release --from-dir` and
+# the outputs of builds alike.
 KIND_PATTERNS: list[tuple[str, str]] = [
     ("*.sha256", Artifact.Kind.OTHER),
     ("*uefi*", Artifact.Kind.FIRMWARE),
     ("*.fd", Artifact.Kind.FIRMWARE),
     ("*grub*", Artifact.Kind.BOOTLOADER),
     ("*.efi", Artifact.Kind.BOOTLOADER),
+    ("*.nsh", Artifact.Kind.BOOTLOADER),
     ("image", Artifact.Kind.KERNEL),
     ("image-*", Artifact.Kind.KERNEL),
     ("vmlinu[xz]*", Artifact.Kind.KERNEL),
+    ("zimage*", Artifact.Kind.KERNEL),
     ("*.dtb", Artifact.Kind.DEVICE_TREE),
     ("*.dts", Artifact.Kind.DEVICE_TREE),
     ("*initr*", Artifact.Kind.INITRAMFS),
     ("mini-rootfs*", Artifact.Kind.INITRAMFS),
+    ("*.cpio*", Artifact.Kind.INITRAMFS),
     ("*rootfs*", Artifact.Kind.ROOTFS),
     ("*.iso", Artifact.Kind.DISK_IMAGE),
     ("*.img", Artifact.Kind.DISK_IMAGE),

@@ -11,6 +11,7 @@ it in place and the next flush takes it first. Without Redis (the embedded defau
 from __future__ import annotations
 
 import functools
+import logging
 
 import redis
 from django.conf import settings
@@ -18,6 +19,8 @@ from django.db import transaction
 from django.db.models import F
 
 from downloads.models import Artifact
+
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -33,9 +36,12 @@ def _pending_key() -> str:
 def count_download(*, artifact_id: int) -> None:
     """Count one download of an artifact (called by the file view)."""
     if settings.REDIS_URL:
-        _client(settings.REDIS_URL).hincrby(_pending_key(), str(artifact_id), 1)
-    else:
-        Artifact.objects.filter(pk=artifact_id).update(download_count=F("download_count") + 1)
+        try:
+            _client(settings.REDIS_URL).hincrby(_pending_key(), str(artifact_id), 1)
+            return
+        except redis.RedisError as exc:  # the download is served all the same
+            log.warning("download count of artifact %s to the database: %s", artifact_id, exc)
+    Artifact.objects.filter(pk=artifact_id).update(download_count=F("download_count") + 1)
 
 
 def pending_counts() -> dict[int, int]:

@@ -1,7 +1,8 @@
 """Releases from draft to public and back out: the one place where a release becomes public.
 
 `publish_release` checks every file against its record (exists, same size, same SHA-256,
-recomputed from the bytes on disk), signs the checksum lists when a key is configured, and
+recomputed from the bytes on disk), signs the checksum lists when a key is configured (and
+refuses to publish without one under REQUIRE_SIGNING), and
 makes the release public, all in one transaction: if any file fails, nothing is published and
 the error names the file.
 """
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -128,18 +130,37 @@ def checksum_signatures(*, release: Release, artifacts: list[Artifact]) -> dict[
 
 
 @transaction.atomic
-def publish_release(*, release: Release, user: AbstractBaseUser | None = None) -> Release:
-    """Make a draft release public, or raise PublishError and change nothing."""
+def publish_release(
+    *,
+    release: Release,
+    user: AbstractBaseUser | None = None,
+    accepted: list[str] | tuple[str, ...] = (),
+) -> Release:
+    """Make a draft release public, or raise PublishError and change nothing.
+
+    `accepted`: objections of other sections (portal.registry.publish_objections) that the
+    person publishing confirmed; the release notes say them, so does what announces it.
+    """
     release = Release.objects.select_for_update().get(pk=release.pk)
     if release.status != Release.Status.DRAFT:
         raise PublishError(
             f"release {release.version} is {release.get_status_display().lower()}, not a draft"
         )
+    if accepted:
+        lines = "\n".join(f"- {text}" for text in accepted)
+        release.notes = f"{release.notes.rstrip()}\n\n**Published despite:**\n\n{lines}\n".lstrip()
+        release.notes_html = render_markdown(release.notes, trusted=True).html
+        release.save(update_fields=["notes", "notes_html"])
     artifacts = list(release.artifacts.select_related("board", "release").order_by("pk"))
     if not artifacts:
         raise PublishError(f"release {release.version} has no files")
     for artifact in artifacts:
         verify_artifact(artifact)
+    if settings.REQUIRE_SIGNING and not signing_enabled():
+        raise PublishError(
+            f"release {release.version}: this site requires signed releases (REQUIRE_SIGNING) "
+            "and has no signing key: run `python manage.py signing_key create`"
+        )
     release.signatures = (
         checksum_signatures(release=release, artifacts=artifacts) if signing_enabled() else {}
     )
@@ -147,7 +168,6 @@ def publish_release(*, release: Release, user: AbstractBaseUser | None = None) -
     release.published_at = timezone.now()
     release.release_date = release.release_date or timezone.localdate()
     release.save(update_fields=["status", "published_at", "release_date", "signatures"])
-    # The news item and the notices to the boards' watchers are sent from here, on commit.
     bump_generation_on_commit()
     return release
 
@@ -186,24 +206,42 @@ class DirectoryOutcome:
 
 def _plan_directory(directory: Path, *, board: Board | None) -> list[tuple[Board | None, Path]]:
     """Which file goes to which folder: with --board, the files of DIR; else DIR's files are
-    common to all boards and each sub-folder named after a board holds that board's files."""
+    common to all boards and each sub-folder named after a board holds that board's files.
+
+    Every entry is resolved and must stay inside the import folders (a symbolic link out of
+    them is refused, as the web form refuses its path), and no file may be empty: all is
+    checked before anything is written."""
     boards = {b.slug: b for b in Board.objects.all()}
     plan: list[tuple[Board | None, Path]] = []
-    for entry in sorted(directory.iterdir()):
-        if entry.name.startswith(".") or entry.name in SKIPPED_NAMES:
-            continue
+
+    def entries(folder: Path) -> list[Path]:
+        found = []
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith(".") or entry.name in SKIPPED_NAMES:
+                continue
+            try:
+                check_import_path(entry)
+            except ArtifactError as exc:
+                raise PublishError(str(exc)) from exc
+            found.append(entry)
+        return found
+
+    def add(file_board: Board | None, path: Path) -> None:
+        if path.stat().st_size == 0:
+            raise PublishError(f"{path}: the file is empty")
+        plan.append((file_board, path))
+
+    for entry in entries(directory):
         if entry.is_file():
-            plan.append((board, entry))
+            add(board, entry)
         elif entry.is_dir() and board is None:
             folder_board = None if entry.name == "common" else boards.get(entry.name)
             if folder_board is None and entry.name != "common":
                 raise PublishError(f"{entry}: no board is called {entry.name!r}")
-            for inner in sorted(entry.iterdir()):
-                if inner.name.startswith(".") or inner.name in SKIPPED_NAMES:
-                    continue
+            for inner in entries(entry):
                 if not inner.is_file():
                     raise PublishError(f"{inner}: not a regular file (folders nest one level)")
-                plan.append((folder_board, inner))
+                add(folder_board, inner)
         else:
             raise PublishError(f"{entry}: not a regular file")
     if not plan:

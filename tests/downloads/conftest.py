@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from downloads.services.publishing import create_release, publish_release
 
 
 @pytest.fixture(autouse=True)
-def storage(settings, tmp_path) -> Path:
+def storage(settings, tmp_path) -> Iterator[Path]:
     """Artifacts and the folders files may be imported from, under this test's tmp_path."""
     root = tmp_path / "artifacts"
     settings.STORAGES = {
@@ -31,8 +33,14 @@ def storage(settings, tmp_path) -> Path:
     incoming.mkdir()
     settings.ARTIFACT_IMPORT_DIRS = [str(incoming)]
     settings.SIGNING_KEY_ID = ""
+    # A home of its own (short: gpg-agent's socket lives there), made by whoever needs a key.
+    gnupg_parent = Path(tempfile.mkdtemp(prefix="gpg-", dir="/tmp"))
+    settings.GNUPG_HOME = str(gnupg_parent / "home")
     settings.DOWNLOADS_X_ACCEL_PREFIX = ""
-    return root
+    yield root
+    if (gnupg_parent / "home").exists():
+        subprocess.run(["gpgconf", "--homedir", settings.GNUPG_HOME, "--kill", "all"], check=False)
+    shutil.rmtree(gnupg_parent, ignore_errors=True)
 
 
 @pytest.fixture

@@ -263,3 +263,29 @@ def test_command_refuses_a_folder_outside_the_import_folders(boards, tmp_path):
     with pytest.raises(CommandError, match="no board is called"):
         call_command("publish_release", "5.0", "--from-dir", str(outside), "--board", "zz")
     assert not Release.objects.exists()
+
+
+def test_command_refuses_a_symlink_out_of_the_import_folders(boards, incoming, tmp_path, storage):
+    secret = tmp_path / "secret.key"
+    secret.write_bytes(b"not for everyone")
+    root = incoming / "linked"
+    (root / "d02").mkdir(parents=True)
+    (root / "d02" / "Image").write_bytes(b"kernel")
+    (root / "d02" / "id_rsa").symlink_to(secret)
+    with pytest.raises(CommandError, match=r"id_rsa.*outside the folders"):
+        call_command("publish_release", "5.0", "--from-dir", str(root))
+    assert not Release.objects.exists() and not Artifact.objects.exists()
+    (root / "d02" / "id_rsa").unlink()
+    (root / "common").symlink_to(tmp_path)  # a linked folder, too
+    with pytest.raises(CommandError, match="outside the folders"):
+        call_command("publish_release", "5.0", "--from-dir", str(root))
+    assert not Release.objects.exists()
+
+
+def test_an_empty_file_leaves_no_release_folder_behind(boards, incoming, storage):
+    root = _release_dir(incoming)
+    (root / "hikey" / "zz-empty").write_bytes(b"")
+    with pytest.raises(CommandError, match="zz-empty: the file is empty"):
+        call_command("publish_release", "5.0", "--from-dir", str(root))
+    assert not Release.objects.exists()
+    assert not (storage / "5.0").exists()

@@ -1,10 +1,12 @@
 """Signed checksum lists: a throwaway ed25519 key, verified by the real `gpg --verify`."""
 
+import io
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from downloads.services.publishing import PublishError
@@ -91,3 +93,46 @@ def test_a_key_that_cannot_sign_blocks_publishing(settings, gnupg_home, boards, 
     settings.SIGNING_KEY_ID = "0000000000000000DEADBEEF00000000DEADBEEF"
     with pytest.raises(PublishError, match="gpg could not sign"):
         make_release("3.1", {"d02/Image": b"kernel"})
+
+
+def test_one_command_sets_up_signing_on_a_fresh_site(settings, client, boards, make_release):
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    home = Path(settings.GNUPG_HOME)
+    assert not home.exists()  # a fresh site: no var/gnupg yet
+    out = io.StringIO()
+    call_command("signing_key", "create", stdout=out)
+    assert "Signing key" in out.getvalue() and home.is_dir()
+    assert oct(home.stat().st_mode & 0o777) == "0o700"
+    release = make_release("3.1", {"d02/Image": b"kernel"})
+    assert set(release.signatures) == {"SHA256SUMS", "d02/SHA256SUMS"}
+    key = client.get(reverse("downloads:key"))
+    assert key.status_code == 200 and b"BEGIN PGP PUBLIC KEY BLOCK" in key.content
+    with pytest.raises(CommandError, match="set up already"):
+        call_command("signing_key", "create", stdout=io.StringIO())
+
+
+def test_publishing_unsigned_from_the_command_line_says_so(boards, incoming):
+    from django.core.management import call_command
+
+    (incoming / "Image").write_bytes(b"kernel")
+    err = io.StringIO()
+    call_command(
+        "publish_release", "3.1", "--from-dir", str(incoming), "--board", "d02",
+        stdout=io.StringIO(), stderr=err,
+    )  # fmt: skip
+    assert "published unsigned" in err.getvalue() and "signing_key create" in err.getvalue()
+
+
+def test_a_site_that_requires_signing_publishes_nothing_unsigned(settings, boards, incoming):
+    from django.core.management import call_command
+
+    from downloads.models import Release
+
+    settings.REQUIRE_SIGNING = True
+    (incoming / "Image").write_bytes(b"kernel")
+    with pytest.raises(CommandError, match="requires signed releases"):
+        call_command("publish_release", "3.1", "--from-dir", str(incoming), "--board", "d02")
+    assert not Release.objects.exists()

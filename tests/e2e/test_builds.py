@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import urllib.request
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.test import Client
 
-from downloads.models import Board, Build, BuildRecipe, Release
+from builds.models import Build, BuildRecipe
+from downloads.models import Board, Release
+from tests.conftest import wait_until
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,9 +93,8 @@ def test_a_release_manager_builds_a_board_and_watches_it(
 
 def test_published_build_files_appear_on_the_board_page(page, live_server, django_user_model):
     """Once every build succeeded the release is published from the build page."""
-    pytest.importorskip("downloads.services.publishing")
-    from downloads.services.build_runner import execute_build
-    from downloads.services.builds import start_builds
+    from builds.runner import execute_build
+    from builds.services import start_builds
 
     board = Board.objects.create(slug="d03", name="D03", soc="Hip06")
     release = Release.objects.create(version="7.1", title="Estuary 7.1")
@@ -108,3 +114,69 @@ def test_published_build_files_appear_on_the_board_page(page, live_server, djang
     page.get_by_text("Release 7.1 is published.").wait_for()
     page.goto(board.get_absolute_url())
     page.get_by_text("grub-d03.cfg").first.wait_for()
+
+
+def test_a_release_manager_builds_boot_tests_and_publishes_a_release_latest_serves(
+    page, live_server, celery_worker, django_user_model, tmp_path
+):
+    """Every board of a new release built, the QEMU kernel booted, published: then `latest`
+    for D02 is the new release and `sha256sum -c` passes on its files."""
+    call_command(
+        "seed_demo", "--only", "site", "--only", "downloads", "--only", "builds",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    manager = django_user_model.objects.create_user("release", "r@example.org", "pw")
+    manager.groups.add(Group.objects.get_or_create(name="release-managers")[0])
+    log_in(page, live_server, manager)
+
+    page.goto("/downloads/manage/")
+    page.get_by_label("Version").fill("5.0")
+    page.locator("form.stacked-form button[type=submit]").click()
+    page.wait_for_url("**/downloads/manage/5.0/")
+    page.get_by_role("link", name="Builds of this release").click()
+    page.wait_for_url("**/downloads/builds/release/5.0/")
+    page.locator('[data-test="build-all"]').click()
+    page.get_by_text("builds queued").wait_for()
+    screenshot(page, "builds-release-queued")
+
+    def everything_done() -> bool:
+        page.reload()
+        return (
+            page.locator('[data-test="publish-release"]').count() == 1
+            and page.locator('tr[data-board="qemu"] [data-boot-status="passed"]').count() == 1
+        )
+
+    wait_until(everything_done, timeout=300, interval=2)
+    screenshot(page, "builds-release-boot-passed")
+    page.set_viewport_size({"width": 375, "height": 800})
+    screenshot(page, "builds-release-boot-passed-375")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.locator('tr[data-board="qemu"] [data-boot-status="passed"] a').click()
+    assert "ESTUARY-BOOT-OK 5.0" in page.locator("body").inner_text()
+    page.go_back()
+    page.locator('[data-test="publish-release"]').click()
+    page.get_by_text("Release 5.0 is published.").wait_for()
+
+    page.goto("/downloads/qemu/")
+    assert "boot-tested in QEMU: passed" in page.locator("main").inner_text()
+    screenshot(page, "downloads-board-qemu-boot")
+
+    def fetch(path: str) -> tuple[str, bytes]:
+        with urllib.request.urlopen(live_server.url + path) as response:  # follows the 302
+            return response.url, response.read()
+
+    sums_url, sums = fetch("/downloads/latest/d02/SHA256SUMS")
+    assert sums_url.endswith("/downloads/releases/5.0/d02/SHA256SUMS")
+    (tmp_path / "SHA256SUMS").write_bytes(sums)
+    names = [line.split()[-1].lstrip("*") for line in sums.decode().splitlines()]
+    assert "grub.cfg" in names
+    for name in names:
+        url, data = fetch(f"/downloads/latest/d02/{name}")
+        assert "/releases/5.0/d02/" in url
+        (tmp_path / name).write_bytes(data)
+    checked = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

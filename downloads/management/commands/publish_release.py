@@ -54,6 +54,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Release {version} published with {len(outcome.added)} files.")
         )
+        if not outcome.release.signatures:
+            self.stderr.write(self.style.WARNING(unsigned_warning(version)))
 
     def _lookup(self, model, slug, what):
         if not slug:
@@ -62,3 +64,10 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"no {what} is called {slug!r}")
         return found
+
+
+def unsigned_warning(version: str) -> str:
+    return (
+        f"Warning: release {version} is published unsigned (no SHA256SUMS.asc): there is no "
+        "signing key. Run `python manage.py signing_key create` to sign the next ones."
+    )
