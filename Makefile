@@ -54,7 +54,8 @@ services:
 		for i in $$(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done; fi
 
 # What the tests drive or call, from Debian's packages when missing: Chromium for the browser
-# tests (and a Chinese font for their screenshots), gpg, sha256sum, curl, file, dtc, nginx.
+# tests (and a Chinese font for their screenshots), gpg, sha256sum, curl, file, dtc, nginx;
+# then axe-core, pinned in package.json, into node_modules/ with npm (the accessibility test).
 test-tools:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -65,11 +66,13 @@ test-tools:
 	command -v file >/dev/null || missing="$$missing file"; \
 	command -v dtc >/dev/null || missing="$$missing device-tree-compiler"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing:$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else echo "Please install:$$missing (Debian packages)" >&2; exit 1; fi; fi
+	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --loglevel error
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
@@ -106,4 +109,4 @@ messages: $(VENV)/.dev
 	$(PY) manage.py compilemessages -l zh_Hans
 
 clean:
-	rm -rf var/test var/screenshots .pytest_cache .ruff_cache
+	rm -rf var/test var/screenshots .pytest_cache .ruff_cache node_modules
