@@ -106,7 +106,7 @@ bench: $(VENV)/.dev services
 
 messages: $(VENV)/.dev
 	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
-	$(PY) manage.py compilemessages -l zh_Hans
+	$(PY) manage.py compilemessages -l zh_Hans -l en
 
 clean:
 	rm -rf var/test var/screenshots .pytest_cache .ruff_cache node_modules

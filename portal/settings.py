@@ -202,6 +202,9 @@ if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     }
 elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
     _mail_options = {"file_path": "/" + _email["EMAIL_FILE_PATH"]}
+elif _email["EMAIL_BACKEND"].endswith("console.EmailBackend"):
+    # Printed readable (decoded text, whole links), not in quoted-printable wire format.
+    _email["EMAIL_BACKEND"] = "portal.mail.ReadableConsoleBackend"
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Estuary <noreply@estuary.localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)

@@ -28,10 +28,13 @@ class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
+        self.base: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag in ("a", "link") and values.get("href"):
+        if tag == "base" and values.get("href") and self.base is None:
+            self.base = values["href"]
+        elif tag in ("a", "link") and values.get("href"):
             self.links.append(values["href"])
         elif tag in ("img", "script") and values.get("src"):
             self.links.append(values["src"])
@@ -40,10 +43,12 @@ class _Links(HTMLParser):
             self.links.append(values.get("action") or "")
 
 
-def links_in(html: str) -> list[str]:
+def links_in(html: str, *, url: str) -> list[str]:
+    """The links of a page, made absolute against its URL or its <base href>, as a browser does."""
     parser = _Links()
     parser.feed(html)
-    return parser.links
+    base = urljoin(url, parser.base) if parser.base else url
+    return [urljoin(base, link) if link else url for link in parser.links]
 
 
 @dataclass
@@ -139,7 +144,7 @@ def crawl(client, *, start: str = "/") -> CrawlResult:
             # Follow admin links only from the admin's index: its lists and forms, not every row.
             not url.startswith(ADMIN_PREFIX) or urlsplit(url).path == ADMIN_PREFIX
         ):
-            new_links = links_in(body.decode("utf-8", errors="replace"))
+            new_links = links_in(body.decode("utf-8", errors="replace"), url=url)
         for href in new_links:
             target = _same_origin(url, href)
             if target is None or target in seen or target.startswith(SKIP_PREFIXES):
