@@ -19,7 +19,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
 .PHONY: help run test bench lint format messages services test-tools clean
 
 help:
-	@echo "make run    serve the site on http://127.0.0.1:$(PORT)/ with a Celery worker (embedded defaults)"
+	@echo "make run    serve the site on http://127.0.0.1:$(PORT)/ with a Celery worker and beat (embedded defaults)"
 	@echo "make test   ruff, migrations check, deploy check, and the whole suite on PostgreSQL + Redis"
 	@echo "make bench  benchmarks; results in bench/results/"
 
@@ -93,13 +93,9 @@ run: $(VENV)/.runtime
 	@mkdir -p var
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --no-input
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	@echo "Serving http://127.0.0.1:$(PORT)/ with a Celery worker; Ctrl-C stops both."
-	@export DEBUG=$${DEBUG:-1}; \
-	$(VENV)/bin/celery -A portal worker -B -Q default,builds --concurrency 2 --loglevel INFO \
-		--schedule var/celerybeat-schedule & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' INT TERM; \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT); \
-	kill $$worker 2>/dev/null; wait $$worker 2>/dev/null
+	@# Web server, Celery worker and Celery beat, each in its own process group; Ctrl-C or
+	@# SIGTERM stops all three within seconds (portal/management/commands/runsite.py).
+	DEBUG=$${DEBUG:-1} exec $(PY) manage.py runsite --port $(PORT)
 
 bench: $(VENV)/.dev services
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(BENCH_REDIS_URL)" $(PY) -m bench $(BENCH_ARGS)

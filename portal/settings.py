@@ -66,6 +66,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+if DEBUG:
+    # make run: the site's own 404 page instead of Django's list of URL patterns.
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware") + 1,
+                      "portal.middleware.SiteNotFoundMiddleware")  # fmt: skip
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -117,10 +121,13 @@ if REDIS_URL:
         }
     }
 else:
+    # One cache for every process of make run (web server, worker, beat): files under var/.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "estuary",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="estuary"),
+            "TIMEOUT": 600,
         }
     }
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from downloads.models import Artifact
 from downloads.services.counts import download_counter, flush_download_counts, pending_counts
-from portal.counters import _client
 from downloads.tasks import flush_download_counts as flush_task
+from portal.counters import _client
 from tests.conftest import wait_until
 
 
