@@ -39,6 +39,10 @@
     addCopyButton(el, "afterend", el.dataset.copyLabel || body.dataset.copyCodeLabel,
       function () { return el.dataset.copy; });
   });
+  // A code block that still scrolls sideways can be scrolled by keyboard too.
+  document.querySelectorAll("pre").forEach(function (pre) {
+    if (pre.scrollWidth > pre.clientWidth && !pre.hasAttribute("tabindex")) pre.tabIndex = 0;
+  });
   // The language switch submits on change; the button stays for people without JavaScript.
   var language = document.getElementById("language-select");
   if (language) {
