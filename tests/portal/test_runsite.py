@@ -67,6 +67,8 @@ def test_make_run_serves_with_one_beat_and_stops_on_sigterm(tmp_path):
         status, body = get(f"{base}/no/such/page/")
         assert status == 404
         assert b"Page not found" in body and b"URLconf" not in body  # the site's own page
+        status, body = get(f"{base}/downloads/no-such-board/")  # a view's own 404
+        assert status == 404 and b"Page not found" in body and b"Traceback" not in body
         assert get(f"{base}/downloads/")[0] == 200
         assert any((var / "cache").iterdir())  # the cache every process shares: files in var/
 

@@ -71,8 +71,6 @@ class Command(BaseCommand):
             _stop_all(processes.values())
         self.stdout.write("Stopped.")
 
-    # Celery's and Django's own output goes straight to this terminal.
-
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
