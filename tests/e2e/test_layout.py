@@ -1,7 +1,7 @@
 """Every page the crawl finds fits a phone and a desktop; the main pages pass axe-core.
 
 The pages come from tests/crawl.py (links followed from the home page, signed out and signed in
-as staff), sampled to a few per URL pattern so that a section born tomorrow is laid out here too.
+as staff), one per URL pattern, so that a section born tomorrow is laid out here too.
 axe-core is the npm package pinned in package.json (`make test-tools` installs it into
 node_modules/); it is injected into each page and must report no serious or critical violation.
 Screenshots of the main pages at 375 px and 1280 px land in var/screenshots/.
