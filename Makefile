@@ -19,7 +19,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
 .PHONY: help run test bench audit lint format messages services test-tools clean
 
 help:
-	@echo "make run    serve the site on http://127.0.0.1:$(PORT)/ with a Celery worker (embedded defaults)"
+	@echo "make run    serve the site on http://127.0.0.1:$(PORT)/ with a Celery worker and beat (embedded defaults)"
 	@echo "make test   ruff, migrations check, deploy check, and the whole suite on PostgreSQL + Redis"
 	@echo "make bench  benchmarks; results in bench/results/"
 	@echo "make audit  bandit over the code, pip-audit over the pinned dependencies"
@@ -55,9 +55,10 @@ services:
 		for i in $$(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done; fi
 
 # What the tests drive or call, from Debian's packages when missing: Chromium for the browser
-# tests (and a Chinese font for their screenshots), gpg, sha256sum, curl, file, dtc, nginx; and
+# tests (and a Chinese font for their screenshots), gpg, sha256sum, curl, file, dtc, nginx;
 # what the shipped build recipes run (builds/seeds.py: cpio, flock) and the QEMU that boot-tests
-# their kernels (qemu-system-arm).
+# their kernels (qemu-system-arm); then axe-core, pinned in package.json, into node_modules/
+# with npm (the accessibility test).
 test-tools:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -71,11 +72,13 @@ test-tools:
 	command -v cpio >/dev/null || missing="$$missing cpio"; \
 	command -v flock >/dev/null || missing="$$missing util-linux"; \
 	command -v qemu-system-aarch64 >/dev/null || missing="$$missing qemu-system-arm"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing:$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else echo "Please install:$$missing (Debian packages)" >&2; exit 1; fi; fi
+	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --loglevel error
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
@@ -96,13 +99,9 @@ run: $(VENV)/.runtime
 	@mkdir -p var
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --no-input
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	@echo "Serving http://127.0.0.1:$(PORT)/ with a Celery worker; Ctrl-C stops both."
-	@export DEBUG=$${DEBUG:-1}; \
-	$(VENV)/bin/celery -A portal worker -B -Q default,builds --concurrency 2 --loglevel INFO \
-		--schedule var/celerybeat-schedule & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' INT TERM; \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT); \
-	kill $$worker 2>/dev/null; wait $$worker 2>/dev/null
+	@# Web server, Celery worker and Celery beat, each in its own process group; Ctrl-C or
+	@# SIGTERM stops all three within seconds (portal/management/commands/runsite.py).
+	DEBUG=$${DEBUG:-1} exec $(PY) manage.py runsite --port $(PORT)
 
 bench: $(VENV)/.dev services
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(BENCH_REDIS_URL)" $(PY) -m bench $(BENCH_ARGS)
@@ -118,8 +117,8 @@ audit: $(VENV)/.dev
 	$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.txt
 
 messages: $(VENV)/.dev
-	DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
-	DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans
+	DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*' --ignore 'node_modules/*'
+	DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans -l en
 
 clean:
-	rm -rf var/test var/screenshots .pytest_cache .ruff_cache
+	rm -rf var/test var/screenshots .pytest_cache .ruff_cache node_modules

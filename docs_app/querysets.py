@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from docs_app.models import LATEST, Page, PageRevision, Section
 from downloads.models import Release
+from portal.search import cut_at_word, whole_words
 
 SEARCH_CONFIG = "english"
 # Unlikely characters that mark matches in headlines before the text is escaped.
@@ -196,7 +197,13 @@ def search_pages(
             .order_by("-rank", "title")[:limit]
         )
         found = _one_per_page(list(hits), version=version, language=language or "en")
-        return [DocHit(page=p, snippet=_safe_headline(p.headline)) for p in found]
+        return [
+            DocHit(
+                page=p,
+                snippet=_safe_headline(whole_words(p.headline, p.text, start=_START, stop=_STOP)),
+            )
+            for p in found
+        ]
     words = query.split()
     condition = Q()
     for word in words:
@@ -205,7 +212,7 @@ def search_pages(
     # Pages with more of the words in their title first (sort is stable: then by title).
     found.sort(key=lambda p: -sum(w.lower() in p.title.lower() for w in words))
     found = _one_per_page(found, version=version, language=language or "en")
-    return [DocHit(page=p, snippet=escape(p.text[:200])) for p in found]
+    return [DocHit(page=p, snippet=escape(cut_at_word(p.text, 200))) for p in found]
 
 
 def start_here(limit: int = 6) -> list[Page]:

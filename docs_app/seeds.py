@@ -1,4 +1,4 @@
-"""Demo docs: a D02 quick start, board pages and a Go Through, written for this site.
+"""Demo docs: a D02 quick start, board pages and a build-it-yourself guide, written for this site.
 
 File links use [[artifact:...]] so that they follow the release a reader picks.
 """
@@ -124,7 +124,7 @@ To boot without the network, put the system on a disk:
 ## What next
 
 - The [D02 board page](../../hardware-boards/d02/) lists the board's ports and switches.
-- [Go Through](../../go-through/build-it-yourself/) builds the same files from source.
+- [Build it yourself](../../go-through/build-it-yourself/) makes the same files from source.
 """
 
 BOARD_PAGES = {
@@ -233,7 +233,7 @@ def seed_docs(say: Callable[[str], None]) -> None:
     pages = [
         ("quick-start", "d02", "D02 quick start", D02_QUICK_START, ["d02", "uefi", "pxe", "sata"],
          10),
-        ("go-through", "build-it-yourself", "Go Through: build it yourself", GO_THROUGH,
+        ("go-through", "build-it-yourself", "Build it yourself", GO_THROUGH,
          ["build"], 10),
     ]  # fmt: skip
     for order, (slug, (name, text)) in enumerate(BOARD_PAGES.items(), start=1):

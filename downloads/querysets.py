@@ -116,6 +116,19 @@ def distributions() -> QuerySet[Distribution]:
     return Distribution.objects.all()
 
 
+def distributions_with_board_files() -> QuerySet[Distribution]:
+    """Distributions some board has published files of: the ones worth filtering boards by."""
+    return Distribution.objects.filter(
+        Exists(
+            Artifact.objects.filter(
+                distribution=OuterRef("pk"),
+                board__isnull=False,
+                release__status=Release.Status.PUBLISHED,
+            )
+        )
+    )
+
+
 def distributions_for_board(board: Board) -> QuerySet[Distribution]:
     return Distribution.objects.filter(
         Exists(

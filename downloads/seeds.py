@@ -172,6 +172,8 @@ RELEASES = [
         "notes": (
             "Estuary 3.1 moves to Linux 4.12 and adds CentOS 7 root file systems.\n\n"
             "## Verify what you download\n\n"
+            "Save the `SHA256SUMS` of your board's folder (linked beside each board below) "
+            "in the folder where your files are, then run:\n\n"
             "```sh\nsha256sum -c --ignore-missing SHA256SUMS\n```"
         ),
     },

@@ -142,6 +142,9 @@ def index(request: HttpRequest) -> HttpResponse:
             ),
             architectures=q.architectures,
             distributions=lambda: list(q.distributions()),
+            # Only these filter to a board; the others are named as "no images yet".
+            filterable=lambda: list(q.distributions_with_board_files()),
+            waiting=lambda: [d for d in data.distributions if d not in data.filterable],
         )
         body = render_to_string(
             "downloads/_index_body.html",

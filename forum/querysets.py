@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 
 from forum.models import Access, Category, Post, Topic, TopicRead
+from portal.search import cut_at_word, whole_words
 
 MODERATORS = "moderators"
 
@@ -171,7 +172,12 @@ def search_posts(*, query: str, user: AbstractBaseUser | AnonymousUser, limit: i
             .order_by("-created_at")[:limit]
         )
         return [
-            SearchHit(title=p.topic.title, url=p.get_absolute_url(), meta=f"#{p.number}")
+            SearchHit(
+                title=p.topic.title,
+                url=p.get_absolute_url(),
+                snippet=html.escape(cut_at_word(p.source, 200)),
+                meta=f"#{p.number}",
+            )
             for p in posts
         ]
     search = SearchQuery(query, search_type="websearch", config="english")
@@ -197,7 +203,8 @@ def search_posts(*, query: str, user: AbstractBaseUser | AnonymousUser, limit: i
     hits = []
     for post in posts:
         # The headline is the raw source: escape it all, then turn the markers into <mark>.
-        snippet = html.escape(post.headline).replace(start, "<mark>").replace(stop, "</mark>")
+        headline = whole_words(post.headline, post.source, start=start, stop=stop)
+        snippet = html.escape(headline).replace(start, "<mark>").replace(stop, "</mark>")
         hits.append(
             SearchHit(
                 title=post.topic.title,

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -41,6 +40,7 @@ from forum.models import (
 from forum.querysets import is_moderator, may_post_in
 from portal import notifications
 from portal.caching import Generation
+from portal.counters import Counter
 from portal.images import PreparedImage
 from portal.markup import MarkupTooLong, plain_text
 from portal.models import Profile, Subscription
@@ -615,47 +615,18 @@ def set_watch(*, user: AbstractBaseUser, target: Topic | Category, level: str) -
 # --- Views ----------------------------------------------------------------------------------
 
 
-def _redis() -> redis.Redis:
-    global _redis_client
-    if _redis_client is None:
-        _redis_client = redis.Redis.from_url(settings.REDIS_URL)
-    return _redis_client
-
-
-_redis_client = None
-
-
-def _views_key() -> str:
-    return settings.CACHES["default"].get("KEY_PREFIX", "") + ":forum:views"
+# Topic views, kept by the site's one counter mechanism (portal/counters.py).
+view_counter = Counter("forum-views", model=Topic, field="view_count")
 
 
 def record_view(topic_id: int) -> None:
-    """Count a view in Redis (one HINCRBY); flush_view_counts writes them in batches."""
-    if not settings.REDIS_URL:
-        return
-    try:
-        _redis().hincrby(_views_key(), str(topic_id), 1)
-    except (OSError, redis.RedisError):  # a view count is never worth an error page
-        return
+    """Count a view: in Redis when configured (flushed by flush_view_counts), else in the row."""
+    view_counter.count(topic_id)
 
 
 def flush_view_counts() -> int:
-    """Move the counted views into the topics; returns how many topics changed."""
-    if not settings.REDIS_URL:
-        return 0
-    client = _redis()
-    key = _views_key()
-    pending = f"{key}:flushing:{uuid.uuid4().hex}"
-    try:
-        client.rename(key, pending)
-    except redis.ResponseError:  # no such key: nothing was counted since the last flush
-        return 0
-    counts = client.hgetall(pending)
-    client.delete(pending)
-    with transaction.atomic():
-        for topic_id, count in counts.items():
-            Topic.objects.filter(pk=int(topic_id)).update(view_count=F("view_count") + int(count))
-    return len(counts)
+    """Move the counted views into the topics; returns how many views were added."""
+    return view_counter.flush()
 
 
 # --- Flags ----------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Hooks into allauth: profiles at sign-up, and its mail sent by the worker, not the request."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
 
 from portal.services import ensure_profile
 from portal.tasks import send_email
@@ -14,6 +16,14 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def send_mail(self, template_prefix, email, context):
+        # The same context allauth's own send_mail gives its templates ("Hello from Estuary!").
+        request = allauth_context.request
+        context = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            **context,
+        }
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (content for content, mimetype in message.alternatives if mimetype == "text/html"),

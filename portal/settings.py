@@ -80,6 +80,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.mfa.SecondFactorAdminMiddleware",
 ]
+if DEBUG:
+    # make run: the site's own 404 page instead of Django's list of URL patterns.
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware") + 1,
+                      "portal.middleware.SiteNotFoundMiddleware")  # fmt: skip
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -134,10 +138,13 @@ if REDIS_URL:
         }
     }
 else:
+    # One cache for every process of make run (web server, worker, beat): files under var/.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "estuary",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="estuary"),
+            "TIMEOUT": 600,
         }
     }
 
@@ -238,6 +245,9 @@ if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     }
 elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
     _mail_options = {"file_path": "/" + _email["EMAIL_FILE_PATH"]}
+elif _email["EMAIL_BACKEND"].endswith("console.EmailBackend"):
+    # Printed readable (decoded text, whole links), not in quoted-printable wire format.
+    _email["EMAIL_BACKEND"] = "portal.mail.ReadableConsoleBackend"
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Estuary <noreply@estuary.localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)

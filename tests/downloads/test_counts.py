@@ -5,16 +5,16 @@ from django.conf import settings
 from django.urls import reverse
 
 from downloads.models import Artifact
-from downloads.services import counts
-from downloads.services.counts import flush_download_counts, pending_counts
+from downloads.services.counts import download_counter, flush_download_counts, pending_counts
 from downloads.tasks import flush_download_counts as flush_task
+from portal.counters import _client
 from tests.conftest import wait_until
 
 
 @pytest.fixture(autouse=True)
 def _no_pending_counts():
-    key = counts._pending_key()  # whatever an earlier test left in this Redis db
-    counts._client(settings.REDIS_URL).delete(key, f"{key}:flushing")
+    key = download_counter._key()  # whatever an earlier test left in this Redis db
+    _client(settings.REDIS_URL).delete(key, f"{key}:flushing")
 
 
 @pytest.mark.django_db
@@ -59,3 +59,26 @@ def test_the_flush_runs_on_a_schedule():
     entry = settings.CELERY_BEAT_SCHEDULE["downloads-flush-counts"]
     assert entry["task"] == flush_task.name
     assert 0 < entry["schedule"] <= 300
+
+
+@pytest.mark.django_db
+def test_without_redis_a_download_is_counted_in_its_row(client, boards, make_release, settings):
+    settings.REDIS_URL = ""
+    release = make_release("3.1", {"d02/Image": b"kernel bytes"})
+    artifact = release.artifacts.get()
+    b"".join(client.get(reverse("downloads:file", args=["3.1", "d02", "Image"])))
+    assert Artifact.objects.get(pk=artifact.pk).download_count == 1
+    assert flush_download_counts() == 0
+
+
+@pytest.mark.django_db
+def test_when_redis_is_unreachable_downloads_count_in_the_database(
+    client, boards, make_release, settings
+):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    release = make_release("3.1", {"d02/Image": b"kernel bytes"})
+    artifact = release.artifacts.get()
+    response = client.get(reverse("downloads:file", args=["3.1", "d02", "Image"]))
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    assert Artifact.objects.get(pk=artifact.pk).download_count == 1

@@ -1,5 +1,6 @@
 """The site's frame and its own pages."""
 
+import re
 from xml.etree import ElementTree
 
 import pytest
@@ -151,3 +152,17 @@ def test_news_feed_is_atom_with_the_rendered_body(client, seeded):
     assert titles[0] == "Estuary 5.0 is out"
     assert "<strong>kernels</strong>" in entries[0].findtext(f"{atom}summary")
     assert 'href="/news/feed/"' in client.get("/").content.decode()
+
+
+def test_search_snippets_start_and_end_on_whole_words(client, seeded):
+    from portal.search import whole_words
+
+    text = "Set it with export CROSS_COMPILE=aarch64-linux-gnu- and then run make defconfig"
+    # What PostgreSQL's ts_headline gives for "gnu": the word cut in its middle.
+    assert whole_words("\x02gnu\x03- and then", text, start="\x02", stop="\x03") == (
+        "…CROSS_COMPILE=aarch64-linux-\x02gnu\x03- and then…"
+    )
+    # On the search page: the build guide's cross compiler, found by a part of its name.
+    page = client.get(reverse("search"), {"q": "gnu"}).content.decode()
+    snippets = re.findall(r'<p class="snippet">(.*?)</p>', page, re.S)
+    assert any("aarch64-linux-<mark>gnu</mark>-" in s for s in snippets), snippets

@@ -1,0 +1,197 @@
+"""Every page the crawl finds fits a phone and a desktop; the main pages pass axe-core.
+
+The pages come from tests/crawl.py (links followed from the home page, signed out and signed in
+as staff), one per URL pattern, so that a section born tomorrow is laid out here too.
+axe-core is the npm package pinned in package.json (`make test-tools` installs it into
+node_modules/); it is injected into each page and must report no serious or critical violation.
+Screenshots of the main pages at 375 px and 1280 px land in var/screenshots/.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from tests.crawl import crawl, pattern_of
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = (375, 1280)
+PER_PATTERN = 1  # pages laid out per URL pattern: a template is caught by one of its pages
+BLOCKING = ("serious", "critical")
+
+OVERFLOW_JS = """() => {
+  const root = document.documentElement;
+  if (root.scrollWidth <= root.clientWidth) return null;
+  // Name the widest elements that stick out, to say what to fix.
+  const out = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.right > root.clientWidth + 1 && r.width > 0) {
+      const p = el.parentElement && el.parentElement.getBoundingClientRect();
+      if (!p || p.right <= root.clientWidth + 1) {
+        out.push(el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
+          ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' ' + Math.round(r.right));
+      }
+    }
+  }
+  return {width: root.scrollWidth, culprits: out.slice(0, 4)};
+}"""
+
+AXE_JS = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.filter(v => ['serious', 'critical'].includes(v.impact)).map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+}"""
+
+
+@pytest.fixture
+def demo(live_server, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "artifacts"},
+        },
+    }
+    settings.ARTIFACT_IMPORT_DIRS = [str(tmp_path / "incoming")]
+    call_command("seed_demo", stdout=io.StringIO())
+    staff = get_user_model().objects.create_user(
+        "layout", "layout@example.org", "pw-for-tests-1", is_staff=True, is_superuser=True
+    )
+    return staff
+
+
+def _session_client(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+# Django's own admin is left to Django: the crawl checks its links, the browser our pages.
+NOT_OURS = ("/admin/",)
+
+
+def _sample(pages, per_pattern: int) -> list[str]:
+    chosen: dict[str, list[str]] = {}
+    ours = [p for p in pages if not p.url.startswith(NOT_OURS)]
+    for page in sorted(ours, key=lambda p: (p.depth, len(p.url))):
+        picked = chosen.setdefault(pattern_of(page.url), [])
+        if len(picked) < per_pattern:
+            picked.append(page.url)
+    return [url for urls in chosen.values() for url in urls]
+
+
+def _context(browser, live_server, *, client: Client | None, width: int, language: str = "en"):
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": width, "height": 800},
+        bypass_csp=True,  # axe is injected as a script of our own
+    )
+    context.set_default_timeout(15_000)
+    host = urlsplit(live_server.url).hostname
+    cookies = [
+        {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}
+    ]
+    if client is not None and settings.SESSION_COOKIE_NAME in client.cookies:
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cookies.append(
+            {"name": settings.SESSION_COOKIE_NAME, "value": session, "domain": host, "path": "/"}
+        )
+    context.add_cookies(cookies)
+    return context
+
+
+@pytest.fixture
+def sessions(demo) -> Iterator[dict[str, Client]]:
+    yield {"signed out": _session_client(), "staff": _session_client(demo)}
+
+
+def test_no_page_is_wider_than_the_screen(browser, live_server, sessions):
+    problems = []
+    laid_out = 0
+    for who, client in sessions.items():
+        urls = _sample(crawl(client).html_pages(), PER_PATTERN)
+        for width in WIDTHS:
+            context = _context(browser, live_server, client=client, width=width)
+            page = context.new_page()
+            for url in urls:
+                page.goto(url)
+                laid_out += 1
+                overflow = page.evaluate(OVERFLOW_JS)
+                if overflow:
+                    problems.append(
+                        f"{who} {width}px {url}: {overflow['width']}px wide "
+                        f"({', '.join(overflow['culprits'])})"
+                    )
+            context.close()
+    assert laid_out > 60
+    assert not problems, f"{len(problems)} pages overflow:\n" + "\n".join(problems)
+
+
+def _main_pages(client: Client) -> list[str]:
+    """One page of each pattern within two clicks of home: every section's front door and what
+    it leads to first (a board, a release, a category, a topic, a guide)."""
+    result = crawl(client)
+    near = [p for p in result.html_pages() if p.depth <= 2]
+    return _sample(near, 1)
+
+
+def _slug(url: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-") or "home"
+
+
+def test_main_pages_have_no_serious_accessibility_violation(browser, live_server, sessions):
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test-tools` installs axe-core with npm")
+    problems = []
+    audited = 0
+    for who, client in sessions.items():
+        urls = _main_pages(client)
+        # English at both widths (a phone shows scrolling boxes a desktop does not); Chinese at one.
+        combinations = [("en", 1280), ("zh-hans", 1280)]
+        if who == "signed out":
+            combinations.append(("en", 375))
+        for language, width in combinations:
+            context = _context(browser, live_server, client=client, width=width, language=language)
+            page = context.new_page()
+            for url in urls:
+                page.goto(url)
+                page.add_script_tag(path=str(AXE))
+                audited += 1
+                for violation in page.evaluate(AXE_JS):
+                    problems.append(
+                        f"{who} {language} {width}px {url}: {violation['impact']} "
+                        f"{violation['id']} ({violation['help']}) at "
+                        + "; ".join(violation["nodes"])
+                    )
+            context.close()
+    assert audited >= 60
+    assert not problems, f"{len(problems)} serious violations:\n" + "\n".join(problems)
+
+
+def test_main_pages_screenshots_at_phone_and_desktop_width(browser, live_server, sessions):
+    """For a person to look at: var/screenshots/main-*-375.png beside main-*-1280.png."""
+    client = sessions["signed out"]
+    urls = _main_pages(client)
+    for width in WIDTHS:
+        context = _context(browser, live_server, client=client, width=width)
+        page = context.new_page()
+        for url in urls:
+            page.goto(url)
+            path = screenshot(page, f"main-{_slug(url)}-{width}")
+            assert path.stat().st_size > 0
+        context.close()
