@@ -471,7 +471,7 @@ def _attach(
         form.is_valid()
         form.errors.clear()
         form.add_error(None, upload_error)
-        context = _manage_context(release_obj, **{form_name: form})
+        context = _manage_context(request, release_obj, **{form_name: form})
         return render(request, "downloads/manage_release.html", context, status=507)
     if form.is_valid():
         try:
