@@ -61,6 +61,7 @@ from downloads.services.signing import public_key
 from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import artifact_storage
 from downloads.uploads import ArtifactUploadHandler
+from portal.caching import page_panels
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +193,10 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     # The copyable commands name this site: the host and scheme are part of the key.
     key = page_key("board", slug, request.scheme, request.get_host())
     page = cached_page(key, build)
-    return render(request, "downloads/board.html", {"board": page, "body": page["body"]})
+    panels = page_panels(request, "board", slug)
+    return render(
+        request, "downloads/board.html", {"board": page, "body": page["body"], "panels": panels}
+    )
 
 
 @require_safe
@@ -252,7 +256,12 @@ def release(request: HttpRequest, version: str) -> HttpResponse:
     return render(
         request,
         "downloads/release.html",
-        {"release": page, "preview": page["preview"], "body": page["body"]},
+        {
+            "release": page,
+            "preview": page["preview"],
+            "body": page["body"],
+            "panels": page_panels(request, "release", page["version"]),
+        },
     )
 
 

@@ -12,14 +12,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from portal.avatars import identicon_svg
-from portal.caching import NEWS
+from portal.caching import NEWS, Fragment, kept_key, render_fragments
 from portal.celery import app as celery_app
 from portal.forms import ProfileForm
 from portal.models import Profile
@@ -30,42 +28,26 @@ from portal.services import update_profile
 logger = logging.getLogger(__name__)
 
 
-HOME_FRAGMENT_TIMEOUT = 3600
-
-
-def _home_fragment_keys(request: HttpRequest) -> dict[str, str]:
-    """The cache key of each block (and of the news) that this reader may get from the cache."""
-    language = get_language()
-    keys = {"news": f"home:news:{language}:{NEWS.current()}"}
-    for block in registry.sorted_home_blocks():
-        version = block.cache_version(request) if block.cache_version else None
-        if version is not None:
-            keys[block.name] = f"home:{block.name}:{language}:{version}"
-    return keys
-
-
 def home(request: HttpRequest) -> HttpResponse:
     # Each block is rendered once per change of what it shows, then served from the cache.
-    keys = _home_fragment_keys(request)
-    cached = cache.get_many(list(keys.values()))
-    fresh: dict[str, str] = {}
-
-    def fragment(name: str, template: str, get_context) -> str:
-        key = keys.get(name)
-        if key in cached:
-            return cached[key]
-        html = render_to_string(template, get_context(), request=request)
-        if key:
-            fresh[key] = html
-        return html
-
-    blocks = [
-        fragment(b.name, b.template, lambda b=b: {"block": b.get_context(request)})
-        for b in registry.sorted_home_blocks()
+    fragments = [
+        Fragment(
+            key=kept_key(
+                f"home:{block.name}", block.cache_version(request) if block.cache_version else None
+            ),
+            template=block.template,
+            get_context=lambda block=block: {"block": block.get_context(request)},
+        )
+        for block in registry.sorted_home_blocks()
     ]
-    news = fragment("news", "portal/_home_news.html", lambda: {"news": list(published_news()[:3])})
-    if fresh:
-        cache.set_many(fresh, timeout=HOME_FRAGMENT_TIMEOUT)
+    fragments.append(
+        Fragment(
+            key=kept_key("home:news", NEWS.current()),
+            template="portal/_home_news.html",
+            get_context=lambda: {"news": list(published_news()[:3])},
+        )
+    )
+    *blocks, news = render_fragments(request, fragments)
     return render(request, "portal/home.html", {"blocks": blocks, "news_html": news})
 
 
