@@ -21,6 +21,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -45,6 +46,17 @@ from downloads.models import Board
 from downloads.querysets import latest_release_for_board
 
 PAGE_SIZE = 50
+COLUMNS = [
+    ("id", _lazy("Number")),
+    ("summary", _lazy("Summary")),
+    ("status", _lazy("Status")),
+    ("severity", _lazy("Severity")),
+    ("priority", _lazy("Priority")),
+    ("component", _lazy("Component")),
+    ("board", _lazy("Board")),
+    ("assignee", _lazy("Assignee")),
+    ("changed", _lazy("Changed")),
+]
 CSV_LIMIT = 50_000
 INLINE_TEXT_LIMIT = 1024 * 1024
 
@@ -85,6 +97,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "bugs/list.html",
         {
             "filter": bug_filter,
+            "columns": COLUMNS,
             "page": page,
             "query": query,
             "sort_query": _query_without(request, "page", "sort"),
@@ -154,6 +167,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         {
             "lists": [(title, list(bugs.order_by("-id")[:PAGE_SIZE])) for title, bugs in lists],
             "saved": list(q.saved_searches(user)),
+            "columns": COLUMNS,
         },
     )
 
