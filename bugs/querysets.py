@@ -70,9 +70,28 @@ def components() -> QuerySet[Component]:
     return Component.objects.select_related("product")
 
 
-def timeline(bug: Bug) -> list[dict[str, Any]]:
+BUG_LINK_FIELDS = ("depends_on", "blocks", "duplicates", "duplicate_of")
+_BUG_NUMBER = re.compile(r"#(\d+)")
+
+
+def _hidden_links(user, changes: list[BugChange]) -> set[int]:
+    """Numbers of linked bugs this reader may not see (a security bug is not even a number)."""
+    linked = {
+        int(n)
+        for c in changes
+        if c.field in BUG_LINK_FIELDS
+        for n in _BUG_NUMBER.findall(f"{c.old_value} {c.new_value}")
+    }
+    if not linked:
+        return set()
+    return linked - set(visible_to(user).filter(pk__in=linked).values_list("pk", flat=True))
+
+
+def timeline(
+    bug: Bug, user: AbstractBaseUser | AnonymousUser | None = None
+) -> list[dict[str, Any]]:
     """Comments and field changes as one list, oldest first; changes by one person at one
-    moment are one entry. Three queries whatever the length of the history."""
+    moment are one entry. A few queries whatever the length of the history."""
     comments = list(
         Comment.objects.filter(bug=bug).select_related("author").order_by("created_at", "id")
     )
@@ -83,8 +102,17 @@ def timeline(bug: Bug) -> list[dict[str, Any]]:
         {"kind": "comment", "at": c.created_at, "comment": c, "files": files.get(c.pk, [])}
         for c in comments
     ]
-    changes = BugChange.objects.filter(bug=bug).select_related("actor").order_by("created_at", "id")
+    changes = list(
+        BugChange.objects.filter(bug=bug).select_related("actor").order_by("created_at", "id")
+    )
+    hidden = _hidden_links(user, changes)
     for change in changes:
+        if hidden and change.field in BUG_LINK_FIELDS:
+            numbers = {
+                int(n) for n in _BUG_NUMBER.findall(f"{change.old_value} {change.new_value}")
+            }
+            if numbers & hidden:
+                continue
         last = entries[-1] if entries and entries[-1]["kind"] == "changes" else None
         if last and last["actor_id"] == change.actor_id and last["at"] == change.created_at:
             last["changes"].append(change)

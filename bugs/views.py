@@ -70,7 +70,10 @@ def _page_number(request: HttpRequest) -> int:
 
 def _visible_bug(request: HttpRequest, pk: int, *, related=()) -> Bug:
     """The bug if this person may see it; anyone else gets the same 404 as for no bug."""
-    bug = q.visible_to(request.user).select_related(*related).filter(pk=pk).first()
+    bugs = q.visible_to(request.user)
+    if related:
+        bugs = bugs.select_related(*related)
+    bug = bugs.filter(pk=pk).first()
     if bug is None:
         raise Http404(_("No such bug."))
     return bug
@@ -237,7 +240,7 @@ def _detail_context(request: HttpRequest, bug: Bug, **forms) -> dict:
     moves = allowed_moves(user, bug)
     context = {
         "bug": bug,
-        "timeline": q.timeline(bug),
+        "timeline": q.timeline(bug, user),
         "attachments": attachments,
         "depends_on": depends_on,
         "blocks": blocks,
