@@ -252,9 +252,9 @@ def saved_searches(user: AbstractBaseUser | AnonymousUser) -> QuerySet[SavedSear
     return SavedSearch.objects.filter(user=user)
 
 
-def fixed_in_release(user: AbstractBaseUser | AnonymousUser | None, release) -> QuerySet[Bug]:
-    return for_list(visible_to(user).filter(fixed_in=release)).order_by("id")
+def fixed_in_release(user: AbstractBaseUser | AnonymousUser | None, version: str) -> QuerySet[Bug]:
+    return for_list(visible_to(user).filter(fixed_in__version=version)).order_by("id")
 
 
-def open_on_board(user: AbstractBaseUser | AnonymousUser | None, board) -> QuerySet[Bug]:
-    return for_list(open_bugs(user).filter(board=board)).order_by("-id")
+def open_on_board(user: AbstractBaseUser | AnonymousUser | None, slug: str) -> QuerySet[Bug]:
+    return for_list(open_bugs(user).filter(board__slug=slug)).order_by("-id")

@@ -37,25 +37,18 @@ def _home(request):
 
 
 def _board_panel(request, slug):
+    # One query: the board page keeps its own count of queries low.
     from bugs import querysets as q
-    from downloads.models import Board
 
-    board = Board.objects.filter(slug=slug).first()
-    if board is None:
-        return None
-    bugs = q.open_on_board(request.user, board)
-    return {"board": board, "bugs": list(bugs[:PANEL_BUGS]), "total": bugs.count()}
+    bugs = list(q.open_on_board(request.user, slug)[: PANEL_BUGS + 1])
+    return {"slug": slug, "bugs": bugs[:PANEL_BUGS], "more": len(bugs) > PANEL_BUGS}
 
 
 def _release_panel(request, version):
     from bugs import querysets as q
-    from downloads.models import Release
 
-    release = Release.objects.filter(version=version).first()
-    if release is None:
-        return None
-    bugs = list(q.fixed_in_release(request.user, release)[:200])
-    return {"release": release, "bugs": bugs} if bugs else None
+    bugs = list(q.fixed_in_release(request.user, version)[:200])
+    return {"version": version, "bugs": bugs} if bugs else None
 
 
 def _profile(request, person):
