@@ -55,13 +55,17 @@ class BugFilter(django_filters.FilterSet):
         to_field_name="version",
     )
     status = django_filters.MultipleChoiceFilter(
-        label=_("Status"), choices=STATUS_CHOICES, method="filter_status"
+        label=_("Status"), choices=STATUS_CHOICES, method="filter_status", distinct=False
     )
     resolution = django_filters.ChoiceFilter(
         label=_("Resolution"), choices=[c for c in Resolution.choices if c[0]]
     )
-    severity = django_filters.MultipleChoiceFilter(label=_("Severity"), choices=Severity.choices)
-    priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices)
+    severity = django_filters.MultipleChoiceFilter(
+        label=_("Severity"), choices=Severity.choices, distinct=False
+    )
+    priority = django_filters.MultipleChoiceFilter(
+        label=_("Priority"), choices=Priority.choices, distinct=False
+    )
     assignee = django_filters.CharFilter(
         label=_("Assignee"), field_name="assignee__username", max_length=150
     )

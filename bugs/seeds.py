@@ -80,6 +80,10 @@ BUGS = [
      "build.sh should resume an interrupted download",
      "A dropped connection during `build.sh` starts the whole download again.",
      [("assign", "marta", "joao"), ("status", "marta", "CONFIRMED")]),
+    ("joao", "distributions", "debian", None, "normal",
+     "No serial console when booting the QEMU image",
+     "Booting the QEMU image with `-nographic` shows nothing after GRUB.",
+     [("status", "marta", "RESOLVED", "DUPLICATE", 2)]),
 ]  # fmt: skip
 
 

@@ -4,6 +4,7 @@ bugs.services (history, workflow, notifications)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -41,9 +42,11 @@ from bugs.forms import (
 )
 from bugs.models import Attachment, Bug, Component, SavedSearch
 from bugs.services import filing, searches, triage
+from bugs.services.common import BUGS
 from bugs.workflow import allowed_moves, editable_fields, is_triager
 from downloads.models import Board
 from downloads.querysets import latest_release_for_board
+from portal.caching import Fragment, kept_key, render_fragments
 
 PAGE_SIZE = 50
 COLUMNS = [
@@ -88,23 +91,44 @@ def _messages_of(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _list_body_key(request: HttpRequest, query: str) -> str | None:
+    """Anonymous readers share the rendered list of a query until a bug changes; signed-in
+    readers may see security bugs (and get the bulk-edit boxes), so theirs is made fresh."""
+    if request.user.is_authenticated:
+        return None
+    digest = hashlib.sha256(query.encode()).hexdigest()[:32]
+    return kept_key(f"bugs:list:{digest}", BUGS.current())
+
+
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    bug_filter, bugs = filtered(request.GET or None, request.user)
-    paginator = Paginator(bugs, PAGE_SIZE)
-    page = paginator.get_page(_page_number(request))
     query = _query_without(request, "page")
+    page_number = _page_number(request)
     triager = is_triager(request.user)
+
+    def body_context() -> dict:
+        bug_filter, bugs = filtered(request.GET or None, request.user)
+        paginator = Paginator(bugs, PAGE_SIZE)
+        return {
+            "filter": bug_filter,
+            "columns": COLUMNS,
+            "page": paginator.get_page(page_number),
+            "query": query,
+            "sort_query": _query_without(request, "page", "sort"),
+            "current_sort": request.GET.get("sort", ""),
+            "bulk_form": triager,
+        }
+
+    key = _list_body_key(request, f"{query}&page={page_number}")
+    (body,) = render_fragments(
+        request, [Fragment(key=key, template="bugs/_list_body.html", get_context=body_context)]
+    )
     return render(
         request,
         "bugs/list.html",
         {
-            "filter": bug_filter,
-            "columns": COLUMNS,
-            "page": page,
+            "body": body,
             "query": query,
-            "sort_query": _query_without(request, "page", "sort"),
-            "current_sort": request.GET.get("sort", ""),
             "bulk_form": BulkEditForm() if triager else None,
             "save_form": SaveSearchForm(initial={"query": query})
             if request.user.is_authenticated
