@@ -91,10 +91,11 @@ def _messages_of(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _list_body_key(request: HttpRequest, query: str) -> str | None:
-    """Anonymous readers share the rendered list of a query until a bug changes; signed-in
-    readers may see security bugs (and get the bulk-edit boxes), so theirs is made fresh."""
-    if request.user.is_authenticated:
+def _list_body_key(request: HttpRequest, query: str, *, triager: bool) -> str | None:
+    """Readers who see what anonymous ones see share the rendered list of a query until a bug
+    changes; those who may see security bugs, and triagers (their rows carry bulk-edit boxes),
+    get theirs made fresh."""
+    if triager or not q.sees_only_public(request.user):
         return None
     digest = hashlib.sha256(query.encode()).hexdigest()[:32]
     return kept_key(f"bugs:list:{digest}", BUGS.current())
@@ -119,7 +120,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "bulk_form": triager,
         }
 
-    key = _list_body_key(request, f"{query}&page={page_number}")
+    key = _list_body_key(request, f"{query}&page={page_number}", triager=triager)
     (body,) = render_fragments(
         request, [Fragment(key=key, template="bugs/_list_body.html", get_context=body_context)]
     )

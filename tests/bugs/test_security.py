@@ -155,3 +155,19 @@ def _upload(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+def test_the_kept_list_never_carries_a_security_bug_to_others(
+    client, secret, public_bug, outsider, reporter
+):
+    """The rendered list is shared by readers who see what anonymous readers see: the
+    security bug's reporter gets a list of their own, and others never get theirs."""
+    _login(client, reporter)
+    assert SECRET in client.get(reverse("bugs:index")).content.decode()
+    client.logout()
+    assert SECRET not in client.get(reverse("bugs:index")).content.decode()
+    _login(client, outsider)
+    assert q.sees_only_public(outsider) and not q.sees_only_public(reporter)
+    assert SECRET not in client.get(reverse("bugs:index")).content.decode()
+    _login(client, reporter)
+    assert SECRET in client.get(reverse("bugs:index")).content.decode()
