@@ -131,3 +131,23 @@ def test_report_triage_and_hear_about_it(page, celery_worker, people, tracker, t
     assert "status: UNCONFIRMED → CONFIRMED" in body
     assert re.search(r"/notifications/unsubscribe/\S+/", body)
     assert mail["List-Unsubscribe"]
+
+
+def test_api_docs_page_runs_from_our_own_static_files(page, transactional_db):
+    foreign = []
+    # The live server answers on localhost: anything else would be a CDN.
+    page.on(
+        "request",
+        lambda request: (
+            None
+            if request.url.startswith(("http://localhost", "data:"))
+            else foreign.append(request.url)
+        ),
+    )
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Estuary API")
+    expect(page.locator(".swagger-ui").get_by_text("/api/v1/bugs/").first).to_be_visible()
+    assert foreign == [] and errors == []
+    screenshot(page, "api-docs-1280")
