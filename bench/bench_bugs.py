@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import gunicorn, setup_django
+from bench.common import gunicorn, ratio, setup_django
 
 BUGS = 20_000
 COMMENTS = 200_000
@@ -240,8 +240,6 @@ def run() -> dict:
         runs.append(("list_three_filters_and_text_signed_in", query, cookie))
         for name, path, headers in runs:
             result = _load(f"{url}{path}", headers)
-            result["vs_healthz"] = round(
-                result["requests_per_second"] / healthz["requests_per_second"], 3
-            )
+            result["vs_healthz"] = ratio(result, healthz)
             figures[name] = result
     return figures

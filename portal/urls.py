@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.http import Http404
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from ninja import NinjaAPI
@@ -10,7 +12,17 @@ from bugs.api import router as bugs_api
 from downloads.api import router as downloads_api
 from portal import notification_views, views
 from portal.feeds import NewsFeed
+from portal.registry import registry
 from portal.search import search_view
+from portal.sitemaps import NewsSitemap, PortalSitemap
+
+
+def section_sitemap(request, section: str):
+    sitemaps = {"portal": PortalSitemap, "news": NewsSitemap, **registry.sitemaps}
+    if section not in sitemaps:
+        raise Http404("No such sitemap.")
+    return sitemap(request, {section: sitemaps[section]}, section=section)
+
 
 # The site's one JSON API: each section brings its Router. The docs page uses the Swagger UI
 # files django-ninja ships, served from our own static files (no CDN).
@@ -31,6 +43,12 @@ downloads_api_aliases = [p for p in api_patterns if p.name in DOWNLOADS_API_NAME
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/live", views.live, name="live"),
+    path("status/", views.status, name="status"),
+    path("feeds/", views.feeds, name="feeds"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", views.sitemap_index, name="sitemap_index"),
+    path("sitemap-<slug:section>.xml", section_sitemap, name="sitemap_section"),
     path("search/", search_view, name="search"),
     path("news/", views.news_list, name="news_list"),
     path("news/feed/", NewsFeed(), name="news_feed"),
