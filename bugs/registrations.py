@@ -4,16 +4,19 @@ release panels, demo data, API routes live in bugs/api.py (portal/urls.py mounts
 from django.utils.translation import gettext_lazy as _
 
 from portal.registry import (
+    FeedGroup,
     HomeBlock,
     PagePanel,
     ProfileSection,
     SearchProvider,
     Seeder,
+    register_feeds,
     register_home_block,
     register_page_panel,
     register_profile_section,
     register_search_provider,
     register_seeder,
+    register_sitemap,
 )
 
 HOME_BUGS = 6
@@ -106,3 +109,19 @@ register_profile_section(
     )
 )
 register_seeder(Seeder(name="bugs", run=_seed, order=60))
+
+
+def _feed_links():
+    from bugs.feeds import feed_links
+
+    return feed_links()
+
+
+def _register_sitemap() -> None:
+    from bugs.feeds import BugSitemap
+
+    register_sitemap("bugs", BugSitemap)
+
+
+register_feeds(FeedGroup(name="bugs", label=_("Bugs"), feeds=_feed_links, order=40))
+_register_sitemap()

@@ -171,3 +171,11 @@ def test_the_kept_list_never_carries_a_security_bug_to_others(
     assert SECRET not in client.get(reverse("bugs:index")).content.decode()
     _login(client, reporter)
     assert SECRET in client.get(reverse("bugs:index")).content.decode()
+
+
+def test_not_in_the_sitemap_or_the_feeds_page(client, secret, public_bug):
+    sitemap = client.get("/sitemap-bugs.xml").content.decode()
+    assert public_bug.get_absolute_url() in sitemap
+    assert secret.get_absolute_url() not in sitemap
+    feeds = client.get(reverse("feeds")).content.decode()
+    assert "/bugs/feed/?board=d02&amp;status=open" in feeds
