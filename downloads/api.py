@@ -1,4 +1,5 @@
-"""The read-only JSON API of the catalogue, for scripts: `/api/v1/...`.
+"""The read-only JSON API of the catalogue, for scripts: `/api/v1/...` (a django-ninja Router;
+portal/urls.py mounts it on the site's one API).
 
     curl -s https://estuary.example.org/api/v1/boards/d02/latest/ | jq -r '.artifacts[]
       | select(.kind == "kernel") | "\\(.sha256)  \\(.filename)"'
@@ -12,13 +13,78 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from ninja import Router, Schema, Status
 
 from downloads import querysets as q
 from downloads.caching import generation
 from downloads.models import Artifact, Board, Release
+
+router = Router(tags=["downloads"])
+
+
+class ErrorOut(Schema):
+    error: str
+
+
+class BoardOut(Schema):
+    slug: str
+    name: str
+    soc: str
+    arch: str
+    vendor: str
+    support_level: str
+    summary: str
+    url: str
+    latest_url: str
+
+
+class BoardInGrid(BoardOut):
+    latest_version: str | None = None
+
+
+class BoardsOut(Schema):
+    boards: list[BoardInGrid]
+
+
+class ArtifactOut(Schema):
+    filename: str
+    path: str
+    url: str
+    size: int
+    sha256: str
+    md5: str
+    kind: str
+    board: str | None
+    distribution: str | None
+    description: str
+
+
+class ReleaseOut(Schema):
+    version: str
+    title: str
+    prerelease: bool
+    release_date: str | None
+    published_at: str | None
+    url: str
+    api_url: str
+    sha256sums_url: str
+
+
+class ReleasesOut(Schema):
+    releases: list[ReleaseOut]
+
+
+class ReleaseDetailOut(ReleaseOut):
+    notes_html: str
+    artifacts: list[ArtifactOut]
+
+
+class BoardLatestOut(Schema):
+    board: BoardOut
+    release: ReleaseOut | None
+    artifacts: list[ArtifactOut]
 
 
 def _board(board: Board, request: HttpRequest) -> dict[str, Any]:
@@ -68,9 +134,7 @@ def _release(release: Release, request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _cached(
-    request: HttpRequest, key: str, build: Callable[[], dict | None], *, missing: str = ""
-) -> JsonResponse:
+def _cached(request: HttpRequest, key: str, build: Callable[[], dict | None], *, missing: str = ""):
     """The answer `build()` gives, cached per generation and host; 404 when it gives None
     (not cached, so that unknown names cannot fill the cache)."""
     full_key = f"downloads:api:{generation()}:{request.get_host()}:{key}"
@@ -78,13 +142,15 @@ def _cached(
     if data is None:
         data = build()
         if data is None:
-            return JsonResponse({"error": missing}, status=404)
+            return Status(404, {"error": missing})
         cache.set(full_key, data, timeout=600)
-    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    return Status(200, data)
 
 
-@require_safe
-def boards(request: HttpRequest) -> JsonResponse:
+@router.get("boards/", response={200: BoardsOut}, url_name="boards")
+def boards(request: HttpRequest):
+    """Every board, with its latest release's version."""
+
     def build():
         rows = q.board_grid()
         return {
@@ -94,16 +160,22 @@ def boards(request: HttpRequest) -> JsonResponse:
     return _cached(request, "boards", build)
 
 
-@require_safe
-def releases(request: HttpRequest) -> JsonResponse:
+@router.get("releases/", response={200: ReleasesOut}, url_name="releases")
+def releases(request: HttpRequest):
+    """Published releases, newest first."""
+
     def build():
         return {"releases": [_release(r, request) for r in q.published_releases()]}
 
     return _cached(request, "releases", build)
 
 
-@require_safe
-def release(request: HttpRequest, version: str) -> JsonResponse:
+@router.get(
+    "releases/{version}/", response={200: ReleaseDetailOut, 404: ErrorOut}, url_name="release"
+)
+def release(request: HttpRequest, version: str):
+    """One published release with its files and their checksums."""
+
     def build():
         release_obj = q.published_releases().filter(version=version).first()
         if release_obj is None:
@@ -118,8 +190,14 @@ def release(request: HttpRequest, version: str) -> JsonResponse:
     return _cached(request, f"release:{version}", build, missing=f"no release {version}")
 
 
-@require_safe
-def board_latest(request: HttpRequest, slug: str) -> JsonResponse:
+@router.get(
+    "boards/{slug}/latest/",
+    response={200: BoardLatestOut, 404: ErrorOut},
+    url_name="board_latest",
+)
+def board_latest(request: HttpRequest, slug: str):
+    """A board's latest release and its files for that board."""
+
     def build():
         board_obj = q.boards().filter(slug=slug).first()
         if board_obj is None:

@@ -16,3 +16,11 @@ class ProfileForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Plain text, at most 500 characters."),
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=80,
+        help_text=_("What it is for, e.g. “nightly test lab”."),
+    )

@@ -43,6 +43,11 @@ VERB_PHRASES = {
 }
 
 
+def register_verb(verb: str, phrase: str) -> None:
+    """A section names its own verbs (from its services), so portal holds no section's wording."""
+    VERB_PHRASES[verb] = phrase
+
+
 def verb_phrase(verb: str) -> str:
     return str(VERB_PHRASES.get(verb, verb))
 

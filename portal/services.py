@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from portal.caching import NEWS
 from portal.markup import render_markdown
-from portal.models import NewsItem, Profile
+from portal.models import ApiToken, NewsItem, Profile
 
 
 @transaction.atomic
@@ -56,3 +59,60 @@ def publish_news(
     item.published_at = published_at or item.published_at or timezone.now()
     item.is_published = True
     return save_news(item=item)
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+API_TOKEN_PREFIX = "est_"  # noqa: S105 (a marker, not a secret)
+MAX_API_TOKENS = 20
+
+
+class ApiTokenError(ValueError):
+    """A refused token request; the message is meant for the person."""
+
+
+def hash_api_token(secret: str) -> str:
+    # Tokens are 256 random bits: a plain SHA-256 is enough, no slow hash needed.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+    """Make a token; returns it and its secret, which is never stored nor shown again."""
+    name = " ".join(name.split())[:80]
+    if not name:
+        raise ApiTokenError(_("Give the token a name."))
+    if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_API_TOKENS:
+        raise ApiTokenError(_("You may keep at most %(n)d tokens.") % {"n": MAX_API_TOKENS})
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=secret[:12], token_hash=hash_api_token(secret)
+    )
+    return token, secret
+
+
+@transaction.atomic
+def revoke_api_token(*, user: AbstractBaseUser, token: ApiToken) -> ApiToken:
+    if token.user_id != user.pk:
+        raise ApiTokenError(_("That token is not yours."))
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def user_for_api_token(secret: str) -> AbstractBaseUser | None:
+    """The active owner of a live token, or None. Marks the token used (at most once a minute)."""
+    if not secret.startswith(API_TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=hash_api_token(secret), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "allauth",
     "allauth.account",
+    "django_filters",
+    "ninja",
     "allauth.mfa",
     "portal",
     "downloads",
@@ -409,6 +411,13 @@ FORUM_MAX_ATTACHMENTS_PER_POST = env.int("FORUM_MAX_ATTACHMENTS_PER_POST", defau
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=4096 * 4096)
 IMAGE_MAX_SIDE = env.int("IMAGE_MAX_SIDE", default=1600)  # larger ones are shrunk
+
+# --- Bugs -----------------------------------------------------------------------------------
+
+# Served only through the bug's page (a security bug's files must pass its check), never /media.
+BUGS_ATTACHMENT_ROOT = Path(env("BUGS_ATTACHMENT_ROOT", default=str(VAR_DIR / "bug-attachments")))
+BUGS_ATTACHMENT_MAX_BYTES = env.int("BUGS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
 CELERY_BEAT_SCHEDULE["forum-flush-view-counts"] = {
     "task": "forum.flush_view_counts",
     "schedule": 300.0,

@@ -6,7 +6,10 @@ from django.contrib.sitemaps.views import sitemap
 from django.http import Http404
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
+from ninja import NinjaAPI
 
+from bugs.api import router as bugs_api
+from downloads.api import router as downloads_api
 from portal import notification_views, views
 from portal.feeds import NewsFeed
 from portal.registry import registry
@@ -20,6 +23,22 @@ def section_sitemap(request, section: str):
         raise Http404("No such sitemap.")
     return sitemap(request, {section: sitemaps[section]}, section=section)
 
+
+# The site's one JSON API: each section brings its Router. The docs page uses the Swagger UI
+# files django-ninja ships, served from our own static files (no CDN).
+api = NinjaAPI(
+    title="Estuary API",
+    version="1",
+    urls_namespace="api",
+    description="Downloads catalogue and bug tracker. Writes need a personal API token "
+    "(Settings → API tokens), sent as `Authorization: Bearer <token>`.",
+)
+api.add_router("", downloads_api)
+api.add_router("bugs/", bugs_api)
+api_patterns, _app_name, _namespace = api.urls
+# Pages and scripts reverse the catalogue's endpoints as "downloads_api:<name>", as before.
+DOWNLOADS_API_NAMES = {"boards", "board_latest", "releases", "release"}
+downloads_api_aliases = [p for p in api_patterns if p.name in DOWNLOADS_API_NAMES]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -56,6 +75,12 @@ urlpatterns = [
         ),
     ),
     path("accounts/settings/", views.account_settings, name="account_settings"),
+    path("accounts/settings/tokens/", views.api_token_create, name="api_token_create"),
+    path(
+        "accounts/settings/tokens/<int:pk>/revoke/",
+        views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
@@ -63,7 +88,8 @@ urlpatterns = [
     # Before the catalogue, whose board pages would otherwise read "builds" as a board slug.
     path("downloads/builds/", include("builds.urls")),
     path("downloads/", include("downloads.urls")),
-    path("api/v1/", include("downloads.api_urls")),
+    path("api/v1/", api.urls),
+    path("api/v1/", include((downloads_api_aliases, "downloads_api"))),
     path("docs/", include("docs_app.urls")),
     path("forum/", include("forum.urls")),
     path("lists/", include("lists.urls")),

@@ -16,16 +16,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from portal.avatars import identicon_svg
 from portal.caching import NEWS, Fragment, kept_key, render_fragments
 from portal.celery import app as celery_app
-from portal.forms import ProfileForm
-from portal.models import Profile
+from portal.forms import ApiTokenForm, ProfileForm
+from portal.models import ApiToken, Profile
 from portal.querysets import published_news
 from portal.registry import registry
-from portal.services import update_profile
+from portal.services import (
+    ApiTokenError,
+    create_api_token,
+    revoke_api_token,
+    update_profile,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,18 +90,53 @@ def avatar(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @login_required
-def account_settings(request: HttpRequest) -> HttpResponse:
+def account_settings(
+    request: HttpRequest, *, token_form=None, new_token: str = "", status: int = 200
+) -> HttpResponse:
     profile_obj = Profile.objects.filter(user=request.user).first()
     initial = {
         "display_name": profile_obj.display_name if profile_obj else "",
         "bio": profile_obj.bio if profile_obj else "",
     }
-    form = ProfileForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST" and token_form is None
+    form = ProfileForm(request.POST if posted else None, initial=initial)
+    if posted and form.is_valid():
         update_profile(user=request.user, **form.cleaned_data)
         messages.success(request, _("Your profile was saved."))
         return redirect("account_settings")
-    return render(request, "portal/settings.html", {"form": form})
+    context = {
+        "form": form,
+        "token_form": token_form or ApiTokenForm(),
+        "tokens": list(ApiToken.objects.filter(user=request.user)),
+        "new_token": new_token,
+    }
+    return render(request, "portal/settings.html", context, status=status)
+
+
+@login_required
+@require_POST
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    """The secret is shown on this answer only (never redirected through a message cookie)."""
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            _token, secret = create_api_token(user=request.user, name=form.cleaned_data["name"])
+        except ApiTokenError as exc:
+            form.add_error("name", str(exc))
+        else:
+            response = account_settings(request, token_form=ApiTokenForm(), new_token=secret)
+            response["Cache-Control"] = "no-store"
+            return response
+    return account_settings(request, token_form=form, status=400)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    revoke_api_token(user=request.user, token=token)
+    messages.success(request, _("The token was revoked."))
+    return redirect("account_settings")
 
 
 def _check_database() -> str:

@@ -1,0 +1,270 @@
+"""Reads of the tracker. Every list, search, feed, CSV, API answer, report, dependency tree and
+duplicate suggestion starts from `visible_to(user)`, so a security bug cannot leak through a
+forgotten filter: there is no other way in."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+
+from bugs.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Bug,
+    BugChange,
+    Comment,
+    Component,
+    Product,
+    SavedSearch,
+)
+from bugs.workflow import SECURITY, group_names
+
+SEARCH_CONFIG = "english"
+
+
+def sees_all_security_bugs(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return user.is_authenticated and (user.is_superuser or SECURITY in group_names(user))
+
+
+def visible_to(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Bug]:
+    bugs = Bug.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return bugs.filter(is_security=False)
+    if sees_all_security_bugs(user):
+        return bugs
+    cc = Bug.cc.through.objects.filter(bug_id=OuterRef("pk"), user_id=user.pk)
+    return bugs.filter(
+        Q(is_security=False) | Q(reporter_id=user.pk) | Q(assignee_id=user.pk) | Q(Exists(cc))
+    )
+
+
+def sees_only_public(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Does this reader see exactly what an anonymous one sees? Then pages kept for anonymous
+    readers serve them too. One indexed query for a signed-in reader."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return True
+    if sees_all_security_bugs(user):
+        return False
+    return not visible_to(user).filter(is_security=True).exists()
+
+
+def may_see(user: AbstractBaseUser | AnonymousUser | None, bug: Bug) -> bool:
+    return visible_to(user).filter(pk=bug.pk).exists()
+
+
+def open_bugs(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Bug]:
+    return visible_to(user).filter(status__in=OPEN_STATUSES)
+
+
+def for_list(bugs: QuerySet[Bug]) -> QuerySet[Bug]:
+    """What a row of the list shows, in one query whatever the number of bugs."""
+    return bugs.select_related("product", "component", "board", "release", "assignee").only(
+        "id", "summary", "status", "resolution", "severity", "priority", "is_security",
+        "updated_at", "created_at", "comment_count",
+        "product__name", "component__name", "board__slug", "board__name",
+        "release__version", "assignee__username",
+    )  # fmt: skip
+
+
+def products() -> QuerySet[Product]:
+    return Product.objects.all()
+
+
+def components() -> QuerySet[Component]:
+    return Component.objects.select_related("product")
+
+
+BUG_LINK_FIELDS = ("depends_on", "blocks", "duplicates", "duplicate_of")
+_BUG_NUMBER = re.compile(r"#(\d+)")
+
+
+def _hidden_links(user, changes: list[BugChange]) -> set[int]:
+    """Numbers of linked bugs this reader may not see (a security bug is not even a number)."""
+    linked = {
+        int(n)
+        for c in changes
+        if c.field in BUG_LINK_FIELDS
+        for n in _BUG_NUMBER.findall(f"{c.old_value} {c.new_value}")
+    }
+    if not linked:
+        return set()
+    return linked - set(visible_to(user).filter(pk__in=linked).values_list("pk", flat=True))
+
+
+def timeline(
+    bug: Bug, user: AbstractBaseUser | AnonymousUser | None = None
+) -> list[dict[str, Any]]:
+    """Comments and field changes as one list, oldest first; changes by one person at one
+    moment are one entry. A few queries whatever the length of the history."""
+    comments = list(
+        Comment.objects.filter(bug=bug).select_related("author").order_by("created_at", "id")
+    )
+    files: dict[int, list[Attachment]] = {}
+    for attachment in Attachment.objects.filter(bug=bug, comment__isnull=False):
+        files.setdefault(attachment.comment_id, []).append(attachment)
+    entries: list[dict[str, Any]] = [
+        {"kind": "comment", "at": c.created_at, "comment": c, "files": files.get(c.pk, [])}
+        for c in comments
+    ]
+    changes = list(
+        BugChange.objects.filter(bug=bug).select_related("actor").order_by("created_at", "id")
+    )
+    hidden = _hidden_links(user, changes)
+    for change in changes:
+        if hidden and change.field in BUG_LINK_FIELDS:
+            numbers = {
+                int(n) for n in _BUG_NUMBER.findall(f"{change.old_value} {change.new_value}")
+            }
+            if numbers & hidden:
+                continue
+        last = entries[-1] if entries and entries[-1]["kind"] == "changes" else None
+        if last and last["actor_id"] == change.actor_id and last["at"] == change.created_at:
+            last["changes"].append(change)
+        else:
+            entries.append(
+                {
+                    "kind": "changes",
+                    "at": change.created_at,
+                    "actor": change.actor,
+                    "actor_id": change.actor_id,
+                    "changes": [change],
+                }
+            )
+    entries.sort(key=lambda e: (e["at"], 0 if e["kind"] == "changes" else 1))
+    return entries
+
+
+def dependency_tree(
+    user: AbstractBaseUser | AnonymousUser | None, bug: Bug, *, max_depth: int = 8
+) -> list[dict[str, Any]]:
+    """What `bug` depends on, level by level (one query per level), visible bugs only."""
+    visible = visible_to(user)
+    seen = {bug.pk}
+    through = Bug.depends_on.through
+
+    def level(parent_ids: list[int]) -> dict[int, list[Bug]]:
+        links = list(
+            through.objects.filter(from_bug_id__in=parent_ids).values_list(
+                "from_bug_id", "to_bug_id"
+            )
+        )
+        child_ids = {child for _parent, child in links}
+        found = {b.pk: b for b in for_list(visible.filter(pk__in=child_ids))}
+        result: dict[int, list[Bug]] = {}
+        for parent, child in links:
+            if child in found:
+                result.setdefault(parent, []).append(found[child])
+        return result
+
+    root: dict[str, Any] = {"bug": bug, "children": []}
+    frontier = [root]
+    for _depth in range(max_depth):
+        children_of = level([n["bug"].pk for n in frontier])
+        next_frontier = []
+        for node in frontier:
+            for child in sorted(children_of.get(node["bug"].pk, []), key=lambda b: b.pk):
+                entry = {"bug": child, "children": [], "repeated": child.pk in seen}
+                node["children"].append(entry)
+                if child.pk not in seen:
+                    seen.add(child.pk)
+                    next_frontier.append(entry)
+        frontier = next_frontier
+        if not frontier:
+            break
+    return root["children"]
+
+
+_WORD = re.compile(r"\w{3,}", re.UNICODE)
+
+
+def text_search(bugs: QuerySet[Bug], query: str) -> QuerySet[Bug]:
+    """Bugs matching a free-text query (all words: web search syntax), best first."""
+    query = query.strip()
+    if not query:
+        return bugs
+    if query.lstrip("#").isdigit():
+        return bugs.filter(pk=int(query.lstrip("#")))
+    if connection.vendor != "postgresql":
+        return bugs.filter(Q(summary__icontains=query) | Q(description__icontains=query))
+    search = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    return bugs.filter(search_vector=search)
+
+
+def likely_duplicates(
+    user: AbstractBaseUser | AnonymousUser | None, text: str, *, limit: int = 5
+) -> list[Bug]:
+    """Open bugs sharing words with `text`, best match first: any word counts, rank decides."""
+    words = sorted({w.lower() for w in _WORD.findall(text)})[:20]
+    if not words:
+        return []
+    bugs = open_bugs(user)
+    if connection.vendor != "postgresql":
+        condition = Q()
+        for word in words:
+            condition |= Q(summary__icontains=word)
+        return list(bugs.filter(condition).order_by("-id")[:limit])
+    search = SearchQuery(" or ".join(words), search_type="websearch", config=SEARCH_CONFIG)
+    return list(
+        for_list(bugs.filter(search_vector=search))
+        .annotate(rank=SearchRank(F("search_vector"), search))
+        .filter(rank__gte=0.05)
+        .order_by("-rank", "-id")[:limit]
+    )
+
+
+def search_bugs(*, query: str, user: AbstractBaseUser | AnonymousUser | None, limit: int) -> list:
+    """The site search's provider: visible bugs, ranked, with a highlighted snippet."""
+    from portal.registry import SearchHit
+
+    bugs = visible_to(user)
+    if connection.vendor != "postgresql":
+        found = text_search(bugs, query).order_by("-id")[:limit]
+        return [SearchHit(title=str(b), url=b.get_absolute_url(), meta=b.status) for b in found]
+    search = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    start, stop = "\x02", "\x03"
+    found = (
+        bugs.filter(search_vector=search)
+        .annotate(
+            rank=SearchRank(F("search_vector"), search),
+            headline=SearchHeadline(
+                "description",
+                search,
+                config=SEARCH_CONFIG,
+                start_sel=start,
+                stop_sel=stop,
+                max_words=30,
+                min_words=12,
+            ),
+        )
+        .select_related("product")
+        .order_by("-rank", "-id")[:limit]
+    )
+    return [
+        SearchHit(
+            title=str(bug),
+            url=bug.get_absolute_url(),
+            snippet=html.escape(bug.headline).replace(start, "<mark>").replace(stop, "</mark>"),
+            meta=f"{bug.product.name} · {bug.get_status_display()}",
+        )
+        for bug in found
+    ]
+
+
+def saved_searches(user: AbstractBaseUser | AnonymousUser) -> QuerySet[SavedSearch]:
+    if not user.is_authenticated:
+        return SavedSearch.objects.none()
+    return SavedSearch.objects.filter(user=user)
+
+
+def fixed_in_release(user: AbstractBaseUser | AnonymousUser | None, version: str) -> QuerySet[Bug]:
+    return for_list(visible_to(user).filter(fixed_in__version=version)).order_by("id")
+
+
+def open_on_board(user: AbstractBaseUser | AnonymousUser | None, slug: str) -> QuerySet[Bug]:
+    return for_list(open_bugs(user).filter(board__slug=slug)).order_by("-id")

@@ -1,0 +1,127 @@
+"""What the tracker registers with the site: home block, search, profile section, board and
+release panels, demo data, API routes live in bugs/api.py (portal/urls.py mounts them)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from portal.registry import (
+    FeedGroup,
+    HomeBlock,
+    PagePanel,
+    ProfileSection,
+    SearchProvider,
+    Seeder,
+    register_feeds,
+    register_home_block,
+    register_page_panel,
+    register_profile_section,
+    register_search_provider,
+    register_seeder,
+    register_sitemap,
+)
+
+HOME_BUGS = 6
+PANEL_BUGS = 10
+PROFILE_BUGS = 10
+
+
+def _public_version(request, key=None):
+    # Signed-in readers may see security bugs: what they get is made for them each time.
+    if request.user.is_authenticated:
+        return None
+    from bugs.services.common import BUGS
+
+    return BUGS.current()
+
+
+def _home(request):
+    from bugs import querysets as q
+
+    return {"bugs": list(q.for_list(q.open_bugs(request.user)).order_by("-id")[:HOME_BUGS])}
+
+
+def _board_panel(request, slug):
+    # One query: the board page keeps its own count of queries low.
+    from bugs import querysets as q
+
+    bugs = list(q.open_on_board(request.user, slug)[: PANEL_BUGS + 1])
+    return {"slug": slug, "bugs": bugs[:PANEL_BUGS], "more": len(bugs) > PANEL_BUGS}
+
+
+def _release_panel(request, version):
+    from bugs import querysets as q
+
+    bugs = list(q.fixed_in_release(request.user, version)[:200])
+    return {"version": version, "bugs": bugs} if bugs else None
+
+
+def _profile(request, person):
+    from bugs import querysets as q
+
+    bugs = q.for_list(q.visible_to(request.user).filter(reporter=person)).order_by("-id")
+    return {"bugs": list(bugs[:PROFILE_BUGS]), "person": person}
+
+
+def _search(*, query, user, limit):
+    from bugs.querysets import search_bugs
+
+    return search_bugs(query=query, user=user, limit=limit)
+
+
+def _seed(say):
+    from bugs.seeds import seed_bugs
+
+    seed_bugs(say)
+
+
+register_home_block(
+    HomeBlock(
+        name="bugs.recent",
+        template="bugs/_home_block.html",
+        get_context=_home,
+        order=40,
+        cache_version=_public_version,
+    )
+)
+register_page_panel(
+    PagePanel(
+        name="bugs",
+        page="board",
+        template="bugs/_board_panel.html",
+        get_context=_board_panel,
+        order=50,
+        cache_version=_public_version,
+    )
+)
+register_page_panel(
+    PagePanel(
+        name="bugs",
+        page="release",
+        template="bugs/_release_panel.html",
+        get_context=_release_panel,
+        order=50,
+        cache_version=_public_version,
+    )
+)
+register_search_provider(SearchProvider(name="bugs", label=_("Bugs"), search=_search, order=40))
+register_profile_section(
+    ProfileSection(
+        name="bugs.reported", template="bugs/_profile.html", get_context=_profile, order=40
+    )
+)
+register_seeder(Seeder(name="bugs", run=_seed, order=60))
+
+
+def _feed_links():
+    from bugs.feeds import feed_links
+
+    return feed_links()
+
+
+def _register_sitemap() -> None:
+    from bugs.feeds import BugSitemap
+
+    register_sitemap("bugs", BugSitemap)
+
+
+register_feeds(FeedGroup(name="bugs", label=_("Bugs"), feeds=_feed_links, order=40))
+_register_sitemap()
