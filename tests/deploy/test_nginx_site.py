@@ -123,7 +123,6 @@ def deployment(tmp_path, settings) -> Iterator[dict]:
     }
     web_ports = [free_port(), free_port()]
     logs = [tmp_path / f"web-{port}.log" for port in web_ports]
-    webs = [_gunicorn(port, log, env) for port, log in zip(web_ports, logs, strict=True)]
     prefix = tmp_path / "nginx"
     prefix.mkdir()
     http_port, https_port = free_port(), free_port()
@@ -134,6 +133,8 @@ def deployment(tmp_path, settings) -> Iterator[dict]:
     checked = subprocess.run([nginx, "-t", "-c", str(prefix / "nginx.conf"), "-p", str(prefix)],
                              capture_output=True, text=True)  # fmt: skip
     assert checked.returncode == 0, checked.stderr
+    # Started only once the configuration is known good, and always stopped below.
+    webs = [_gunicorn(port, log, env) for port, log in zip(web_ports, logs, strict=True)]
     proxy = subprocess.Popen([nginx, "-c", str(prefix / "nginx.conf"), "-p", str(prefix)])
     try:
         for port in [*web_ports, https_port]:
