@@ -85,9 +85,16 @@ def _clean(value: str) -> str:
     return re.sub(r"\s*[\r\n]+\s*", " ", value.replace("\x00", "")).strip()
 
 
+# As browsers do (WHATWG Encoding): mail labelled Latin-1 is Windows-1252 more often than not.
+LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii", "l1"}
+C1_CONTROLS = re.compile("[\x80-\x9f]")
+
+
 def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str]:
     """Text from bytes in a declared charset, surviving wrong and unknown ones; and a note."""
     declared = (charset or "").strip().strip('"').lower()
+    if declared in LATIN1_LABELS and declared not in ("us-ascii", "ascii"):
+        declared = "cp1252"
     if declared:
         try:
             codecs.lookup(declared)
@@ -120,7 +127,11 @@ def decode_header_value(name: str, value: str, notes: list[str]) -> str:
     value = str(value)
     try:
         decoded = str(_HEADER_FACTORY(name, value))
-        if "\ufffd" not in decoded and not any("\udc80" <= c <= "\udcff" for c in decoded):
+        if (
+            "\ufffd" not in decoded
+            and not C1_CONTROLS.search(decoded)
+            and not any("\udc80" <= c <= "\udcff" for c in decoded)
+        ):
             return _clean(decoded)
     except Exception:  # noqa: S110 - the default policy raises many kinds of errors here
         pass  # compat32's decoding below is the fallback
