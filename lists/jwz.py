@@ -150,17 +150,26 @@ def display_tree(nodes: list[tuple[str, str, object]]) -> list[tuple[int, object
 
     out: list[tuple[int, object]] = []
     visited: set[str] = set()
-    stack = [(0, r) for r in sorted(roots, key=sort_key, reverse=True)]
-    while stack:
-        depth, message_id = stack.pop()
-        if message_id in visited:
-            continue
-        visited.add(message_id)
-        item = items.get(message_id)
-        next_depth = depth
-        if item is not None:
-            out.append((depth, item))
-            next_depth = depth + 1
-        for child in sorted(children.get(message_id, []), key=sort_key, reverse=True):
-            stack.append((next_depth, child))
+
+    def walk(start: list[str]) -> None:
+        stack = [(0, r) for r in sorted(start, key=sort_key, reverse=True)]
+        while stack:
+            depth, message_id = stack.pop()
+            if message_id in visited:
+                continue
+            visited.add(message_id)
+            item = items.get(message_id)
+            next_depth = depth
+            if item is not None:
+                out.append((depth, item))
+                next_depth = depth + 1
+            for child in sorted(children.get(message_id, []), key=sort_key, reverse=True):
+                stack.append((next_depth, child))
+
+    walk(roots)
+    # Nodes caught in a stored cycle have no root: they are shown all the same.
+    left = [message_id for message_id, _parent, _item in nodes if message_id not in visited]
+    while left:
+        walk(left[:1])
+        left = [message_id for message_id in left if message_id not in visited]
     return out

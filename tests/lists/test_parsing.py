@@ -130,7 +130,9 @@ EXPECTED = {
         "Re: [Mailman-Users] Delivery to SMTP server very slow", "user@example.com",
         "2010-02-20 23:05", "very slow list", [],
     ),
-    "hyperkitty_unconvertable_msg-2.txt": ("SUBJECT", "sender@some.net", "2014-01-02 15:55", "", [""]),
+    "hyperkitty_unconvertable_msg-2.txt": (
+        "SUBJECT", "sender@some.net", "2014-01-02 15:55", "", [""],
+    ),
     "hyperkitty_unicode_issue.txt": ("SUB", "some@one.net", "2019-11-27 14:06", "PNG", []),
     "hyperkitty_unixfrom-date.txt": (
         "Test Resent-Date:", "zzz@example.com", "1999-11-09 21:54",
