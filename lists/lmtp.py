@@ -63,6 +63,8 @@ class ArchiveHandler:
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
+        # The wire's CRLF line ends become LF, as mail is kept in mbox and Maildir.
+        raw = raw.replace(b"\r\n", b"\n")
         statuses = await asyncio.to_thread(_deliver, list(envelope.list_ids), raw)
         return "\r\n".join(statuses)
 
