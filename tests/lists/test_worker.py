@@ -113,7 +113,7 @@ def test_web_reply_goes_out_by_smtp_and_comes_back_threaded(
     )
     assert response.status_code == 302
     wait_until(lambda: collector.received, timeout=60)
-    mail_from, recipients, content = collector.received[0]
+    _mail_from, recipients, content = collector.received[0]
     assert recipients == [public_list.posting_address]
     sent = email.message_from_bytes(content, policy=email.policy.default)
     assert sent["To"] == public_list.posting_address
