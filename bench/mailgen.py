@@ -95,14 +95,15 @@ def generate(
     seed: int = 1,
     list_name: str = "estuary-dev",
     domain: str = "lists.estuary.example",
+    thread_sizes: tuple[int, ...] = (1, 2, 3, 4, 6, 9, 14, 20),
 ) -> Iterator[tuple[str, bytes]]:
-    """(From line, message bytes) for `count` messages, in threads of 1 to 20."""
+    """(From line, message bytes) for `count` messages, in threads of the sizes given."""
     r = random.Random(seed)
     topics = TOPICS.get(list_name, TOPICS["estuary-dev"])
     when = datetime.datetime(2016, 3, 1, 9, 0, tzinfo=datetime.UTC)
     made = 0
     while made < count:
-        size = min(count - made, r.choice([1, 2, 3, 4, 6, 9, 14, 20]))
+        size = min(count - made, r.choice(thread_sizes))
         subject = r.choice(topics)
         patch_thread = list_name == "estuary-dev" and r.random() < 0.3
         if patch_thread:
