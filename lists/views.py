@@ -19,6 +19,8 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -144,6 +146,36 @@ def thread_page(request: HttpRequest, list_name: str, pk: int) -> HttpResponse:
     mailing_list = q.list_for(request.user, list_name)
     thread = q.thread_for(mailing_list, pk)
     flat = request.GET.get("view") == "flat"
+    signed_in = request.user.is_authenticated
+    generation = list_generation(mailing_list.pk)
+    # The rendered messages are kept under the list's generation: what they show changes only
+    # when mail arrives. Signed-in readers (addresses, reply links) get a version of their own.
+    key = f"lists:thread:{thread.pk}:{int(flat)}:{int(signed_in)}:{get_language()}"
+    found = cache.get_many([generation.key, key])
+    current = found.get(generation.key) or generation.current()
+    stored = found.get(key)
+    if stored is not None and stored[0] == current:
+        messages_html = mark_safe(stored[1])  # noqa: S308 - our own rendered template
+    else:
+        messages_html = render_to_string(
+            "lists/_thread_messages.html",
+            {"mailing_list": mailing_list, "entries": _thread_entries(request, thread, flat)},
+            request=request,
+        )
+        cache.set(key, (current, messages_html), timeout=FRAGMENT_TIMEOUT)
+    return render(
+        request,
+        "lists/thread.html",
+        {
+            "mailing_list": mailing_list,
+            "thread": thread,
+            "messages_html": messages_html,
+            "flat": flat,
+        },
+    )
+
+
+def _thread_entries(request: HttpRequest, thread, flat: bool) -> list[dict]:
     messages = q.thread_messages(thread)
     attachments = q.attachments_of([m.pk for m in messages])
     bodies = bodies_html(messages)
@@ -153,7 +185,7 @@ def thread_page(request: HttpRequest, list_name: str, pk: int) -> HttpResponse:
         by_pk = {m.pk: m for m in messages}
         nodes = [(msgid, parent, by_pk.get(pk)) for msgid, parent, pk in q.thread_nodes(thread)]
         ordered = display_tree(nodes)
-    entries = [
+    return [
         {
             "depth": min(depth, 12),
             "message": message,
@@ -163,16 +195,6 @@ def thread_page(request: HttpRequest, list_name: str, pk: int) -> HttpResponse:
         }
         for depth, message in ordered
     ]
-    return render(
-        request,
-        "lists/thread.html",
-        {
-            "mailing_list": mailing_list,
-            "thread": thread,
-            "entries": entries,
-            "flat": flat,
-        },
-    )
 
 
 @require_GET
