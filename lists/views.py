@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from lists import querysets as q
-from lists.caching import list_generation
+from lists.caching import SITE, list_generation
 from lists.forms import ReplyForm
 from lists.jwz import display_tree
 from lists.mailboxes import envelope_line, write_mboxrd_gz
@@ -63,7 +63,15 @@ def _sender(message: Message, request: HttpRequest) -> dict:
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    lists = list(q.lists_with_counts(request.user))
+    lists = list(q.visible_lists(request.user))
+    # Counts of every list, kept until mail arrives anywhere; each reader sees only theirs.
+    key = f"lists:counts:{SITE.current()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = q.message_counts()
+        cache.set(key, counts, timeout=FRAGMENT_TIMEOUT)
+    for mailing_list in lists:
+        mailing_list.message_total = counts.get(mailing_list.pk, 0)
     return render(request, "lists/index.html", {"lists": lists})
 
 
@@ -233,7 +241,8 @@ def message_page(request: HttpRequest, list_name: str, message_id: str) -> HttpR
 def raw_message(request: HttpRequest, list_name: str, message_id: str) -> HttpResponse:
     mailing_list = q.list_for(request.user, list_name)
     message = q.message_for(mailing_list, message_id, with_raw=True)
-    response = HttpResponse(bytes(message.raw), content_type="text/plain; charset=us-ascii")
+    # As it came: no charset is claimed for bytes that may hold any (or several).
+    response = HttpResponse(bytes(message.raw), content_type="text/plain")
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
     return response
