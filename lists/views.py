@@ -79,31 +79,46 @@ def index(request: HttpRequest) -> HttpResponse:
 def list_page(request: HttpRequest, list_name: str) -> HttpResponse:
     mailing_list = q.list_for(request.user, list_name)
     page = _page_number(request)
-    generation = list_generation(mailing_list.pk).current()
-    key = f"lists:listpage:{mailing_list.pk}:{generation}:{page}:{get_language()}"
-    body = cache.get(key)
-    if body is None:
-        threads_qs = q.list_threads(mailing_list)
-        thread_total = threads_qs.count()
-        total_pages = max(1, math.ceil(thread_total / THREADS_PER_PAGE))
-        if page > total_pages:
-            raise Http404(_("No such page."))
-        threads = list(threads_qs[(page - 1) * THREADS_PER_PAGE : page * THREADS_PER_PAGE])
-        months = q.month_counts(mailing_list)
-        years: dict[int, list] = {}
-        for row in months:
-            years.setdefault(row["month"].year, []).append(row)
-        body = {
-            "threads": threads,
-            "thread_total": thread_total,
-            "message_total": sum(r["count"] for r in months),
-            "years": sorted(years.items(), reverse=True),
-            "page": page,
-            "total_pages": total_pages,
-            "pages": _pages(page, total_pages),
-        }
-        cache.set(key, body, timeout=FRAGMENT_TIMEOUT)
-    return render(request, "lists/list.html", {"mailing_list": mailing_list, **body})
+    generation = list_generation(mailing_list.pk)
+    # The thread list and the months are kept rendered until mail arrives in this list.
+    key = f"lists:listpage:{mailing_list.pk}:{page}:{get_language()}"
+    found = cache.get_many([generation.key, key])
+    current = found.get(generation.key) or generation.current()
+    stored = found.get(key)
+    if stored is not None and stored[0] == current:
+        body_html = mark_safe(stored[1])  # noqa: S308 - our own rendered template
+    else:
+        body_html = render_to_string(
+            "lists/_list_body.html",
+            {"mailing_list": mailing_list, **_list_body(mailing_list, page)},
+            request=request,
+        )
+        cache.set(key, (current, body_html), timeout=FRAGMENT_TIMEOUT)
+    return render(
+        request, "lists/list.html", {"mailing_list": mailing_list, "body_html": body_html}
+    )
+
+
+def _list_body(mailing_list: MailingList, page: int) -> dict:
+    threads_qs = q.list_threads(mailing_list)
+    thread_total = threads_qs.count()
+    total_pages = max(1, math.ceil(thread_total / THREADS_PER_PAGE))
+    if page > total_pages:
+        raise Http404(_("No such page."))
+    threads = list(threads_qs[(page - 1) * THREADS_PER_PAGE : page * THREADS_PER_PAGE])
+    months = q.month_counts(mailing_list)
+    years: dict[int, list] = {}
+    for row in months:
+        years.setdefault(row["month"].year, []).append(row)
+    return {
+        "threads": threads,
+        "thread_total": thread_total,
+        "message_total": sum(r["count"] for r in months),
+        "years": sorted(years.items(), reverse=True),
+        "page": page,
+        "total_pages": total_pages,
+        "pages": _pages(page, total_pages),
+    }
 
 
 def _month(year: int, month: int) -> tuple[int, int]:

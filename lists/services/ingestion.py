@@ -483,6 +483,10 @@ def import_paths(
         except ArchiveError as exc:
             raise ArchiveError(f"{path}: {exc}") from exc
         done_before += size_of(path)
+    if result.imported and connection.vendor == "postgresql":
+        # Fresh statistics after a bulk load, so that searches plan for what the tables hold.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE lists_message, lists_thread, lists_threadnode")
     return result
 
 
