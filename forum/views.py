@@ -28,8 +28,10 @@ from forum.forms import (
 from forum.markup import quote_source, render_post
 from forum.models import Category, CategoryRead, Flag, Like, ModerationLog, Post, Topic
 from portal.markup import MarkupTooLong
+from portal.mfa import second_factor_required
 from portal.models import Subscription
 from portal.notifications import subscription_level
+from portal.ratelimits import rate_limited
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -271,6 +273,7 @@ def _save_or_preview(
 
 
 @login_required
+@rate_limited("post", methods=("POST",))
 def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
     cat = _readable_category(request, slug)
     if not q.may_post_in(request.user, cat):
@@ -295,6 +298,7 @@ def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@rate_limited("post", methods=("POST",))
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
     top = _visible_topic(request, pk)
     initial = {}
@@ -325,6 +329,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@rate_limited("post", methods=("POST",))
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     found = _visible_post(request, pk)
     if not services.may_edit(request.user, found):
@@ -358,6 +363,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("post")
 def preview(request: HttpRequest) -> HttpResponse:
     """The live preview's fragment: the same pipeline as a saved post."""
     if not request.user.is_authenticated:
@@ -452,6 +458,7 @@ def _require_moderator(request: HttpRequest) -> None:
 
 @login_required
 @require_POST
+@second_factor_required
 def moderate_topic(request: HttpRequest, pk: int) -> HttpResponse:
     _require_moderator(request)
     top = _visible_topic(request, pk)
@@ -499,6 +506,7 @@ def moderate_topic(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@second_factor_required
 def moderate_post(request: HttpRequest, pk: int) -> HttpResponse:
     _require_moderator(request)
     found = _visible_post(request, pk)
@@ -517,6 +525,7 @@ def moderate_post(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@second_factor_required
 def moderation_queue(request: HttpRequest) -> HttpResponse:
     _require_moderator(request)
     if request.method == "POST":

@@ -9,9 +9,20 @@ to know which fragments a change touched, and stale keys simply expire.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+
+from portal.registry import registry
+
+# How long a kept fragment lives at most; generations make it stale long before, as a rule.
+FRAGMENT_TIMEOUT = 3600
 
 
 class Generation:
@@ -35,3 +46,60 @@ class Generation:
 
 
 NEWS = Generation("news")
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A page part to render: kept in the cache under `key`, or rendered fresh when key is None.
+
+    `get_context()` returns the template's context, or None for a part that shows nothing.
+    """
+
+    key: str | None
+    template: str
+    get_context: Callable[[], dict[str, Any] | None]
+
+
+def render_fragments(
+    request: HttpRequest, fragments: list[Fragment], *, timeout: int = FRAGMENT_TIMEOUT
+) -> list[str]:
+    """Render each fragment, or take it from the cache: one round trip reads every kept one and
+    one writes those rendered now. An empty string stands for a part that shows nothing."""
+    keys = [f.key for f in fragments if f.key]
+    cached = cache.get_many(keys) if keys else {}
+    fresh: dict[str, str] = {}
+    html: list[str] = []
+    for fragment in fragments:
+        if fragment.key in cached:
+            html.append(cached[fragment.key])
+            continue
+        context = fragment.get_context()
+        rendered = "" if context is None else render_to_string(fragment.template, context, request)
+        if fragment.key:
+            fresh[fragment.key] = rendered
+        html.append(rendered)
+    if fresh:
+        cache.set_many(fresh, timeout=timeout)
+    return html
+
+
+def kept_key(name: str, version: object | None) -> str | None:
+    """The cache key of a fragment that depends on `version` (and the language), or None when
+    the reader must get it fresh."""
+    return None if version is None else f"{name}:{get_language()}:{version}"
+
+
+def page_panels(request: HttpRequest, page: str, key: str) -> list[str]:
+    """The panels other sections registered for one page (see registry.PagePanel), rendered."""
+    fragments = [
+        Fragment(
+            key=kept_key(
+                f"panel:{page}:{panel.name}:{key}",
+                panel.cache_version(request, key) if panel.cache_version else None,
+            ),
+            template=panel.template,
+            get_context=lambda panel=panel: panel.get_context(request, key),
+        )
+        for panel in registry.panels_for(page)
+    ]
+    return [html for html in render_fragments(request, fragments) if html]

@@ -30,6 +30,34 @@ class HomeBlock:
 
 
 @dataclass(frozen=True)
+class PagePanel:
+    """A block a section adds to another section's page, below that page's own body.
+
+    `page` names the page: "board" (its key is the board's slug) or "release" (the version).
+    `get_context(request, key)` returns the template's context, or None to show nothing;
+    `cache_version(request, key)` works as HomeBlock's does.
+    """
+
+    name: str
+    page: str
+    template: str
+    get_context: Callable[[HttpRequest, str], dict[str, Any] | None]
+    order: int = 100
+    cache_version: Callable[[HttpRequest, str], object | None] | None = None
+
+
+@dataclass(frozen=True)
+class FeedGroup:
+    """A section's Atom feeds for the feeds page: `feeds()` returns (title, URL) pairs of feeds
+    anyone may read (feed readers come without a session)."""
+
+    name: str
+    label: str
+    feeds: Callable[[], Iterable[tuple[str, str]]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Seeder:
     """Demo data of one section; `seed_demo` runs them by order, each idempotent."""
 
@@ -75,6 +103,10 @@ class Registry:
     seeders: dict[str, Seeder] = field(default_factory=dict)
     search_providers: dict[str, SearchProvider] = field(default_factory=dict)
     profile_sections: dict[str, ProfileSection] = field(default_factory=dict)
+    page_panels: dict[str, PagePanel] = field(default_factory=dict)
+    feed_groups: dict[str, FeedGroup] = field(default_factory=dict)
+    # name -> a django.contrib.sitemaps Sitemap class listing the section's public pages
+    sitemaps: dict[str, Any] = field(default_factory=dict)
 
     def sorted_home_blocks(self) -> list[HomeBlock]:
         return sorted(self.home_blocks.values(), key=lambda b: (b.order, b.name))
@@ -87,6 +119,13 @@ class Registry:
 
     def sorted_profile_sections(self) -> list[ProfileSection]:
         return sorted(self.profile_sections.values(), key=lambda p: (p.order, p.name))
+
+    def sorted_feed_groups(self) -> list[FeedGroup]:
+        return sorted(self.feed_groups.values(), key=lambda g: (g.order, g.name))
+
+    def panels_for(self, page: str) -> list[PagePanel]:
+        panels = (p for p in self.page_panels.values() if p.page == page)
+        return sorted(panels, key=lambda p: (p.order, p.name))
 
 
 registry = Registry()
@@ -106,3 +145,15 @@ def register_search_provider(provider: SearchProvider) -> None:
 
 def register_profile_section(section: ProfileSection) -> None:
     registry.profile_sections[section.name] = section
+
+
+def register_page_panel(panel: PagePanel) -> None:
+    registry.page_panels[f"{panel.page}:{panel.name}"] = panel
+
+
+def register_feeds(group: FeedGroup) -> None:
+    registry.feed_groups[group.name] = group
+
+
+def register_sitemap(name: str, sitemap: Any) -> None:
+    registry.sitemaps[name] = sitemap

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -12,14 +13,13 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.utils.translation import get_language
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from portal.avatars import identicon_svg
-from portal.caching import NEWS
+from portal.caching import NEWS, Fragment, kept_key, render_fragments
 from portal.celery import app as celery_app
 from portal.forms import ProfileForm
 from portal.models import Profile
@@ -30,42 +30,26 @@ from portal.services import update_profile
 logger = logging.getLogger(__name__)
 
 
-HOME_FRAGMENT_TIMEOUT = 3600
-
-
-def _home_fragment_keys(request: HttpRequest) -> dict[str, str]:
-    """The cache key of each block (and of the news) that this reader may get from the cache."""
-    language = get_language()
-    keys = {"news": f"home:news:{language}:{NEWS.current()}"}
-    for block in registry.sorted_home_blocks():
-        version = block.cache_version(request) if block.cache_version else None
-        if version is not None:
-            keys[block.name] = f"home:{block.name}:{language}:{version}"
-    return keys
-
-
 def home(request: HttpRequest) -> HttpResponse:
     # Each block is rendered once per change of what it shows, then served from the cache.
-    keys = _home_fragment_keys(request)
-    cached = cache.get_many(list(keys.values()))
-    fresh: dict[str, str] = {}
-
-    def fragment(name: str, template: str, get_context) -> str:
-        key = keys.get(name)
-        if key in cached:
-            return cached[key]
-        html = render_to_string(template, get_context(), request=request)
-        if key:
-            fresh[key] = html
-        return html
-
-    blocks = [
-        fragment(b.name, b.template, lambda b=b: {"block": b.get_context(request)})
-        for b in registry.sorted_home_blocks()
+    fragments = [
+        Fragment(
+            key=kept_key(
+                f"home:{block.name}", block.cache_version(request) if block.cache_version else None
+            ),
+            template=block.template,
+            get_context=lambda block=block: {"block": block.get_context(request)},
+        )
+        for block in registry.sorted_home_blocks()
     ]
-    news = fragment("news", "portal/_home_news.html", lambda: {"news": list(published_news()[:3])})
-    if fresh:
-        cache.set_many(fresh, timeout=HOME_FRAGMENT_TIMEOUT)
+    fragments.append(
+        Fragment(
+            key=kept_key("home:news", NEWS.current()),
+            template="portal/_home_news.html",
+            get_context=lambda: {"news": list(published_news()[:3])},
+        )
+    )
+    *blocks, news = render_fragments(request, fragments)
     return render(request, "portal/home.html", {"blocks": blocks, "news_html": news})
 
 
@@ -140,8 +124,13 @@ def _check_broker() -> str:
 
 @never_cache
 @require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database, the cache and the broker all answer; 503 and the reason otherwise."""
+def live(request: HttpRequest) -> HttpResponse:
+    """Liveness: this process answers. It touches nothing (no database, cache or broker), so a
+    load balancer restarts a hung worker but never a healthy one over a busy database."""
+    return HttpResponse(b"ok\n", content_type="text/plain")
+
+
+def _health_report() -> dict[str, str]:
     checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
     report: dict[str, str] = {}
     for name, check in checks.items():
@@ -152,4 +141,77 @@ def healthz(request: HttpRequest) -> JsonResponse:
             report[name] = f"error: {exc.__class__.__name__}"
     healthy = all(value == "ok" for value in report.values())
     report["status"] = "ok" if healthy else "degraded"
-    return JsonResponse(report, status=200 if healthy else 503)
+    return report
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database, the cache and the broker all answer; 503 and the reason
+    otherwise."""
+    report = _health_report()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+@never_cache
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    """What /healthz checks, for people: each service the site needs and whether it answers."""
+    report = _health_report()
+    services = [
+        (_("Database"), _("pages, accounts, everything stored"), report["database"]),
+        (_("Cache"), _("fast pages, counters, rate limits"), report["cache"]),
+        (_("Task queue"), _("mail, notifications, builds"), report["broker"]),
+    ]
+    # A page for people answers 200 either way; machines read /healthz's status code.
+    return render(
+        request, "portal/status.html", {"services": services, "healthy": report["status"] == "ok"}
+    )
+
+
+@require_GET
+def feeds(request: HttpRequest) -> HttpResponse:
+    """Every Atom feed of the site, by section (what each section registered)."""
+    groups = [
+        {"label": group.label, "feeds": list(group.feeds())}
+        for group in registry.sorted_feed_groups()
+    ]
+    news = {"label": _("News"), "feeds": [(_("Estuary news"), reverse("news_feed"))]}
+    return render(request, "portal/feeds.html", {"groups": [news, *groups]})
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """Crawlers may read every public page; what is personal or only for managers is left out."""
+    lines = [
+        "User-agent: *",
+        *(f"Disallow: {path}" for path in ROBOTS_DISALLOW),
+        "",
+        f"Sitemap: {settings.SITE_URL.rstrip('/')}{reverse('sitemap_index')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+# Pages that are personal, for managers, or endless (search results): never worth a crawl.
+ROBOTS_DISALLOW = (
+    "/admin/",
+    "/accounts/",
+    "/notifications/",
+    "/search/",
+    "/downloads/manage/",
+    "/u/",
+)
+
+
+@require_GET
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    """The index of every section's sitemap, at the public address (SITE_URL)."""
+    base = settings.SITE_URL.rstrip("/")
+    sections = ["portal", "news", *sorted(registry.sitemaps)]
+    locations = [f"{base}{reverse('sitemap_section', args=[name])}" for name in sections]
+    return render(
+        request,
+        "portal/sitemap_index.xml",
+        {"locations": locations},
+        content_type="application/xml",
+    )
