@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
+from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext
 
 from lists import querysets as q
 from lists.models import MailingList, Message, Thread
+from portal.sitemaps import SiteSitemap
 
 ANONYMOUS = AnonymousUser()
 ITEMS = 30
@@ -80,3 +82,36 @@ class ThreadFeed(ListFeed):
             .only("message_id", "subject", "sender_name", "date", "text", "mailing_list__name")
             .order_by("-date", "-pk")[:ITEMS]
         )
+
+
+class ListsSitemap(SiteSitemap):
+    """Public lists and their threads, most recently active first (a thread's page is the
+    address that carries its messages)."""
+
+    changefreq = "daily"
+
+    def items(self):
+        lists = list(q.visible_lists(ANONYMOUS).only("name"))
+        threads = (
+            q.latest_threads(ANONYMOUS)
+            .only("pk", "last_activity", "mailing_list__name")
+            .order_by("-last_activity")[:45000]  # a sitemap file holds 50,000 addresses at most
+        )
+        return [*lists, *threads]
+
+    def location(self, item) -> str:
+        return item.get_absolute_url()
+
+    def lastmod(self, item):
+        return getattr(item, "last_activity", None)
+
+
+def feed_links() -> list[tuple[str, str]]:
+    """The Atom feed of each public list, for the site's feeds page."""
+    return [
+        (
+            gettext("%(list)s archive") % {"list": m.title or m.name},
+            reverse("lists:list_feed", args=[m.name]),
+        )
+        for m in q.visible_lists(ANONYMOUS).only("name", "title")
+    ]

@@ -3,14 +3,17 @@
 from django.utils.translation import gettext_lazy as _
 
 from portal.registry import (
+    FeedGroup,
     HomeBlock,
     ProfileSection,
     SearchProvider,
     Seeder,
+    register_feeds,
     register_home_block,
     register_profile_section,
     register_search_provider,
     register_seeder,
+    register_sitemap,
 )
 
 HOME_THREADS = 6
@@ -76,3 +79,19 @@ register_profile_section(
     )
 )
 register_seeder(Seeder(name="lists", run=_seed, order=50))
+
+
+def _feed_links():
+    from lists.feeds import feed_links
+
+    return feed_links()
+
+
+def _register_sitemap() -> None:
+    from lists.feeds import ListsSitemap
+
+    register_sitemap("lists", ListsSitemap)
+
+
+register_feeds(FeedGroup(name="lists", label=_("Mailing lists"), feeds=_feed_links, order=40))
+_register_sitemap()

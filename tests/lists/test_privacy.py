@@ -156,3 +156,13 @@ def test_home_block(secret, outsider):
 
 def test_threads_of_both_lists_exist(secret):
     assert Thread.objects.count() == 2
+
+
+def test_feeds_page_and_sitemap(secret, client):
+    feeds = client.get(reverse("feeds")).content.decode()
+    assert reverse("lists:list_feed", args=["estuary-dev"]) in feeds
+    assert "/lists/security/" not in feeds
+    sitemap = client.get(reverse("sitemap_section", args=["lists"])).content.decode()
+    assert "/lists/estuary-dev/" in sitemap
+    assert f"/t/{Message.objects.get(message_id='open@x').thread_id}/" in sitemap
+    assert "/lists/security/" not in sitemap
