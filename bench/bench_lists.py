@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import ROOT, gunicorn, requests_per_second, setup_django
+from bench.common import ROOT, gunicorn, ratio, requests_per_second, setup_django
 
 GEN_MBOX = ROOT.parent / "shared" / "bench" / "gen_mbox.py"
 ARCHIVES = {"archive_20k": (20_000, 1), "archive_100k": (100_000, 2)}
@@ -220,8 +220,6 @@ def run() -> dict:
         figures["healthz"] = healthz
         for name, path in pages.items():
             result = requests_per_second(f"{url}{path}", seconds=SECONDS)
-            result["vs_healthz"] = round(
-                result["requests_per_second"] / healthz["requests_per_second"], 3
-            )
+            result["vs_healthz"] = ratio(result, healthz)
             figures[name] = result
     return figures
