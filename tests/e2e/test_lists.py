@@ -7,9 +7,9 @@ import pytest
 
 from lists.models import Message, Thread
 from lists.seeds import seed_lists
-from tests.e2e.conftest import browser, page, screenshot  # noqa: F401 - fixtures
+from tests.e2e.conftest import screenshot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -19,14 +19,14 @@ def seeded(transactional_db):
     return thread.first()
 
 
-def no_sideways_scroll(tab) -> bool:
-    return tab.evaluate(
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-def test_pages_fit_the_screen(page, seeded, width):  # noqa: F811 - the page fixture
+def test_pages_fit_the_screen(page, seeded, width):
     page.set_viewport_size({"width": width, "height": 900})
     message = Message.objects.filter(thread=seeded, has_patch=True).first() or (
         Message.objects.filter(thread=seeded).first()
@@ -43,7 +43,7 @@ def test_pages_fit_the_screen(page, seeded, width):  # noqa: F811 - the page fix
         screenshot(page, f"lists-{name}-{width}")
 
 
-def test_quotes_unfold_by_keyboard_and_pages_speak_chinese(page, seeded):  # noqa: F811
+def test_quotes_unfold_by_keyboard_and_pages_speak_chinese(page, seeded):
     page.goto(seeded.get_absolute_url())
     summary = page.locator("details.quote summary").first
     details = page.locator("details.quote").first
