@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ListsConfig(AppConfig):
     name = "lists"
     verbose_name = _("Mailing lists")
+
+    def ready(self) -> None:
+        from lists import registrations  # noqa: F401

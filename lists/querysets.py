@@ -1,0 +1,302 @@
+"""Reads of the archive. Every page, search, feed, export, count and profile section goes
+through `visible_lists(user)` and what is built on it, so that a private list's mail cannot leak
+through a forgotten filter: a private list is read by its members (and superusers) only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+
+from lists.models import Attachment, MailingList, Message, Thread, ThreadNode
+
+User = AbstractBaseUser | AnonymousUser
+
+# Fields a page shows of a message: never the original bytes (read by /raw and exports only).
+MESSAGE_PAGE_FIELDS = (
+    "id", "mailing_list_id", "thread_id", "parent_id", "message_id", "references",
+    "sender_name", "sender_email", "date", "date_source", "date_header", "subject", "text",
+    "has_patch", "note",
+)  # fmt: skip
+
+
+def visible_lists(user: User) -> QuerySet[MailingList]:
+    if user.is_authenticated and user.is_superuser:
+        return MailingList.objects.all()
+    public = Q(is_private=False)
+    if user.is_authenticated:
+        public |= Q(
+            pk__in=MailingList.members.through.objects.filter(user_id=user.pk).values(
+                "mailinglist_id"
+            )
+        )
+    return MailingList.objects.filter(public)
+
+
+def list_for(user: User, name: str) -> MailingList:
+    """The list of that name if the user may read it; 404 otherwise (a private list's name
+    answers exactly as a list that does not exist)."""
+    found = visible_lists(user).filter(name=name).first()
+    if found is None:
+        raise Http404("no such list")
+    return found
+
+
+def visible_threads(user: User) -> QuerySet[Thread]:
+    return Thread.objects.filter(
+        mailing_list__in=visible_lists(user).values("pk"), message_count__gt=0
+    )
+
+
+def visible_messages(user: User) -> QuerySet[Message]:
+    return Message.objects.filter(mailing_list__in=visible_lists(user).values("pk"))
+
+
+def message_counts() -> dict[int, int]:
+    """Messages per list id, every list: callers show the counts of the lists they may see."""
+    rows = Thread.objects.values("mailing_list").annotate(total=Sum("message_count"))
+    return {row["mailing_list"]: row["total"] or 0 for row in rows.order_by()}
+
+
+def list_threads(mailing_list: MailingList) -> QuerySet[Thread]:
+    """A list's threads, latest activity first (the list was checked by list_for)."""
+    return Thread.objects.filter(mailing_list=mailing_list, message_count__gt=0).order_by(
+        "-last_activity", "-pk"
+    )
+
+
+def month_threads(mailing_list: MailingList, year: int, month: int) -> QuerySet[Thread]:
+    start, end = month_range(year, month)
+    return Thread.objects.filter(
+        mailing_list=mailing_list,
+        message_count__gt=0,
+        started_at__gte=start,
+        started_at__lt=end,
+    ).order_by("started_at", "pk")
+
+
+def month_range(year: int, month: int) -> tuple[datetime.datetime, datetime.datetime]:
+    start = datetime.datetime(year, month, 1, tzinfo=datetime.UTC)
+    end = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=datetime.UTC)
+    return start, end
+
+
+def month_messages(mailing_list: MailingList, year: int, month: int) -> QuerySet[Message]:
+    start, end = month_range(year, month)
+    return Message.objects.filter(mailing_list=mailing_list, date__gte=start, date__lt=end)
+
+
+def month_counts(mailing_list: MailingList) -> list[dict]:
+    """Messages per month of a list, newest first: the browse-by-month navigation."""
+    rows = (
+        Message.objects.filter(mailing_list=mailing_list)
+        .annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(count=Count("pk"))
+        .order_by("-month")
+    )
+    return [{"month": r["month"], "count": r["count"]} for r in rows]
+
+
+def thread_for(mailing_list: MailingList, pk: int) -> Thread:
+    thread = Thread.objects.filter(mailing_list=mailing_list, pk=pk, message_count__gt=0).first()
+    if thread is None:
+        raise Http404("no such thread")
+    return thread
+
+
+def thread_messages(thread: Thread) -> list[Message]:
+    return list(
+        Message.objects.filter(thread=thread).only(*MESSAGE_PAGE_FIELDS).order_by("date", "pk")
+    )
+
+
+def thread_nodes(thread: Thread) -> list[tuple[str, str, int | None]]:
+    return list(
+        ThreadNode.objects.filter(thread=thread).values_list("msgid", "parent_ref", "message_id")
+    )
+
+
+def attachments_of(message_pks: list[int]) -> dict[int, list[Attachment]]:
+    found: dict[int, list[Attachment]] = {}
+    rows = (
+        Attachment.objects.filter(message_id__in=message_pks)
+        .defer("data")
+        .order_by("message_id", "position")
+    )
+    for attachment in rows:
+        found.setdefault(attachment.message_id, []).append(attachment)
+    return found
+
+
+def message_for(mailing_list: MailingList, message_id: str, *, with_raw: bool = False) -> Message:
+    queryset = Message.objects.filter(mailing_list=mailing_list, message_id=message_id)
+    if not with_raw:
+        queryset = queryset.only(*MESSAGE_PAGE_FIELDS)
+    message = queryset.first()
+    if message is None:
+        raise Http404("no such message")
+    return message
+
+
+def latest_threads(user: User) -> QuerySet[Thread]:
+    return visible_threads(user).select_related("mailing_list").order_by("-last_activity", "-pk")
+
+
+def messages_from(user: User, addresses: list[str]) -> QuerySet[Message]:
+    """Messages sent from these addresses (a person's verified ones) that the user may read."""
+    if not addresses:
+        return Message.objects.none()
+    return (
+        visible_messages(user)
+        .filter(sender_email__in=[a.lower() for a in addresses])
+        .select_related("mailing_list")
+        .only("message_id", "subject", "date", "mailing_list__name", "mailing_list__title")
+        .order_by("-date")
+    )
+
+
+# --- Search -----------------------------------------------------------------------------------
+
+TERM = re.compile(r'(?:(?P<prefix>[sfbd]):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>\S+))')
+WEIGHTS = {"s": "A", "f": "B", "b": "C"}
+
+
+@dataclass
+class ParsedQuery:
+    tsquery: str = ""  # for PostgreSQL's to_tsquery
+    plain: list[str] = field(default_factory=list)  # words for the fallback without full text
+    subject: list[str] = field(default_factory=list)
+    senders: list[str] = field(default_factory=list)
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.tsquery or self.plain or self.senders or self.date_from or self.date_to)
+
+
+def _date(value: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """lore's prefixes: s: subject, f: from, b: body, d:YYYY-MM-DD..YYYY-MM-DD; plain words
+    and "phrases" anywhere. Words become to_tsquery operands of letters and digits only, so no
+    input can make a syntax error."""
+    parsed = ParsedQuery()
+    parts = []
+    for match in TERM.finditer(query):
+        prefix, phrase, word = match.group("prefix"), match.group("phrase"), match.group("word")
+        text = phrase if phrase is not None else (word or "")
+        if prefix == "d":
+            start, _sep, end = text.partition("..")
+            parsed.date_from = _date(start) if start else None
+            parsed.date_to = _date(end) if end else (parsed.date_from if not _sep else None)
+            if (start and not parsed.date_from) or (end and not parsed.date_to):
+                parsed.errors.append(f"d:{text}")
+            continue
+        if prefix == "f" and ("@" in text or "." in text):
+            parsed.senders.append(text.lower())
+            continue
+        words = re.findall(r"\w+", text)
+        if not words:
+            continue
+        weight = WEIGHTS.get(prefix or "", "")
+        operands = [f"{w.lower()}:{weight}" if weight else w.lower() for w in words]
+        parts.append(
+            "(" + " <-> ".join(operands) + ")" if phrase is not None else " & ".join(operands)
+        )
+        parsed.plain.extend(words)
+        if prefix == "s":
+            parsed.subject.extend(words)
+    parsed.tsquery = " & ".join(parts)
+    return parsed
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
+
+
+def search_messages(
+    user: User, query: str | ParsedQuery, *, mailing_list: MailingList | None = None
+) -> QuerySet[Message]:
+    """Messages matching a query, newest first."""
+    parsed = parse_query(query) if isinstance(query, str) else query
+    queryset = visible_messages(user)
+    if mailing_list is not None:
+        queryset = queryset.filter(mailing_list=mailing_list)
+    if parsed.empty:
+        return queryset.none()
+    if parsed.date_from:
+        queryset = queryset.filter(date__gte=_midnight(parsed.date_from))
+    if parsed.date_to:
+        queryset = queryset.filter(date__lt=_midnight(parsed.date_to + datetime.timedelta(days=1)))
+    for sender in parsed.senders:
+        queryset = queryset.filter(sender_email__icontains=sender)
+    if connection.vendor != "postgresql":
+        for word in parsed.plain:
+            queryset = queryset.filter(Q(subject__icontains=word) | Q(text__icontains=word))
+        return queryset.order_by("-date")
+    if not parsed.tsquery:
+        return queryset.order_by("-date")
+    # Newest first, as lore answers: the date index then stops after a page of hits even when
+    # a common word matches half the archive, where ranking would read every match.
+    search = SearchQuery(parsed.tsquery, search_type="raw", config="english")
+    return queryset.filter(search_vector=search).order_by("-date", "-pk")
+
+
+def search_threads(user: User, query: str, *, mailing_list: MailingList | None = None):
+    matching = search_messages(user, query, mailing_list=mailing_list).order_by()
+    return (
+        visible_threads(user)
+        .filter(pk__in=matching.values("thread_id")[:5000])
+        .select_related("mailing_list")
+        .order_by("-last_activity")
+    )
+
+
+def search_hits(*, query: str, user: User, limit: int) -> list:
+    """Site-wide search: messages of the lists the user may read, with a highlighted snippet."""
+    from portal.registry import SearchHit
+
+    parsed = parse_query(query)
+    messages = search_messages(user, parsed).select_related("mailing_list")
+    start, stop = "\x02", "\x03"
+    if connection.vendor == "postgresql" and parsed.tsquery:
+        search = SearchQuery(parsed.tsquery, search_type="raw", config="english")
+        messages = messages.annotate(
+            headline=SearchHeadline(
+                "text", search, config="english", start_sel=start, stop_sel=stop, max_words=30,
+                min_words=12,
+            )
+        )  # fmt: skip
+    hits = []
+    for message in messages.only(
+        "message_id", "subject", "date", "sender_name", "mailing_list__name", "text"
+    )[:limit]:
+        headline = getattr(message, "headline", None) or message.text[:200]
+        snippet = html.escape(headline).replace(start, "<mark>").replace(stop, "</mark>")
+        hits.append(
+            SearchHit(
+                title=message.subject or message.message_id,
+                url=message.get_absolute_url(),
+                snippet=snippet,
+                meta=f"{message.mailing_list.name} · {message.sender_name} · "
+                f"{message.date:%Y-%m-%d}",
+            )
+        )
+    return hits

@@ -1,0 +1,97 @@
+"""What the archive registers with the site: home block, search, profile section, demo data."""
+
+from django.utils.translation import gettext_lazy as _
+
+from portal.registry import (
+    FeedGroup,
+    HomeBlock,
+    ProfileSection,
+    SearchProvider,
+    Seeder,
+    register_feeds,
+    register_home_block,
+    register_profile_section,
+    register_search_provider,
+    register_seeder,
+    register_sitemap,
+)
+
+HOME_THREADS = 6
+PROFILE_ITEMS = 10
+
+
+def _latest_block(request):
+    from lists.querysets import latest_threads
+
+    return {"threads": list(latest_threads(request.user)[:HOME_THREADS])}
+
+
+def _latest_block_version(request):
+    # Signed-in readers may belong to private lists: their block is made for them each time.
+    if request.user.is_authenticated:
+        return None
+    from lists.caching import SITE
+
+    return SITE.current()
+
+
+def _profile(request, person):
+    from allauth.account.models import EmailAddress
+
+    from lists.querysets import messages_from
+
+    addresses = list(
+        EmailAddress.objects.filter(user=person, verified=True).values_list("email", flat=True)
+    )
+    return {"messages": list(messages_from(request.user, addresses)[:PROFILE_ITEMS])}
+
+
+def _search(*, query, user, limit):
+    from lists.querysets import search_hits
+
+    return search_hits(query=query, user=user, limit=limit)
+
+
+def _seed(say):
+    from lists.seeds import seed_lists
+
+    seed_lists(say)
+
+
+register_home_block(
+    HomeBlock(
+        name="lists.latest",
+        template="lists/_home_latest.html",
+        get_context=_latest_block,
+        order=30,
+        cache_version=_latest_block_version,
+    )
+)
+register_search_provider(
+    SearchProvider(name="lists", label=_("Mailing lists"), search=_search, order=40)
+)
+register_profile_section(
+    ProfileSection(
+        name="lists.messages",
+        template="lists/_profile_messages.html",
+        get_context=_profile,
+        order=40,
+    )
+)
+register_seeder(Seeder(name="lists", run=_seed, order=50))
+
+
+def _feed_links():
+    from lists.feeds import feed_links
+
+    return feed_links()
+
+
+def _register_sitemap() -> None:
+    from lists.feeds import ListsSitemap
+
+    register_sitemap("lists", ListsSitemap)
+
+
+register_feeds(FeedGroup(name="lists", label=_("Mailing lists"), feeds=_feed_links, order=40))
+_register_sitemap()

@@ -1,0 +1,503 @@
+"""The one way mail enters the archive: `archive_batch` (and `import_paths`, `archive_message`
+around it), whatever brought the mail: an mbox import, the LMTP server, an MTA pipe, an upload.
+
+A batch is one transaction: parsed outside it, then under a lock on the list (two deliveries to
+one list cannot thread against each other's half-written trees) it skips what is archived
+already (same bytes: re-running an import adds nothing), threads the rest with JWZ (lists/jwz.py)
+and writes everything with bulk inserts; on PostgreSQL the message ids are drawn from the
+sequence first so that parents are written with their children in one INSERT, and the search
+vector is filled in one UPDATE per batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import logging
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from lists.caching import bump_list_generation_on_commit
+from lists.jwz import Forest, assign_threads, nearest_message
+from lists.mailboxes import Entry, MailboxError, read_path, size_of
+from lists.models import Attachment, MailingList, Message, Thread, ThreadNode
+from lists.parsing import ParsedMessage, parse_entries, parse_message
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+SEARCH_TEXT_LIMIT = 200_000  # characters of a body indexed (a tsvector holds at most 1 MB)
+
+
+class ArchiveError(ValueError):
+    """Mail that cannot be archived; the message names the list, the file or the message."""
+
+
+@dataclass
+class ArchiveResult:
+    imported: int = 0
+    skipped: int = 0
+    noted: int = 0
+    threads_touched: set[int] = field(default_factory=set)
+    message_pks: list[int] = field(default_factory=list)
+
+    def add(self, other: ArchiveResult) -> None:
+        self.imported += other.imported
+        self.skipped += other.skipped
+        self.noted += other.noted
+        self.threads_touched |= other.threads_touched
+
+
+def _allocate_ids(model, count: int) -> list[int] | None:
+    """Primary keys drawn from PostgreSQL's sequence ahead of the INSERT (None elsewhere)."""
+    if connection.vendor != "postgresql" or not count:
+        return None
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _unique_ids(list_id: int, parsed: list[ParsedMessage]) -> None:
+    """A Message-ID already used by another message of the list is kept in the header field;
+    the archive files the newcomer under a derived one (JWZ: a duplicate is a new message)."""
+    wanted = {p.message_id for p in parsed}
+    taken = set(
+        Message.objects.filter(mailing_list_id=list_id, message_id__in=wanted).values_list(
+            "message_id", flat=True
+        )
+    )
+    for item in parsed:
+        if item.message_id in taken:
+            original = item.message_id
+            item.message_id = f"{original}.dup-{item.sha256[:12]}"
+            item.notes.append(
+                f"Message-ID <{original}> was used by an earlier message: filed as "
+                f"<{item.message_id}>"
+            )
+        taken.add(item.message_id)
+
+
+def _load_forest(list_id: int, parsed: list[ParsedMessage]) -> Forest:
+    ids = set()
+    for item in parsed:
+        ids.add(item.message_id)
+        ids.update(item.references)
+    thread_ids = set(
+        ThreadNode.objects.filter(mailing_list_id=list_id, msgid__in=ids).values_list(
+            "thread_id", flat=True
+        )
+    )
+    forest = Forest()
+    if thread_ids:
+        rows = ThreadNode.objects.filter(thread_id__in=thread_ids).values_list(
+            "pk", "msgid", "parent_ref", "thread_id", "message_id", "message__parent_id"
+        )
+        for pk, message_id, parent_ref, thread_id, message_pk, parent_pk in rows:
+            container = forest.get(message_id)
+            container.node_pk = pk
+            container.parent = container.stored_parent = parent_ref
+            container.thread_id = container.stored_thread_id = thread_id
+            container.message_pk = container.stored_message_pk = message_pk
+            container.stored_parent_pk = parent_pk
+    return forest
+
+
+_MESSAGE_COLUMNS = [
+    "id", "mailing_list_id", "thread_id", "parent_id", "message_id", "header_message_id",
+    "references", "in_reply_to", "sender_name", "sender_email", "date", "date_source",
+    "date_header", "subject", "text", "has_patch", "raw", "sha256", "envelope", "note",
+    "archived_at",
+]  # fmt: skip
+_SEARCH_VECTOR_SQL = (
+    "setweight(to_tsvector('english', subject), 'A')"
+    " || setweight(to_tsvector('simple', sender_name || ' ' || sender_email), 'B')"
+    f" || setweight(to_tsvector('english', left(text, {SEARCH_TEXT_LIMIT})), 'C')"
+)
+
+
+def _copy(table: str, columns: list[str], rows, *, force_null: list[str] = ()) -> None:
+    """PostgreSQL's COPY of rows (bytes as bytea, lists as JSON); every value is quoted, so
+    an empty string stays empty, and the force_null columns turn empty into NULL."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    for row in rows:
+        writer.writerow(
+            [
+                ("\\x" + value.hex())
+                if isinstance(value, bytes)
+                else json.dumps(value)
+                if isinstance(value, list)
+                else ""
+                if value is None
+                else value.isoformat()
+                if isinstance(value, datetime.datetime)
+                else value
+                for value in row
+            ]
+        )
+    buffer.seek(0)
+    names = ", ".join(f'"{c}"' for c in columns)
+    options = "FORMAT csv"
+    if force_null:
+        options += ", FORCE_NULL (" + ", ".join(f'"{c}"' for c in force_null) + ")"
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH ({options})", buffer)
+
+
+def _copy_messages(rows: list[dict]) -> None:
+    """COPY into a temporary table, then one INSERT that computes the search vector as it
+    writes: the fastest way in, and no second pass over the rows."""
+    now = datetime.datetime.now(datetime.UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS lists_message_incoming "
+            "(LIKE lists_message INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+    _copy(
+        "lists_message_incoming",
+        [*_MESSAGE_COLUMNS],
+        [[row[c] for c in _MESSAGE_COLUMNS[:-1]] + [now] for row in rows],
+        force_null=["parent_id"],
+    )
+    names = ", ".join(f'"{c}"' for c in _MESSAGE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO lists_message ({names}, search_vector) "  # noqa: S608 - fixed names
+            f"SELECT {names}, {_SEARCH_VECTOR_SQL} FROM lists_message_incoming"
+        )
+        # Emptied now, not only at commit: an outer transaction may hold several batches.
+        cursor.execute("TRUNCATE lists_message_incoming")
+
+
+def _refresh_threads(thread_ids: set[int]) -> None:
+    if not thread_ids:
+        return
+    in_thread = Message.objects.filter(thread=OuterRef("pk"))
+    first = in_thread.order_by("date", "pk")
+    Thread.objects.filter(pk__in=thread_ids).update(
+        message_count=Coalesce(
+            Subquery(
+                in_thread.order_by()
+                .values("thread")
+                .annotate(count=Count("pk"))
+                .values("count")[:1]
+            ),
+            0,
+        ),
+        started_at=Subquery(first.values("date")[:1]),
+        last_activity=Subquery(in_thread.order_by("-date", "-pk").values("date")[:1]),
+        subject=Coalesce(Subquery(first.values("subject")[:1]), Value("")),
+    )
+
+
+def archive_batch(
+    *,
+    mailing_list: MailingList,
+    entries: Iterable[Entry] = (),
+    parsed: list[ParsedMessage] | None = None,
+    since: datetime.date | None = None,
+    durable: bool = True,
+) -> ArchiveResult:
+    """Archive a batch of messages in one transaction; what is archived already is skipped.
+
+    `parsed` is the batch parsed already (by import_paths' parsing processes). `durable=False`
+    lets a bulk import skip waiting for each commit's flush to disk: a crash loses at most the
+    last batches, which the next run imports again; mail delivered by LMTP is always durable.
+    """
+    if parsed is None:
+        parsed = []
+        for entry in entries:
+            _check_size(mailing_list, entry.raw)
+            parsed.append(parse_message(entry.raw, envelope=entry.envelope))
+    result = ArchiveResult()
+    fresh: list[ParsedMessage] = []
+    seen: set[str] = set()
+    for item in parsed:
+        if item.sha256 in seen or (since and item.date.date() < since):
+            result.skipped += 1
+            continue
+        seen.add(item.sha256)
+        fresh.append(item)
+    if not fresh:
+        return result
+    with transaction.atomic():
+        if not durable and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        MailingList.objects.select_for_update().filter(pk=mailing_list.pk).first()
+        archived = set(
+            Message.objects.filter(
+                mailing_list=mailing_list, sha256__in=[p.sha256 for p in fresh]
+            ).values_list("sha256", flat=True)
+        )
+        if archived:
+            result.skipped += len(archived)
+            fresh = [p for p in fresh if p.sha256 not in archived]
+        if not fresh:
+            return result
+        _write(mailing_list, fresh, result)
+        bump_list_generation_on_commit(mailing_list)
+    return result
+
+
+def _check_size(mailing_list: MailingList, raw: bytes) -> None:
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise ArchiveError(
+            f"{mailing_list.name}: a message of {len(raw)} bytes is over the "
+            f"{MAX_MESSAGE_BYTES}-byte limit"
+        )
+
+
+def _write(mailing_list: MailingList, parsed: list[ParsedMessage], result: ArchiveResult) -> None:
+    list_id = mailing_list.pk
+    _unique_ids(list_id, parsed)
+    forest = _load_forest(list_id, parsed)
+    containers = [forest.add(item.message_id, item.references) for item in parsed]
+    preallocated = _allocate_ids(Message, len(parsed))
+    if preallocated:
+        for container, pk in zip(containers, preallocated, strict=True):
+            container.message_pk = pk
+    trees, dead_threads = assign_threads(forest)
+
+    new_threads = []
+    for members in trees.values():
+        if members[0].thread_id is None:
+            thread = Thread(mailing_list_id=list_id)
+            new_threads.append((thread, members))
+    Thread.objects.bulk_create([thread for thread, _members in new_threads])
+    for thread, members in new_threads:
+        for container in members:
+            container.thread_id = thread.pk
+
+    rows = [
+        {
+            "id": pk,
+            "mailing_list_id": list_id,
+            "thread_id": container.thread_id,
+            "parent_id": nearest_message(forest, container) if preallocated else None,
+            "message_id": item.message_id,
+            "header_message_id": item.header_message_id,
+            "references": item.references,
+            "in_reply_to": item.in_reply_to,
+            "sender_name": item.sender_name,
+            "sender_email": item.sender_email,
+            "date": item.date,
+            "date_source": item.date_source,
+            "date_header": item.date_header,
+            "subject": item.subject,
+            "text": item.text,
+            "has_patch": item.has_patch,
+            "raw": item.raw,
+            "sha256": item.sha256,
+            "envelope": item.envelope[:1000],
+            "note": "\n".join(item.notes),
+        }
+        for item, container, pk in zip(
+            parsed, containers, preallocated or [None] * len(parsed), strict=True
+        )
+    ]
+    if preallocated:
+        _copy_messages(rows)
+        message_pks = preallocated
+    else:
+        created = Message.objects.bulk_create(
+            [Message(**{k: v for k, v in row.items() if k != "id"}) for row in rows]
+        )
+        message_pks = [m.pk for m in created]
+        for container, pk in zip(containers, message_pks, strict=True):
+            container.message_pk = pk
+    new_pks = set(message_pks)
+
+    # Nodes: new ones inserted, moved ones updated; messages whose thread or parent changed too.
+    new_nodes, changed_nodes, moved_messages = [], [], []
+    for container in forest.containers.values():
+        if container.node_pk is None:
+            new_nodes.append(
+                ThreadNode(
+                    mailing_list_id=list_id,
+                    msgid=container.message_id,
+                    parent_ref=container.parent,
+                    thread_id=container.thread_id,
+                    message_id=container.message_pk,
+                )
+            )
+        elif (
+            container.parent != container.stored_parent
+            or container.thread_id != container.stored_thread_id
+            or container.message_pk != container.stored_message_pk
+        ):
+            changed_nodes.append(
+                ThreadNode(
+                    pk=container.node_pk,
+                    parent_ref=container.parent,
+                    thread_id=container.thread_id,
+                    message_id=container.message_pk,
+                )
+            )
+        if container.message_pk is None:
+            continue
+        parent_pk = nearest_message(forest, container)
+        if container.message_pk in new_pks:
+            if not preallocated and parent_pk is not None:
+                moved_messages.append(
+                    Message(
+                        pk=container.message_pk, thread_id=container.thread_id, parent_id=parent_pk
+                    )
+                )
+        elif (
+            container.thread_id != container.stored_thread_id
+            or parent_pk != container.stored_parent_pk
+        ):
+            moved_messages.append(
+                Message(pk=container.message_pk, thread_id=container.thread_id, parent_id=parent_pk)
+            )
+    if connection.vendor == "postgresql":
+        _copy(
+            "lists_threadnode",
+            ["mailing_list_id", "msgid", "parent_ref", "thread_id", "message_id"],
+            [
+                (n.mailing_list_id, n.msgid, n.parent_ref, n.thread_id, n.message_id)
+                for n in new_nodes
+            ],
+            force_null=["message_id"],
+        )
+    else:
+        ThreadNode.objects.bulk_create(new_nodes, batch_size=2000)
+    if changed_nodes:
+        ThreadNode.objects.bulk_update(
+            changed_nodes, ["parent_ref", "thread", "message"], batch_size=1000
+        )
+    if moved_messages:
+        Message.objects.bulk_update(moved_messages, ["thread", "parent"], batch_size=1000)
+    if dead_threads:
+        Thread.objects.filter(pk__in=dead_threads).delete()
+
+    attachments = [
+        Attachment(
+            message_id=message_pk,
+            position=position,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size=len(attachment.data),
+            data=attachment.data,
+        )
+        for item, message_pk in zip(parsed, message_pks, strict=True)
+        for position, attachment in enumerate(item.attachments)
+    ]
+    Attachment.objects.bulk_create(attachments, batch_size=500)
+
+    touched = {c.thread_id for c in forest.containers.values()}
+    _refresh_threads(touched)
+    result.imported += len(rows)
+    result.noted += sum(1 for row in rows if row["note"])
+    result.threads_touched |= touched
+    result.message_pks.extend(message_pks)
+
+
+def _batches(entries: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
+    batch: list[Entry] = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _parsed_batches(
+    mailing_list: MailingList, entries: Iterable[Entry], *, size: int, workers: int
+) -> Iterator[tuple[list[ParsedMessage], int]]:
+    """Batches parsed, with the source position after each: by `workers` processes (parsing
+    is most of an import's time) keeping at most two batches per process in flight."""
+
+    def raw_batches():
+        for batch in _batches(entries, size):
+            for entry in batch:
+                _check_size(mailing_list, entry.raw)
+            yield [(e.raw, e.envelope) for e in batch], batch[-1].position
+
+    if workers <= 1:
+        for batch, position in raw_batches():
+            yield parse_entries(batch), position
+        return
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque = deque()
+        for batch, position in raw_batches():
+            pending.append((pool.submit(parse_entries, batch), position))
+            if len(pending) >= 2 * workers:
+                future, done_at = pending.popleft()
+                yield future.result(), done_at
+        while pending:
+            future, done_at = pending.popleft()
+            yield future.result(), done_at
+
+
+def import_paths(
+    *,
+    mailing_list: MailingList,
+    paths: list[Path],
+    flavour: str = "mboxrd",
+    since: datetime.date | None = None,
+    batch_size: int = BATCH_SIZE,
+    workers: int = 0,
+    progress: Callable[[int, int, ArchiveResult], None] | None = None,
+) -> ArchiveResult:
+    """Import mailboxes batch by batch (one transaction each): an interrupted import keeps
+    what it committed, and running it again skips that and goes on."""
+    for path in paths:
+        if not path.exists():
+            raise ArchiveError(f"{path}: no such file or folder")
+    total = sum(size_of(path) for path in paths)
+    result = ArchiveResult()
+    done_before = 0
+    for path in paths:
+        try:
+            for parsed, position in _parsed_batches(
+                mailing_list, read_path(path, flavour=flavour), size=batch_size, workers=workers
+            ):
+                outcome = archive_batch(
+                    mailing_list=mailing_list, parsed=parsed, since=since, durable=False
+                )
+                result.add(outcome)
+                if progress:
+                    progress(done_before + position, total, result)
+        except MailboxError as exc:
+            raise ArchiveError(str(exc)) from exc
+        except ArchiveError as exc:
+            raise ArchiveError(f"{path}: {exc}") from exc
+        done_before += size_of(path)
+    if result.imported and connection.vendor == "postgresql":
+        # Fresh statistics after a bulk load, so that searches plan for what the tables hold.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE lists_message, lists_thread, lists_threadnode")
+    return result
+
+
+def archive_message(*, mailing_list: MailingList, raw: bytes, envelope: str = "") -> Message | None:
+    """One message (LMTP, an MTA pipe): archived, or None when it is archived already."""
+    if not raw.strip():
+        raise ArchiveError(f"{mailing_list.name}: the message is empty")
+    if raw.startswith(b"From ") and not envelope:
+        line, _sep, raw = raw.partition(b"\n")
+        envelope = line.decode("utf-8", "replace").rstrip("\r")
+    outcome = archive_batch(mailing_list=mailing_list, entries=[Entry(envelope, raw, len(raw))])
+    if not outcome.message_pks:
+        return None
+    return Message.objects.get(pk=outcome.message_pks[0])

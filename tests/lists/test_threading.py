@@ -1,0 +1,167 @@
+"""JWZ threading: replies in any order, missing parents, loops, duplicated Message-IDs, and the
+thread count of a generated archive checked against an independent count."""
+
+from __future__ import annotations
+
+import itertools
+import mailbox
+import subprocess
+import sys
+
+import pytest
+
+from lists.jwz import Forest, display_tree
+from lists.models import Message, Thread, ThreadNode
+from lists.services.ingestion import import_paths
+
+from .conftest import GEN_MBOX, mail
+
+pytestmark = pytest.mark.django_db
+
+# a ─ b ─ c
+#   └ d ─ e
+TREE = {
+    "a": [],
+    "b": ["a"],
+    "c": ["a", "b"],
+    "d": ["a"],
+    "e": ["a", "d"],
+}
+
+
+def messages_of_tree() -> dict[str, bytes]:
+    return {
+        key: mail(f"{key}@x", subject="Tree" if not refs else "Re: Tree", references=[
+            f"{r}@x" for r in refs
+        ], day=i + 1)
+        for i, (key, refs) in enumerate(TREE.items())
+    }  # fmt: skip
+
+
+def shape(mailing_list) -> tuple[int, dict[str, str | None]]:
+    threads = set(
+        Message.objects.filter(mailing_list=mailing_list).values_list("thread", flat=True)
+    )
+    parents = {
+        m.message_id.split("@")[0]: (m.parent.message_id.split("@")[0] if m.parent else None)
+        for m in Message.objects.filter(mailing_list=mailing_list).select_related("parent")
+    }
+    return len(threads), parents
+
+
+EXPECTED_PARENTS = {"a": None, "b": "a", "c": "b", "d": "a", "e": "d"}
+
+
+@pytest.mark.parametrize(
+    "order", [p for i, p in enumerate(itertools.permutations("abcde")) if i % 7 == 0]
+)
+def test_any_arrival_order_gives_the_same_tree(public_list, archive, order):
+    raws = messages_of_tree()
+    for key in order:  # one message per delivery, as mail arrives
+        archive(public_list, raws[key])
+    assert shape(public_list) == (1, EXPECTED_PARENTS)
+    thread = Thread.objects.get(mailing_list=public_list)
+    assert thread.message_count == 5
+    assert thread.subject == "Tree"  # the earliest message's
+
+
+def test_a_reply_before_its_parent_joins_when_the_parent_comes(public_list, archive):
+    raws = messages_of_tree()
+    archive(public_list, raws["c"])
+    archive(public_list, raws["e"])
+    # Both hang under the placeholder of a: one thread already, with no parent archived.
+    assert shape(public_list) == (1, {"c": None, "e": None})
+    archive(public_list, raws["a"])
+    assert shape(public_list) == (1, {"a": None, "c": "a", "e": "a"})
+    archive(public_list, raws["b"], raws["d"])
+    assert shape(public_list) == (1, EXPECTED_PARENTS)
+    assert Thread.objects.filter(mailing_list=public_list).count() == 1
+    assert ThreadNode.objects.filter(mailing_list=public_list, message__isnull=True).count() == 0
+
+
+def test_two_threads_merge_when_the_missing_link_arrives(public_list, archive):
+    archive(public_list, mail("x1@x", references=["root@x"]))
+    archive(public_list, mail("y1@x", in_reply_to="mid@x"))
+    assert Thread.objects.filter(mailing_list=public_list).count() == 2
+    first_thread = Message.objects.get(message_id="x1@x").thread_id
+    # mid replies to root: the two trees are one now, and one thread survives.
+    archive(public_list, mail("mid@x", references=["root@x"]))
+    assert Thread.objects.filter(mailing_list=public_list).count() == 1
+    assert set(Message.objects.values_list("thread", flat=True)) == {first_thread}
+    assert Message.objects.get(message_id="y1@x").parent.message_id == "mid@x"
+
+
+def test_no_grouping_by_subject_alone(public_list, archive):
+    archive(
+        public_list,
+        mail("s1@x", subject="Kernel 4.9 for HiKey"),
+        mail("s2@x", subject="Re: Kernel 4.9 for HiKey"),
+    )
+    assert Thread.objects.filter(mailing_list=public_list).count() == 2
+
+
+def test_loops_and_wrong_reference_orders_cannot_hang_or_corrupt(public_list, archive):
+    archive(
+        public_list,
+        mail("p@x", references=["q@x"]),
+        mail("q@x", references=["p@x"]),  # each says the other is its parent
+        mail("r@x", references=["r@x", "p@x", "r@x"]),  # itself among its references
+        mail("s@x", references=["q@x", "p@x", "q@x"]),  # a loop inside one header
+    )
+    archive(public_list, mail("t@x", references=["s@x", "r@x", "t@x"]))
+    assert Message.objects.filter(mailing_list=public_list).count() == 5
+    assert Thread.objects.filter(mailing_list=public_list, message_count__gt=0).count() == 1
+    # No message is its own ancestor.
+    parents = dict(Message.objects.values_list("pk", "parent_id"))
+    for pk in parents:
+        seen = set()
+        current = pk
+        while current is not None:
+            assert current not in seen
+            seen.add(current)
+            current = parents[current]
+
+
+def test_duplicated_message_id_keeps_both_messages(public_list, archive):
+    archive(public_list, mail("same@x", subject="first"))
+    archive(public_list, mail("same@x", subject="second", body="other text\n"))
+    archive(public_list, mail("reply@x", in_reply_to="same@x"))
+    first, second = Message.objects.order_by("pk")[:2]
+    assert first.message_id == "same@x"
+    assert second.message_id.startswith("same@x.dup-") and second.header_message_id == "same@x"
+    assert Message.objects.get(message_id="reply@x").parent == first
+    # Archiving the same bytes again adds nothing.
+    result = archive(public_list, mail("same@x", subject="second", body="other text\n"))
+    assert result.imported == 0 and result.skipped == 1
+
+
+def test_forest_is_bounded_on_corrupt_stored_parents():
+    forest = Forest()
+    for key, parent in (("a", "b"), ("b", "c"), ("c", "a")):
+        forest.get(key).parent = parent  # a stored cycle, however it came
+    assert forest.is_ancestor("z", "a") is False
+    assert forest.root("a") in {"a", "b", "c"}
+    order = display_tree([("a", "b", "A"), ("b", "c", "B"), ("c", "a", "C")])
+    assert sorted(item for _depth, item in order) == ["A", "B", "C"]
+
+
+def independent_thread_count(path) -> int:
+    """Threads of a generated archive, counted without our code: the generator starts a thread
+    with a message that refers to nothing, and every other message refers within its thread."""
+    box = mailbox.mbox(path)
+    return sum(1 for message in box if not message["In-Reply-To"] and not message["References"])
+
+
+def test_generated_archive_has_the_right_number_of_threads(public_list, tmp_path):
+    path = tmp_path / "archive.mbox"
+    subprocess.run(
+        [sys.executable, str(GEN_MBOX), "3000", str(path), "--seed", "7"],
+        check=True,
+        capture_output=True,
+    )
+    expected = independent_thread_count(path)
+    # Small batches: threads cross batch boundaries and must be joined across them.
+    result = import_paths(mailing_list=public_list, paths=[path], batch_size=250)
+    assert result.imported == 3000
+    assert Thread.objects.filter(mailing_list=public_list, message_count__gt=0).count() == expected
+    assert Message.objects.filter(mailing_list=public_list, parent__isnull=True).count() == expected
