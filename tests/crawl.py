@@ -93,9 +93,10 @@ def _is_file_link(url: str) -> bool:
 def _drain(response) -> bytes:
     if getattr(response, "streaming", False):
         buffer = io.BytesIO()
+        # Reading to the end lets the test client close the answer itself, with the signal that
+        # would close the test's database connection held back; closing it here again would not.
         for chunk in response.streaming_content:
             buffer.write(chunk)
-        response.close()
         return buffer.getvalue()
     return response.content
 

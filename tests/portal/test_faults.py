@@ -54,6 +54,7 @@ def test_the_site_recovers_by_itself_when_postgresql_drops_its_connections(tmp_p
         "VAR_DIR": str(tmp_path / "var"),
         "LOG_LEVEL": "ERROR",
     }
+    log = tmp_path / "gunicorn.log"
     # The test's own connection would be dropped too: let Django open a new one afterwards.
     connection.close()
     server = subprocess.Popen(
@@ -62,17 +63,19 @@ def test_the_site_recovers_by_itself_when_postgresql_drops_its_connections(tmp_p
             f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread", "--threads", "2",
         ],
         cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         _wait_for_port(port)
         base = f"http://127.0.0.1:{port}"
         pages = ["/", "/downloads/", "/forum/", "/docs/", "/healthz"]
         for _ in range(3):
-            assert [_get(base + page) for page in pages] == [200] * len(pages)
+            answers = [_get(base + page) for page in pages]
+            assert answers == [200] * len(pages), log.read_text()[-3000:]
         assert _drop_the_sites_connections(database_url) >= 1
         # Every request after the drop is answered: the first one reconnects, none sees a 500.
-        assert [_get(base + page) for page in pages * 2] == [200] * len(pages) * 2
+        answers = [_get(base + page) for page in pages * 2]
+        assert answers == [200] * len(pages) * 2, log.read_text()[-3000:]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
