@@ -24,6 +24,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 HOST_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
 SUFFIXES = {"raw": ".yaml", "score": "_score.yaml", "post": "_score_post.yaml"}
 IGNORED_KEYS = {"Total_Scores"}
+MAP_TAG = "tag:yaml.org,2002:map"
 NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
 
@@ -57,7 +58,8 @@ def _line(node: yaml.Node) -> int:
 
 
 def _mapping(filename: str, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node]]:
-    if not isinstance(node, yaml.MappingNode):
+    # Composed, never constructed: a tag such as !!python/object builds nothing and is refused.
+    if not isinstance(node, yaml.MappingNode) or node.tag != MAP_TAG:
         raise _fail(filename, _line(node), what)
     pairs = []
     seen = set()

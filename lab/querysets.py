@@ -36,9 +36,12 @@ def is_lab_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def visible_runs(user: AbstractBaseUser | AnonymousUser) -> QuerySet[CaliperRun]:
     """Runs of releases the user may open (drafts only for release managers)."""
-    return CaliperRun.objects.filter(
-        release__in=catalogue.visible_releases(user).values("pk")
-    ).select_related("board", "release", "uploaded_by")
+    return (
+        CaliperRun.objects.filter(release__in=catalogue.visible_releases(user).values("pk"))
+        .select_related("board", "release", "uploaded_by")
+        # The uploaded files are read only when someone asks for one.
+        .defer("host_yaml", "score_yaml", "score_post_yaml")
+    )
 
 
 def runs_for_board(board: Board, user: AbstractBaseUser | AnonymousUser) -> QuerySet[CaliperRun]:

@@ -277,11 +277,7 @@ def caliper_release(request: HttpRequest, version: str) -> HttpResponse:
 def run(request: HttpRequest, pk: int) -> HttpResponse:
     run_obj = get_object_or_404(q.visible_runs(request.user), pk=pk)
     source = _source(request)
-    others = list(
-        q.runs_for_board(run_obj.board, request.user)
-        .exclude(pk=run_obj.pk)
-        .only("pk", "host", "created_at", "release__version", "board__slug")[:30]
-    )
+    others = list(q.runs_for_board(run_obj.board, request.user).exclude(pk=run_obj.pk)[:30])
     return render(
         request,
         "lab/run.html",
