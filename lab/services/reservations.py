@@ -29,7 +29,7 @@ from lab.models import LabBoard, Reservation
 from portal import notifications
 from portal.tasks import send_email
 
-# A start a little in the past (the minute the form took to fill in) is taken as "now".
+# A start a little in the past (the minutes the form took to fill in) is still accepted.
 START_GRACE = datetime.timedelta(minutes=5)
 
 
@@ -95,7 +95,6 @@ def book(
         )
     if starts_at < now - START_GRACE:
         raise LabError(_("a slot cannot start in the past"))
-    starts_at = max(starts_at, now)
     if ends_at <= starts_at:
         raise LabError(_("a slot ends after it starts"))
     if ends_at - starts_at > _max_slot():
