@@ -58,3 +58,12 @@ def panel_version(request: HttpRequest, key: str) -> object | None:
     if catalogue.is_release_manager(request.user):
         return None
     return f"{CALIPER.current()}:{catalogue_generation()}"
+
+
+def home_block(request: HttpRequest) -> dict:
+    """The home page's lab block: the newest public Caliper runs."""
+    return {"runs": list(q.public_runs()[:3])}
+
+
+def home_version(request: HttpRequest) -> object:
+    return f"{CALIPER.current()}:{catalogue_generation()}"

@@ -240,3 +240,8 @@ def test_draft_release_runs_stay_hidden(client, d05, releases):
     run = upload_run(board=d05, release=draft, machine=MACHINE, files=caliper_files("d05-01"))
     assert client.get(run.get_absolute_url()).status_code == 404
     assert "d05-01" not in client.get(reverse("lab:caliper")).content.decode()
+
+
+def test_home_page_shows_the_lab_block(client, two_runs):
+    body = client.get("/").content.decode()
+    assert "Open Lab and Caliper" in body and two_runs[1].get_absolute_url() in body
