@@ -117,14 +117,28 @@ def compare_runs(before_id: int, after_id: int, *, source: str) -> Comparison:
     return _compare(values.get(before_id, {}), values.get(after_id, {}))
 
 
+def _median_of(values: dict[int, dict[Key, float]], ids: list[int]) -> dict[Key, float]:
+    collected: dict[Key, list[float]] = defaultdict(list)
+    for run_id in ids:
+        for key, value in values.get(run_id, {}).items():
+            collected[key].append(value)
+    # A failed run's 0 counts: it is a result.
+    return {key: statistics.median(found) for key, found in collected.items()}
+
+
 def compare_medians(before_ids: list[int], after_ids: list[int], *, source: str) -> Comparison:
+    """Each case's median over the runs before against its median over the runs after."""
     values = _values(before_ids + after_ids, source)
+    return _compare(_median_of(values, before_ids), _median_of(values, after_ids))
 
-    def median_of(ids: list[int]) -> dict[Key, float]:
-        collected: dict[Key, list[float]] = defaultdict(list)
-        for run_id in ids:
-            for key, value in values.get(run_id, {}).items():
-                collected[key].append(value)
-        return {key: statistics.median(found) for key, found in collected.items()}
 
-    return _compare(median_of(before_ids), median_of(after_ids))
+def compare_median_groups(
+    groups: dict[object, tuple[list[int], list[int]]], *, source: str
+) -> dict[object, Comparison]:
+    """compare_medians for several groups (boards, say) with one query for all their scores."""
+    every = [run_id for before, after in groups.values() for run_id in before + after]
+    values = _values(every, source)
+    return {
+        name: _compare(_median_of(values, before), _median_of(values, after))
+        for name, (before, after) in groups.items()
+    }

@@ -9,45 +9,50 @@ from downloads import querysets as catalogue
 from downloads.caching import generation as catalogue_generation
 from lab import querysets as q
 from lab.caching import CALIPER
-from lab.comparison import compare_medians
+from lab.comparison import compare_median_groups
 
 LATEST_RUNS = 5
 
 
 def board_panel(request: HttpRequest, slug: str) -> dict | None:
-    board = catalogue.boards().filter(slug=slug).first()
-    if board is None:
-        return None
-    runs = list(q.runs_for_board(board, request.user)[:LATEST_RUNS])
+    """The board's newest runs; one query (the downloads page keeps its query budget)."""
+    runs = list(q.visible_runs(request.user).filter(board__slug=slug)[:LATEST_RUNS])
     if not runs:
         return None
-    return {"board": board, "runs": runs}
+    return {"board": runs[0].board, "runs": runs}
 
 
 def release_panel(request: HttpRequest, version: str) -> dict | None:
-    release = catalogue.visible_releases(request.user).filter(version=version).first()
-    if release is None:
+    """Per board with runs of both, this release's medians against the previous release's.
+
+    One query when the release has no runs (most pages); else four, however many boards."""
+    runs = list(q.visible_runs(request.user).filter(release__version=version))
+    if not runs:
         return None
+    release = runs[0].release
     previous = q.previous_release(release)
     if previous is None:
         return None
-    # One query for the runs of both releases, one for all their scores.
-    runs = q.visible_runs(request.user).filter(release__in=[release, previous])
-    by_board: dict[int, dict[int, list[int]]] = {}
-    boards = {}
-    for run in runs:
-        boards[run.board_id] = run.board
-        by_board.setdefault(run.board_id, {release.pk: [], previous.pk: []})[run.release_id].append(
-            run.pk
-        )
-    rows = []
-    for board_id, found in by_board.items():
-        if not found[release.pk] or not found[previous.pk]:
-            continue
-        comparison = compare_medians(found[previous.pk], found[release.pk], source="score")
-        rows.append({"board": boards[board_id], "comparison": comparison})
-    if not rows:
+    boards = {run.board_id: run.board for run in runs}
+    before: dict[int, list[int]] = {}
+    for pk, board_id in (
+        q.visible_runs(request.user)
+        .filter(release=previous, board_id__in=list(boards))
+        .values_list("pk", "board_id")
+    ):
+        before.setdefault(board_id, []).append(pk)
+    groups = {
+        board_id: (before[board_id], [run.pk for run in runs if run.board_id == board_id])
+        for board_id in boards
+        if board_id in before
+    }
+    if not groups:
         return None
+    comparisons = compare_median_groups(groups, source="score")
+    rows = [
+        {"board": boards[board_id], "comparison": comparison}
+        for board_id, comparison in comparisons.items()
+    ]
     rows.sort(key=lambda row: (row["board"].order, row["board"].name))
     return {"release": release, "previous": previous, "rows": rows}
 
@@ -57,13 +62,4 @@ def panel_version(request: HttpRequest, key: str) -> object | None:
     # published or withdrawn changes the catalogue's generation, a run the lab's.
     if catalogue.is_release_manager(request.user):
         return None
-    return f"{CALIPER.current()}:{catalogue_generation()}"
-
-
-def home_block(request: HttpRequest) -> dict:
-    """The home page's lab block: the newest public Caliper runs."""
-    return {"runs": list(q.public_runs()[:3])}
-
-
-def home_version(request: HttpRequest) -> object:
     return f"{CALIPER.current()}:{catalogue_generation()}"

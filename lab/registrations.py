@@ -1,26 +1,14 @@
-"""What the lab registers with the site: its home block, its panels on board and release
-pages, demo data."""
+"""What the lab registers with the site: its panels on board and release pages, demo data.
+
+No home block: the home page keeps its query budget (tests/portal/test_pages.py), and the
+lab is one click away in the header."""
 
 from portal.registry import (
-    HomeBlock,
     PagePanel,
     Seeder,
-    register_home_block,
     register_page_panel,
     register_seeder,
 )
-
-
-def _home(request):
-    from lab.panels import home_block
-
-    return home_block(request)
-
-
-def _home_version(request):
-    from lab.panels import home_version
-
-    return home_version(request)
 
 
 def _board_panel(request, key):
@@ -65,15 +53,6 @@ register_page_panel(
         get_context=_release_panel,
         order=60,
         cache_version=_version,
-    )
-)
-register_home_block(
-    HomeBlock(
-        name="lab.home",
-        template="lab/_home.html",
-        get_context=_home,
-        order=70,
-        cache_version=_home_version,
     )
 )
 register_seeder(Seeder(name="lab", run=_seed, order=80))

@@ -242,6 +242,27 @@ def test_draft_release_runs_stay_hidden(client, d05, releases):
     assert "d05-01" not in client.get(reverse("lab:caliper")).content.decode()
 
 
-def test_home_page_shows_the_lab_block(client, two_runs):
-    body = client.get("/").content.decode()
-    assert "Open Lab and Caliper" in body and two_runs[1].get_absolute_url() in body
+def test_release_panel_queries_do_not_grow_with_boards(rf, two_runs, releases, d05):
+    from downloads.models import Artifact, Board
+    from lab.panels import release_panel
+
+    old, new = releases
+    for slug in ("d03", "hikey"):
+        board = Board.objects.create(slug=slug, name=slug.upper(), soc="x", arch="arm64")
+        for release in releases:
+            Artifact.objects.create(
+                release=release, board=board, filename="Image", file="x", size=1, sha256="1" * 64
+            )
+        upload_run(board=board, release=old, machine=MACHINE, files=caliper_files("d05-01"))
+        upload_run(board=board, release=new, machine=MACHINE, files=caliper_files("d05-02"))
+    request = rf.get("/")
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    request.user = AnonymousUser()
+    with CaptureQueriesContext(connection) as captured:
+        context = release_panel(request, "3.1")
+    assert len(captured.captured_queries) <= 4
+    assert [row["board"].slug for row in context["rows"]] == ["d03", "d05", "hikey"]
+    assert all(row["comparison"].losses == 2 for row in context["rows"])
