@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+
 from lab import querysets as q
+from lab.caching import CALIPER
 
 Key = tuple[str, str, str, str]
 CHART_ROWS = 20
+KEPT_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -142,3 +146,14 @@ def compare_median_groups(
         name: _compare(_median_of(values, before), _median_of(values, after))
         for name, (before, after) in groups.items()
     }
+
+
+def kept_comparison(name: str, build: Callable[[], Comparison]) -> Comparison:
+    """A comparison kept in the cache under the lab's generation: runs only change through
+    the services, which bump it. `name` holds the run ids, so visibility is checked before."""
+    key = f"lab:comparison:{CALIPER.current()}:{name}"
+    comparison = cache.get(key)
+    if comparison is None:
+        comparison = build()
+        cache.set(key, comparison, timeout=KEPT_SECONDS)
+    return comparison

@@ -4,6 +4,7 @@ through lab.services; a refused action comes back as a message or a form error."
 from __future__ import annotations
 
 import csv
+import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 from downloads import querysets as catalogue
 from lab import querysets as q
 from lab.calendar import fill, week_of
-from lab.comparison import Comparison, compare_medians, compare_runs
+from lab.comparison import Comparison, compare_medians, compare_runs, kept_comparison
 from lab.errors import LabError
 from lab.forms import BookForm, ExtendForm, HealthForm, UploadRunForm
 from lab.models import CaliperScore, LabBoard, Reservation
@@ -27,6 +28,11 @@ from lab.services import reservations as reservation_services
 
 RUNS_PER_PAGE = 50
 SOURCES = {choice.value: choice for choice in CaliperScore.Source}
+
+
+def _ids_digest(*groups: list[int]) -> str:
+    text = "|".join(",".join(str(pk) for pk in group) for group in groups)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _source(request: HttpRequest) -> str:
@@ -380,7 +386,10 @@ def compare_two_runs(
     if before not in runs or after not in runs:
         raise Http404
     source = _source(request)
-    comparison = compare_runs(before, after, source=source)
+    comparison = kept_comparison(
+        f"runs:{before}:{after}:{source}",
+        lambda: compare_runs(before, after, source=source),
+    )
     return _comparison_response(
         request,
         comparison=comparison,
@@ -410,7 +419,11 @@ def compare_releases(
     for pk, version in runs.values_list("pk", "release__version"):
         by_release[version].append(pk)
     source = _source(request)
-    comparison = compare_medians(by_release[before], by_release[after], source=source)
+    before_ids, after_ids = sorted(by_release[before]), sorted(by_release[after])
+    comparison = kept_comparison(
+        "medians:" + _ids_digest(before_ids, after_ids) + f":{source}",
+        lambda: compare_medians(before_ids, after_ids, source=source),
+    )
     return _comparison_response(
         request,
         comparison=comparison,
