@@ -32,6 +32,11 @@ class Row:
         return self.before == 0 or self.after == 0
 
     @property
+    def fixed(self) -> bool:
+        """Failed before, passes after."""
+        return self.before == 0 and bool(self.after)
+
+    @property
     def missing(self) -> bool:
         return self.before is None or self.after is None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from downloads import querysets as catalogue
 from lab import querysets as q
+from lab.caching import CALIPER
 from lab.calendar import fill, week_of
 from lab.comparison import Comparison, compare_medians, compare_runs, kept_comparison
 from lab.errors import LabError
@@ -25,6 +27,7 @@ from lab.forms import BookForm, ExtendForm, HealthForm, UploadRunForm
 from lab.models import CaliperScore, LabBoard, Reservation
 from lab.services import caliper as caliper_services
 from lab.services import reservations as reservation_services
+from portal.caching import Fragment, kept_key, render_fragments
 
 RUNS_PER_PAGE = 50
 SOURCES = {choice.value: choice for choice in CaliperScore.Source}
@@ -284,15 +287,29 @@ def run(request: HttpRequest, pk: int) -> HttpResponse:
     run_obj = get_object_or_404(q.visible_runs(request.user), pk=pk)
     source = _source(request)
     others = list(q.runs_for_board(run_obj.board, request.user).exclude(pk=run_obj.pk)[:30])
+    # Every case of the file, kept rendered: a run's scores change only through the services.
+    [cases] = render_fragments(
+        request,
+        [
+            Fragment(
+                key=kept_key(f"lab:run:{run_obj.pk}:{source}", CALIPER.current()),
+                template="lab/_run_cases.html",
+                get_context=lambda: {
+                    "source": source,
+                    "sources": CaliperScore.Source.choices,
+                    "scores": list(q.scores(run_obj, source)),
+                },
+            )
+        ],
+    )
     return render(
         request,
         "lab/run.html",
         {
             "run": run_obj,
             "source": source,
-            "sources": CaliperScore.Source.choices,
-            "scores": list(q.scores(run_obj, source)),
             "others": others,
+            "cases": cases,
         },
     )
 
@@ -335,9 +352,18 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def _comparison_response(
-    request: HttpRequest, *, comparison: Comparison, context: dict, csv_name: str, as_csv: bool
+    request: HttpRequest,
+    *,
+    name: str,
+    build: Callable[[], Comparison],
+    context: dict,
+    csv_name: str,
+    as_csv: bool,
 ) -> HttpResponse:
+    """The comparison as CSV, or its page: the table and chart are kept rendered under the
+    lab's generation (the runs were checked visible before), the frame is rendered each time."""
     if as_csv:
+        comparison = kept_comparison(name, build)
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{csv_name}.csv"'
         writer = csv.writer(response)
@@ -367,15 +393,27 @@ def _comparison_response(
                 ]
             )
         return response
-    context.update(
-        {
+
+    def body_context() -> dict:
+        comparison = kept_comparison(name, build)
+        return {
+            **context,
             "comparison": comparison,
             "chart": comparison.chart(),
-            "source": context["source"],
             "sources": CaliperScore.Source.choices,
         }
+
+    [body] = render_fragments(
+        request,
+        [
+            Fragment(
+                key=kept_key(f"lab:compare:{request.path}:{name}", CALIPER.current()),
+                template="lab/_compare_body.html",
+                get_context=body_context,
+            )
+        ],
     )
-    return render(request, "lab/compare.html", context)
+    return render(request, "lab/compare.html", {**context, "body": body})
 
 
 @require_safe
@@ -386,13 +424,10 @@ def compare_two_runs(
     if before not in runs or after not in runs:
         raise Http404
     source = _source(request)
-    comparison = kept_comparison(
-        f"runs:{before}:{after}:{source}",
-        lambda: compare_runs(before, after, source=source),
-    )
     return _comparison_response(
         request,
-        comparison=comparison,
+        name=f"runs:{before}:{after}:{source}",
+        build=lambda: compare_runs(before, after, source=source),
         context={
             "kind": "runs",
             "before": runs[before],
@@ -420,13 +455,10 @@ def compare_releases(
         by_release[version].append(pk)
     source = _source(request)
     before_ids, after_ids = sorted(by_release[before]), sorted(by_release[after])
-    comparison = kept_comparison(
-        "medians:" + _ids_digest(before_ids, after_ids) + f":{source}",
-        lambda: compare_medians(before_ids, after_ids, source=source),
-    )
     return _comparison_response(
         request,
-        comparison=comparison,
+        name="medians:" + _ids_digest(before_ids, after_ids) + f":{source}",
+        build=lambda: compare_medians(before_ids, after_ids, source=source),
         context={
             "kind": "releases",
             "board": board_obj,
