@@ -80,7 +80,7 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 
 test: $(VENV)/.dev services test-tools lint
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=0 HTTPS=1 SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 		ALLOWED_HOSTS=estuary.example.org EMAIL_URL=smtp+tls://mail.example.org:587 VAR_DIR=var/deploy-check \
 		$(PY) manage.py check --deploy --fail-level WARNING
@@ -102,8 +102,8 @@ bench: $(VENV)/.dev services
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(BENCH_REDIS_URL)" $(PY) -m bench $(BENCH_ARGS)
 
 messages: $(VENV)/.dev
-	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
-	$(PY) manage.py compilemessages -l zh_Hans
+	DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
+	DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf var/test var/screenshots .pytest_cache .ruff_cache

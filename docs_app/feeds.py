@@ -3,15 +3,15 @@
 from django.contrib.sitemaps import Sitemap
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
 from docs_app import querysets
 from docs_app.models import Page
+from portal.feeds import AtomFeed
 
 
 class ChangedPagesFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = AtomFeed
     title = _("Estuary docs: changed pages")
     subtitle = _("Quick starts, board manuals and guides as editors change them.")
     link = reverse_lazy("docs_app:index")

@@ -21,6 +21,14 @@ def sections() -> QuerySet[Section]:
     return Section.objects.all()
 
 
+def public_pages() -> QuerySet[Page]:
+    """Pages anyone may read: the "latest" pages and those of published releases. A page written
+    for a draft (or withdrawn) release reaches no reader, feed, sitemap or search through here."""
+    return Page.objects.filter(
+        Q(release__isnull=True) | Q(release__status=Release.Status.PUBLISHED)
+    )
+
+
 @dataclass(frozen=True)
 class Version:
     version: str
@@ -61,7 +69,8 @@ def find_page(*, section: str, slug: str, version: str, language: str) -> Page |
     """
     languages = {language, Page.Language.ENGLISH}
     candidates = list(
-        Page.objects.filter(_release_filter(version), section__slug=section, slug=slug)
+        public_pages()
+        .filter(_release_filter(version), section__slug=section, slug=slug)
         .filter(language__in=languages)
         .select_related("section", "release", "parent__section", "parent__parent__section")
         .order_by()
@@ -85,8 +94,10 @@ def _best_per_slug(pages: list[Page], *, version: str, language: str) -> list[Pa
 
 def pages_for(*, version: str, language: str, section: Section | None = None) -> list[Page]:
     """The table of contents for a version: one page per slug, in order (one query)."""
-    pages = Page.objects.filter(_release_filter(version)).filter(
-        language__in={language, Page.Language.ENGLISH}
+    pages = (
+        public_pages()
+        .filter(_release_filter(version))
+        .filter(language__in={language, Page.Language.ENGLISH})
     )
     if section is not None:
         pages = pages.filter(section=section)
@@ -102,14 +113,16 @@ def page_revisions(page: Page) -> QuerySet[PageRevision]:
 
 
 def recently_changed(limit: int = 30) -> QuerySet[Page]:
-    return Page.objects.select_related("section", "release", "updated_by").order_by("-updated_at")[
-        :limit
-    ]
+    return (
+        public_pages()
+        .select_related("section", "release", "updated_by")
+        .order_by("-updated_at")[:limit]
+    )
 
 
 def sitemap_pages() -> QuerySet[Page]:
     return (
-        Page.objects.filter(Q(release__isnull=True) | Q(release__status=Release.Status.PUBLISHED))
+        public_pages()
         .select_related("section", "release")
         .order_by("section__order", "order", "pk")
     )
@@ -157,7 +170,7 @@ def search_pages(
     query = query.strip()
     if not query:
         return []
-    pages = Page.objects.select_related("section", "release").filter(_release_filter(version))
+    pages = public_pages().select_related("section", "release").filter(_release_filter(version))
     if section:
         pages = pages.filter(section__slug=section)
     if language:

@@ -10,25 +10,25 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from markdown.extensions.attr_list import AttrListExtension
-from PIL import Image, UnidentifiedImageError
 
 from docs_app import fragments
 from docs_app.artifacts import ArtifactExtension
 from docs_app.models import DocImage, Page, PageRevision, Section
 from docs_app.querysets import SEARCH_CONFIG
 from downloads.models import Release
+from portal.images import prepare_image
 from portal.markup import MarkupTooLong, render_markdown
 
 SLUG_RE = re.compile(r"^[-a-z0-9_]+$")
 MAX_TAGS = 20
-IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
 class DocsError(ValueError):
@@ -191,23 +191,17 @@ def revert_page(*, page: Page, revision: PageRevision, author: Any) -> Page:
 
 @transaction.atomic
 def upload_image(*, upload: UploadedFile, title: str = "", author: Any = None) -> DocImage:
-    """Keep an image an editor uploaded, after Pillow has read it as an image."""
-    if upload.size is not None and upload.size > MAX_IMAGE_BYTES:
-        raise DocsError(f"{upload.name}: larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB.")
+    """Keep an image an editor uploaded, re-encoded by the site's one image pipeline."""
     try:
-        with Image.open(upload) as image:
-            image.verify()
-            kind = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DocsError(f"{upload.name}: not an image that can be shown ({exc}).") from exc
-    if kind not in IMAGE_FORMATS:
-        raise DocsError(
-            f"{upload.name}: {kind} images are not accepted; use PNG, JPEG, GIF or WebP."
-        )
-    upload.seek(0)
-    base = slugify(upload.name.rsplit(".", 1)[0]) or "image"
-    upload.name = f"{base[:80]}.{'jpg' if kind == 'JPEG' else kind.lower()}"
-    return DocImage.objects.create(image=upload, title=title.strip()[:200], uploaded_by=author)
+        prepared = prepare_image(upload)
+    except ValidationError as exc:
+        raise DocsError(" ".join(exc.messages)) from exc
+    base = slugify(prepared.original_name.rsplit(".", 1)[0]) or "image"
+    return DocImage.objects.create(
+        image=ContentFile(prepared.content, name=f"{base[:80]}.{prepared.extension}"),
+        title=title.strip()[:200],
+        uploaded_by=author,
+    )
 
 
 def media_url(image: DocImage) -> str:

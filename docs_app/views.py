@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from docs_app import artifacts, fragments, querysets, services
 from docs_app.forms import ImageForm, PageForm
 from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
+from portal.ratelimits import rate_limited
 
 EDITORS_GROUP = "doc-editors"
 VERSION_COOKIE = "docs_version"
@@ -298,6 +299,7 @@ def choose_board(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@rate_limited("search")
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
     version = request.GET.get("version", "") or LATEST

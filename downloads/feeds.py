@@ -5,17 +5,17 @@ from __future__ import annotations
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
 from downloads import querysets as q
 from downloads.models import Board, Release
+from portal.feeds import AtomFeed
 
 FEED_LENGTH = 30
 
 
 class ReleaseFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = AtomFeed
     title = _("Estuary releases")
     subtitle = _("New releases of Estuary: firmware, kernels and distributions for ARM64 boards.")
 

@@ -22,7 +22,7 @@ from django.utils.encoding import iri_to_uri
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
 BLOCK_SIZE = 256 * 1024
-RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE_RE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 
 
 class RangeFile(io.RawIOBase):
@@ -87,6 +87,13 @@ class ServedFile:
     content_type: str = "application/octet-stream"
 
 
+def _position(digits: str) -> int:
+    """A byte position from the header's digits. Past 18 digits it is beyond any file, and
+    Python refuses to convert thousands of digits at all: stand in a number just as final."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
 def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     """(start, end) inclusive for one satisfiable range; None to send the whole file (no,
     several, or malformed ranges, which a server may ignore); False when unsatisfiable."""
@@ -97,16 +104,16 @@ def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     if not first and not last:
         return None
     if not first:  # the last N bytes
-        suffix = int(last)
+        suffix = _position(last)
         if suffix == 0:
             return False
         return max(size - suffix, 0), size - 1
-    start = int(first)
-    if last and int(last) < start:
+    start = _position(first)
+    if last and _position(last) < start:
         return None  # syntactically invalid: ignored, as RFC 9110 says
     if start >= size:
         return False
-    end = int(last) if last else size - 1
+    end = _position(last) if last else size - 1
     return start, min(end, size - 1)
 
 

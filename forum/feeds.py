@@ -7,19 +7,19 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from forum import querysets as q
 from forum.models import Category, Post, Topic
+from portal.feeds import AtomFeed
 
 ANONYMOUS = AnonymousUser()
 ITEMS = 30
 
 
 class LatestTopicsFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = AtomFeed
     title = _("Estuary forum: latest topics")
     subtitle = _("New and active topics on the Estuary forum.")
 
@@ -65,7 +65,7 @@ class CategoryFeed(LatestTopicsFeed):
 
 
 class TopicFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = AtomFeed
 
     def get_object(self, request, pk: int) -> Topic:
         topic = q.visible_topics(ANONYMOUS).filter(pk=pk).first()

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from forum.models import Flag
-from forum.services import TITLE_MAX, PreparedImage, prepare_image
+from forum.services import TITLE_MAX
+from portal.images import PreparedImage, prepare_image
 
 
 class MultipleImageInput(forms.ClearableFileInput):

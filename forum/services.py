@@ -6,10 +6,8 @@ meant for the person; views put it on the form. Nothing is stored when a call ra
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
@@ -25,7 +23,6 @@ from django.db.models import Count, F, Max, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from PIL import Image, UnidentifiedImageError
 
 from forum.markup import RenderedPost, count_links, render_post
 from forum.models import (
@@ -44,6 +41,7 @@ from forum.models import (
 from forum.querysets import is_moderator, may_post_in
 from portal import notifications
 from portal.caching import Generation
+from portal.images import PreparedImage
 from portal.markup import MarkupTooLong, plain_text
 from portal.models import Profile, Subscription
 
@@ -77,68 +75,6 @@ def _render(source: str) -> RenderedPost:
         return render_post(source)
     except MarkupTooLong as exc:
         raise ValidationError(str(exc), code="too_long") from exc
-
-
-@dataclass(frozen=True)
-class PreparedImage:
-    """An upload decoded and re-encoded: only pixels survive (no metadata, no payloads)."""
-
-    content: bytes
-    extension: str
-    original_name: str
-    width: int
-    height: int
-
-
-def prepare_image(upload) -> PreparedImage:
-    """Check and re-encode an uploaded image; ValidationError names the file on refusal."""
-    name = str(getattr(upload, "name", "image"))[:200]
-    if upload.size > settings.FORUM_IMAGE_MAX_BYTES:
-        raise ValidationError(
-            _("%(name)s is larger than %(limit)d KiB.")
-            % {"name": name, "limit": settings.FORUM_IMAGE_MAX_BYTES // 1024},
-            code="image_size",
-        )
-    try:
-        upload.seek(0)
-        with Image.open(upload) as probe:
-            width, height = probe.size
-            kind = probe.format
-            if width * height > settings.FORUM_IMAGE_MAX_PIXELS:
-                raise ValidationError(
-                    _("%(name)s has too many pixels (%(w)d×%(h)d).")
-                    % {"name": name, "w": width, "h": height},
-                    code="image_pixels",
-                )
-            if kind not in {"PNG", "JPEG", "GIF", "WEBP"}:
-                raise ValidationError(
-                    _("%(name)s is not a PNG, JPEG, GIF or WebP image.") % {"name": name},
-                    code="image_type",
-                )
-            probe.load()
-            image = probe.copy()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
-        raise ValidationError(
-            _("%(name)s is not an image that can be read.") % {"name": name}, code="image_bad"
-        ) from exc
-    image.thumbnail((settings.FORUM_IMAGE_MAX_SIDE, settings.FORUM_IMAGE_MAX_SIDE))
-    out = io.BytesIO()
-    has_alpha = image.mode in {"RGBA", "LA", "PA"} or (
-        image.mode == "P" and "transparency" in image.info
-    )
-    if has_alpha or kind in {"PNG", "GIF"}:
-        image.convert("RGBA" if has_alpha else "RGB").save(out, format="PNG", optimize=True)
-        extension = "png"
-    else:
-        image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
-        extension = "jpg"
-    return PreparedImage(
-        content=out.getvalue(),
-        extension=extension,
-        original_name=name,
-        width=image.width,
-        height=image.height,
-    )
 
 
 def _attach(*, post: Post, user: AbstractBaseUser, images: Sequence[PreparedImage]) -> list[str]:

@@ -30,6 +30,7 @@ from forum.models import Category, CategoryRead, Flag, Like, ModerationLog, Post
 from portal.markup import MarkupTooLong
 from portal.models import Subscription
 from portal.notifications import subscription_level
+from portal.ratelimits import rate_limited
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -271,6 +272,7 @@ def _save_or_preview(
 
 
 @login_required
+@rate_limited("post", methods=("POST",))
 def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
     cat = _readable_category(request, slug)
     if not q.may_post_in(request.user, cat):
@@ -295,6 +297,7 @@ def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@rate_limited("post", methods=("POST",))
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
     top = _visible_topic(request, pk)
     initial = {}
@@ -325,6 +328,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@rate_limited("post", methods=("POST",))
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     found = _visible_post(request, pk)
     if not services.may_edit(request.user, found):
@@ -358,6 +362,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("post")
 def preview(request: HttpRequest) -> HttpResponse:
     """The live preview's fragment: the same pipeline as a saved post."""
     if not request.user.is_authenticated:

@@ -3,6 +3,8 @@
 import hashlib
 from functools import lru_cache
 
+from django.utils.html import escape
+
 _SIZE = 5
 _CELL = 16
 
@@ -28,7 +30,7 @@ def identicon_svg(username: str) -> str:
     side = _SIZE * _CELL
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-8 -8 {side + 16} {side + 16}" '
-        f'width="96" height="96" role="img" aria-label="{username[:1].upper()}">'
+        f'width="96" height="96" role="img" aria-label="{escape(username[:1].upper())}">'
         f'<rect x="-8" y="-8" width="{side + 16}" height="{side + 16}" fill="{background}"/>'
         f'<g fill="{colour}">{"".join(cells)}</g></svg>'
     )

@@ -19,6 +19,7 @@ import markdown
 import nh3
 from django.conf import settings
 from markdown.extensions import Extension
+from pygments.token import STANDARD_TYPES
 
 ALLOWED_TAGS = frozenset(
     {
@@ -36,13 +37,21 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "td": {"align", "style", "colspan", "rowspan"},
     "th": {"align", "style", "colspan", "rowspan"},
     "ol": {"start"},
-    "code": {"class"},
-    "pre": {"class"},
-    "span": {"class"},
-    "div": {"class"},
-    "p": {"class"},
     **{f"h{level}": {"id"} for level in range(1, 7)},
 }
+
+# Only the classes the pipeline itself adds (code highlighting, admonitions, the docs' artifact
+# markers): a person cannot dress text up as the site's own notices ("message success").
+_ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "danger", "error"}
+ALLOWED_CLASSES: dict[str, set[str]] = {
+    "div": {"highlight", "admonition", *_ADMONITIONS},
+    "p": {"admonition-title"},
+    "span": {name for name in STANDARD_TYPES.values() if name} | {"artifact-ref"},
+}
+
+# Ids in people's text are moved out of the site's own (id="reply", id="main"): prefixed, as
+# GitHub does, with in-page links following them.
+USER_ID_PREFIX = "user-content-"
 
 # Only links a reader can follow safely: no javascript:, data:, vbscript: or file: URLs.
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto", "ftp"})
@@ -73,10 +82,21 @@ def _cleaner(*, trusted: bool) -> nh3.Cleaner:
             attributes=ALLOWED_ATTRIBUTES,
             url_schemes=set(ALLOWED_URL_SCHEMES),
             filter_style_properties={"text-align"},
+            allowed_classes=ALLOWED_CLASSES,
             strip_comments=True,
             link_rel="noopener" if trusted else "nofollow ugc noopener",
+            id_prefix=None if trusted else USER_ID_PREFIX,
+            attribute_filter=None if trusted else _prefix_fragment_link,
         )
     return _cleaners[trusted]
+
+
+def _prefix_fragment_link(tag: str, attribute: str, value: str) -> str:
+    """An in-page link in people's text points at the prefixed id its target now has."""
+    prefixed = value.startswith("#" + USER_ID_PREFIX)
+    if tag == "a" and attribute == "href" and value.startswith("#") and not prefixed:
+        return "#" + USER_ID_PREFIX + value[1:]
+    return value
 
 
 @dataclass(frozen=True)
@@ -111,14 +131,14 @@ class MarkupTooLong(ValueError):
     """The text is longer than MARKUP_MAX_LENGTH; forms turn this into a field error."""
 
 
-def _toc_entries(tokens: Sequence[dict[str, Any]]) -> list[TocEntry]:
+def _toc_entries(tokens: Sequence[dict[str, Any]], *, prefix: str = "") -> list[TocEntry]:
     return [
         TocEntry(
             level=int(t["level"]),
-            anchor=str(t["id"]),
+            anchor=prefix + str(t["id"]),
             # toc tokens carry HTML-escaped names; keep plain text, templates escape again.
             title=html.unescape(str(t["name"])),
-            children=_toc_entries(t.get("children", [])),
+            children=_toc_entries(t.get("children", []), prefix=prefix),
         )
         for t in tokens
     ]
@@ -147,7 +167,7 @@ def render_markdown(
     )
     raw_html = md.convert(source)
     safe_html = _cleaner(trusted=trusted).clean(raw_html)
-    toc = _toc_entries(getattr(md, "toc_tokens", []))
+    toc = _toc_entries(getattr(md, "toc_tokens", []), prefix="" if trusted else USER_ID_PREFIX)
     return Rendered(html=safe_html, toc=toc, text=plain_text(safe_html))
 
 

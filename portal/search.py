@@ -9,12 +9,14 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from portal.ratelimits import rate_limited
 from portal.registry import registry
 
 MAX_QUERY_LENGTH = 200
 HITS_PER_SECTION = 10
 
 
+@rate_limited("search")
 def search_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
     wanted = request.GET.get("section", "")

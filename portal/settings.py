@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,15 @@ VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
+# Without DEBUG this is production: a known key would let anyone forge sessions and signed
+# links, and a default host list answers for hosts it should not. Refuse to start instead.
+_unset = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS") if not DEBUG and not env.str(name, "")]
+if _unset:
+    raise ImproperlyConfigured(
+        f"DEBUG is off (production) and {' and '.join(_unset)} "
+        f"{'is' if len(_unset) == 1 else 'are'} not set: set "
+        f"{' and '.join(_unset)} in the environment, or DEBUG=1 for development."
+    )
 SECRET_KEY = env(
     "SECRET_KEY",
     default="django-insecure-development-key-set-SECRET_KEY-in-production",
@@ -57,6 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "portal.ratelimits.RetryAfterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -183,8 +194,18 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Estuary] "
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
-# allauth's rate limits stay on at their defaults (ACCOUNT_RATE_LIMITS unset); they count
-# in the cache, which is Redis in production.
+# allauth's rate limits (sign-up, log-in, password reset) stay on at their defaults
+# (ACCOUNT_RATE_LIMITS unset); they count in the cache, which is Redis in production.
+
+# The site's own limits (portal/ratelimits.py), per IP address and per account: "N/m", "N/h",
+# "N/10m". RATE_LIMITS_ENABLED=0 turns them off (a load test from one address).
+RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+RATE_LIMITS = {
+    "search": {"ip": "60/m", "user": "120/m"},
+    "post": {"ip": "60/10m", "user": "30/10m"},
+    "file": {"ip": "30/h", "user": "20/h"},
+    "api": {"ip": "300/m", "user": "600/m"},
+}
 
 # --- Mail -----------------------------------------------------------------------------------
 
@@ -292,6 +313,7 @@ if BUILD_NIGHTLY_ENABLED:
 # HTTPS is assumed in production (DEBUG=0); set HTTPS=0 to serve plain HTTP on a closed network.
 HTTPS = env.bool("HTTPS", default=not DEBUG)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
+# Trusted only because the proxy overwrites this header on every request (see the README).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
@@ -347,9 +369,10 @@ FORUM_TL1_MIN_POSTS = env.int("FORUM_TL1_MIN_POSTS", default=3)
 FORUM_DELETE_GRACE_MINUTES = env.int("FORUM_DELETE_GRACE_MINUTES", default=30)
 FORUM_FLAGS_TO_HIDE = env.int("FORUM_FLAGS_TO_HIDE", default=3)
 FORUM_MAX_ATTACHMENTS_PER_POST = env.int("FORUM_MAX_ATTACHMENTS_PER_POST", default=4)
-FORUM_IMAGE_MAX_BYTES = env.int("FORUM_IMAGE_MAX_BYTES", default=4 * 1024 * 1024)
-FORUM_IMAGE_MAX_PIXELS = env.int("FORUM_IMAGE_MAX_PIXELS", default=4096 * 4096)
-FORUM_IMAGE_MAX_SIDE = env.int("FORUM_IMAGE_MAX_SIDE", default=1600)  # larger ones are shrunk
+# Every uploaded image (forum, docs, bug attachments) goes through portal/images.py.
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=4096 * 4096)
+IMAGE_MAX_SIDE = env.int("IMAGE_MAX_SIDE", default=1600)  # larger ones are shrunk
 CELERY_BEAT_SCHEDULE["forum-flush-view-counts"] = {
     "task": "forum.flush_view_counts",
     "schedule": 300.0,

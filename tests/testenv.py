@@ -15,4 +15,7 @@ os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "test"))
 os.environ.setdefault("CACHE_KEY_PREFIX", "estuary-test")
 os.environ["HTTPS"] = "0"
 os.environ["DEBUG"] = "0"
+# Production settings refuse to start without these (portal/settings.py).
+os.environ.setdefault("SECRET_KEY", "test-" + "k" * 50)
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 os.environ.pop("EMAIL_URL", None)

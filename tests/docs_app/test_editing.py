@@ -2,6 +2,8 @@
 
 import io
 import re
+import struct
+import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -162,3 +164,48 @@ def test_editor_pages_render(client, editor, make_page, django_assert_max_num_qu
         with django_assert_max_num_queries(10):
             assert client.get(reverse(f"docs_app:{name}", args=args)).status_code == 200
     assert client.get(reverse("docs_app:diff", args=[page.pk, 7])).status_code == 404
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims width×height pixels: what a decompression bomb looks like at the door."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _gif_header_only(width: int, height: int) -> bytes:
+    screen = struct.pack("<HHBBB", width, height, 0, 0, 0)
+    frame = b"," + struct.pack("<HHHHB", 0, 0, width, height, 0) + b"\x02\x02\x44\x01\x00"
+    return b"GIF89a" + screen + frame + b";"
+
+
+def _large_png(side: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("1", (side, side)).save(buffer, "PNG")  # 144 megapixels in a few kilobytes
+    return buffer.getvalue()
+
+
+def test_image_bombs_and_payloads_are_refused_or_re_encoded(client, editor):
+    client.force_login(editor)
+    refused = {
+        "bomb.png": _png_header_only(30000, 30000),
+        "bomb.gif": _gif_header_only(65535, 65535),
+        "huge.png": _large_png(12000),
+    }
+    for name, data in refused.items():
+        upload = SimpleUploadedFile(name, data, content_type="image/png")
+        response = client.post(reverse("docs_app:images"), {"image": upload})
+        assert response.status_code == 200, name
+        assert name in response.content.decode(), name  # the error names the file
+    assert DocImage.objects.count() == 0
+    payload = png_bytes() + b"<html><script>alert(1)</script></html>"
+    upload = SimpleUploadedFile("carrier.png", payload, content_type="image/png")
+    assert client.post(reverse("docs_app:images"), {"image": upload}).status_code == 302
+    stored = DocImage.objects.get().image.read()
+    assert b"<script" not in stored and stored.startswith(b"\x89PNG")

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from docs_app import services
 from docs_app.models import Page
+from downloads.models import Release
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +148,18 @@ def test_cached_navigation_follows_every_save(
     html = client.get(url).content.decode()
     nav = html.split('class="docs-nav"')[1].split("</aside>")[0]
     assert nav.index("Beta") < nav.index("Alpha two")
+
+
+def test_a_draft_releases_page_reaches_no_feed_sitemap_or_search(client, make_page, d02):
+    draft = Release.objects.create(version="9.0-draft")
+    make_page(slug="d02-draft", title="D02 on the secret 9.0", source="Unannounced zebrafish.",
+              release=draft)  # fmt: skip
+    make_page(slug="d02-public", title="D02 public", source="Announced zebrafish.")
+    feed = client.get(reverse("docs_app:feed")).content.decode()
+    assert "D02 public" in feed and "secret 9.0" not in feed and "9.0-draft" not in feed
+    sitemap = client.get(reverse("docs_app:sitemap")).content.decode()
+    assert "d02-public" in sitemap and "d02-draft" not in sitemap
+    for url in ["/docs/search/?q=zebrafish", "/search/?q=zebrafish"]:
+        found = client.get(url).content.decode()
+        assert "Announced zebrafish" in found or "D02 public" in found, url
+        assert "Unannounced" not in found and "secret 9.0" not in found, url

@@ -80,6 +80,23 @@ def test_malformed_or_multiple_ranges_send_the_whole_file(client, release):
         assert response.status_code == 200 and _body(response) == KERNEL, header
 
 
+def test_ranges_with_thousands_of_digits_answer_206_416_or_the_whole_file(client, release):
+    huge = "9" * 5000
+    answers = {
+        f"bytes={huge}-": (416, None),  # starts past any end
+        f"bytes=0-{huge}": (206, KERNEL),  # to the end
+        f"bytes=-{huge}": (206, KERNEL),  # the last "huge" bytes: all of them
+        f"bytes={'0' * 5000}1-2": (206, KERNEL[1:3]),  # leading zeros are still a number
+        f"bytes={huge}-1": (200, KERNEL),  # last before first: ignored
+        "bytes=\u0663-": (200, KERNEL),  # an Arabic-Indic three is no byte position
+    }
+    for header, (status, body) in answers.items():
+        response = client.get(_url("d02/Image"), HTTP_RANGE=header)
+        assert response.status_code == status, header[:30]
+        if body is not None:
+            assert _body(response) == body, header[:30]
+
+
 def test_head_answers_the_headers_only(client, release):
     response = client.head(_url("d02/Image"))
     assert response.status_code == 200

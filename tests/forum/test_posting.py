@@ -203,7 +203,7 @@ def test_images_are_reencoded_and_stored(client, topic, bob, settings, tmp_path)
     )
     assert response.status_code == 302
     attachment = Attachment.objects.get()
-    assert max(attachment.width, attachment.height) == settings.FORUM_IMAGE_MAX_SIDE
+    assert max(attachment.width, attachment.height) == settings.IMAGE_MAX_SIDE
     stored = (tmp_path / attachment.image.name).read_bytes()
     assert b"SecretCam" not in stored
     with Image.open(io.BytesIO(stored)) as image:
@@ -218,7 +218,7 @@ def test_bad_and_large_images_are_refused_with_nothing_stored(client, topic, bob
     response = client.post(url, {"source": "see attached", "images": [fake]})
     assert response.status_code == 200
     assert "evil.png is not an image that can be read." in response.content.decode()
-    settings.FORUM_IMAGE_MAX_BYTES = 100
+    settings.IMAGE_MAX_BYTES = 100
     big = SimpleUploadedFile("big.png", _png((200, 200)))
     response = client.post(url, {"source": "see attached", "images": [big]})
     assert "big.png is larger than 0 KiB." in response.content.decode()

@@ -1,5 +1,7 @@
 """Search, feeds, view counts, profile sections and the home block."""
 
+from xml.etree import ElementTree
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -33,6 +35,20 @@ def test_feeds_are_atom_and_public(client, topic, bob):
     assert "D05 does not boot" in category
     posts = client.get(reverse("forum:topic_feed", args=[topic.pk])).content.decode()
     assert "&lt;em&gt;reply&lt;/em&gt;" in posts
+
+
+def test_feeds_carry_control_characters_a_member_posted(client, topic, bob):
+    services.post_reply(user=bob, topic=topic, source="dmesg said \x0b\x1b[31mpanic\x01 here")
+    for url in [
+        reverse("forum:topic_feed", args=[topic.pk]),
+        reverse("forum:feed"),
+        reverse("forum:category_feed", args=["boards"]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        ElementTree.fromstring(response.content)  # well-formed XML
+    posts = client.get(reverse("forum:topic_feed", args=[topic.pk])).content.decode()
+    assert "\ufffd[31mpanic\ufffd here" in posts  # replaced visibly, not dropped
 
 
 def test_views_are_counted_in_redis_and_flushed(client, topic):

@@ -125,7 +125,7 @@ def boot(board):
 """
     rendered = render_markdown(source)
     html = rendered.html
-    assert '<h2 id="boot-from-sata">Boot from <em>SATA</em></h2>' in html
+    assert '<h2 id="user-content-boot-from-sata">Boot from <em>SATA</em></h2>' in html
     assert "<strong>bold</strong>" in html
     assert '<a href="https://www.example.org/path?q=1" rel="nofollow ugc noopener">' in html
     assert '<div class="highlight">' in html and '<span class="k">def</span>' in html
@@ -133,8 +133,27 @@ def boot(board):
     assert '<div class="admonition warning">' in html
     assert '<p class="admonition-title">Flash carefully</p>' in html
     assert "<li>one</li>" in html
-    assert [(e.anchor, e.title) for e in rendered.toc] == [("boot-from-sata", "Boot from SATA")]
+    assert [(e.anchor, e.title) for e in rendered.toc] == [
+        ("user-content-boot-from-sata", "Boot from SATA")
+    ]
     assert "Hip05" in rendered.text and "<" not in rendered.text
+
+
+def test_peoples_text_cannot_take_the_sites_ids_or_classes():
+    source = (
+        "## Reply\n\n[to the top](#reply) [main](#main)\n\n"
+        '<div id="main" class="message success">Your account was verified</div>\n\n'
+        '<p class="notice admonition-title" id="reply">x</p>'
+    )
+    html = render_markdown(source).html
+    for site_id in ('id="reply"', 'id="main"', 'href="#reply"', 'href="#main"'):
+        assert site_id not in html
+    assert 'id="user-content-reply"' in html and 'href="#user-content-reply"' in html
+    assert 'href="#user-content-main"' in html  # and the div's id is not allowed at all
+    assert "message" not in html.replace("Your account", "") and "success" not in html
+    assert "notice" not in html and 'class="admonition-title"' in html
+    # Staff-written docs keep their anchors: their links and tables of contents rely on them.
+    assert '<h2 id="reply">' in render_markdown("## Reply", trusted=True).html
 
 
 def test_trusted_text_links_are_followed():

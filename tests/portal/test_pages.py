@@ -1,5 +1,7 @@
 """The site's frame and its own pages."""
 
+from xml.etree import ElementTree
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -44,6 +46,15 @@ def test_unknown_page_is_a_friendly_404(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_avatars_of_any_name_are_well_formed_svg(client):
+    for name in ['"', "<", "&", "'", '"onload="alert(1)', "<script>", "\u00e9"]:
+        response = client.get(reverse("avatar", args=[name]))
+        assert response.status_code == 200, name
+        svg = ElementTree.fromstring(response.content)  # raises on broken markup
+        assert svg.get("aria-label") == name[:1].upper(), name
+        assert set(svg.attrib) == {"viewBox", "width", "height", "role", "aria-label"}, name
 
 
 def test_profile_page_and_avatar(client, seeded):
