@@ -87,3 +87,29 @@ def test_the_holder_is_reminded_once_without_the_access_notes(celery_worker, lab
     for message in celery_worker.sent_mail():
         assert "ttyS9-secret" not in message.as_string()
     assert [m["To"] for m in celery_worker.sent_mail()] == ["alice@example.org"]
+
+
+def test_maintenance_notices_reach_each_holder_without_the_access_notes(celery_worker, lab_board):
+    from lab.services.reservations import set_health
+
+    celery_worker.clear_mail()
+    alice, bruno = make_user("alice"), make_user("bruno")
+    moderator = make_user("mona", moderator=True)
+    now = timezone.now()
+    for user, hours in ((alice, 1), (bruno, 3)):
+        Reservation.objects.create(
+            lab_board=lab_board,
+            user=user,
+            starts_at=now + datetime.timedelta(hours=hours),
+            ends_at=now + datetime.timedelta(hours=hours + 1),
+        )
+    cancelled = set_health(
+        lab_board=lab_board, health="maintenance", note="Swapping the PSU", user=moderator
+    )
+    assert len(cancelled) == 2
+    for person in (alice, bruno):
+        mail = celery_worker.wait_for_mail(to=person.email)
+        body = mail.get_body(preferencelist=("plain",)).get_content()
+        assert "D05 lab #1" in mail["Subject"] and "Swapping the PSU" in body
+        assert "ttyS9-secret" not in mail.as_string()
+    assert not any("mona@" in str(m["To"]) for m in celery_worker.sent_mail())
