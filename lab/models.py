@@ -96,7 +96,7 @@ class CaliperRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.host} · {self.board_id and self.board.name} · {self.release.version}"
+        return f"{self.host} · {self.board.name} · {self.release.version}"
 
     def get_absolute_url(self) -> str:
         return reverse("lab:run", args=[self.pk])

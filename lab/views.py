@@ -4,6 +4,7 @@ through lab.services; a refused action comes back as a message or a form error."
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 from collections.abc import Callable
 
@@ -105,12 +106,11 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _default_slot(now):
+def _default_slot(now: datetime.datetime) -> dict[str, datetime.datetime]:
+    """The booking form's suggestion: two hours from the next quarter hour."""
     start = timezone.localtime(now).replace(second=0, microsecond=0)
-    start = start.replace(minute=(start.minute // 15 + 1) * 15 % 60)
-    if start < timezone.localtime(now):
-        start += timezone.timedelta(hours=1)
-    return {"starts_at": start, "ends_at": start + timezone.timedelta(hours=2)}
+    start += datetime.timedelta(minutes=15 - start.minute % 15)
+    return {"starts_at": start, "ends_at": start + datetime.timedelta(hours=2)}
 
 
 @login_required
