@@ -1,7 +1,9 @@
 """Run the benchmarks: every module bench/bench_*.py with a `run() -> dict` function.
 
 `python -m bench` runs them all; `python -m bench home downloads` runs those whose names
-contain one of the words. Each result is printed and written to bench/results/<name>.json.
+contain one of the words. Each result is printed and the run is written to
+bench/results/<date>-<commit>.json (rewritten after each benchmark, so a run cut short keeps
+what it measured). The files are meant to be committed: the history shows a page slowing down.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ def main(argv: list[str]) -> int:
     if argv:
         modules = [m for m in modules if any(word in m for word in argv)]
     RESULTS.mkdir(exist_ok=True)
+    run_file = RESULTS / f"{time.strftime('%Y-%m-%d', time.gmtime())}-{_commit()}.json"
+    run = {
+        "commit": _commit(),
+        "machine": {"python": platform.python_version(), "cpus": _cpus()},
+        "benchmarks": {},
+    }
     failed = 0
     for name in modules:
         print(f"== {name}", flush=True)
@@ -30,19 +38,28 @@ def main(argv: list[str]) -> int:
         except Exception as exc:
             print(f"   failed: {exc!r}", flush=True)
             failed += 1
-            continue
-        result = {
-            "benchmark": name,
+            figures = {"failed": repr(exc)}
+        run["benchmarks"][name.removeprefix("bench_")] = {
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "seconds": round(time.time() - started, 1),
-            "machine": {"python": platform.python_version(), "cpus": _cpus()},
             "figures": figures,
         }
-        (RESULTS / f"{name.removeprefix('bench_')}.json").write_text(
-            json.dumps(result, indent=2) + "\n"
-        )
+        run_file.write_text(json.dumps(run, indent=2) + "\n")
         print(json.dumps(figures, indent=2), flush=True)
+    print(f"results: {run_file.relative_to(RESULTS.parent.parent)}", flush=True)
     return 1 if failed else 0
+
+
+def _commit() -> str:
+    import subprocess
+
+    found = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=RESULTS.parent.parent,
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.strip() or "unknown"
 
 
 def _cpus() -> int:

@@ -8,7 +8,7 @@ import time
 import urllib.request
 from urllib.parse import urlencode
 
-from bench.common import gunicorn, requests_per_second, setup_django
+from bench.common import gunicorn, ratio, requests_per_second, setup_django
 
 PAGES = 5_000
 SEARCHES = 200
@@ -141,12 +141,8 @@ def run() -> dict:
         "data_seconds": generated_in,
         "healthz": healthz,
         "doc_page": page,
-        "doc_page_vs_healthz": round(
-            page["requests_per_second"] / healthz["requests_per_second"], 3
-        ),
+        "doc_page_vs_healthz": ratio(page, healthz),
         "contents_page": contents,
-        "contents_vs_healthz": round(
-            contents["requests_per_second"] / healthz["requests_per_second"], 3
-        ),
+        "contents_vs_healthz": ratio(contents, healthz),
         "search": search,
     }

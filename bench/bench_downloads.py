@@ -20,6 +20,7 @@ from bench.common import (
     _wait_for_port,
     free_port,
     gunicorn,
+    ratio,
     requests_per_second,
     setup_django,
 )
@@ -206,9 +207,7 @@ def run() -> dict:
         figures["healthz"] = healthz
         for label, path in pages.items():
             result = requests_per_second(url + path, seconds=WRK_SECONDS)
-            result["vs_healthz"] = round(
-                result["requests_per_second"] / healthz["requests_per_second"], 3
-            )
+            result["vs_healthz"] = ratio(result, healthz)
             figures[label] = result
         django_full = _curl(url + file_path)
         django_range = _curl(url + file_path, byte_range=f"{BIG_SIZE // 2}-")
@@ -225,11 +224,7 @@ def run() -> dict:
         "django_whole_file": django_full,
         "django_range_second_half": django_range,
         "static_server_whole_file": static_full,
-        "ratio_django_to_static": round(
-            django_full["bytes_per_second"] / static_full["bytes_per_second"], 2
-        ),
-        "ratio_django_range_to_static": round(
-            django_range["bytes_per_second"] / static_full["bytes_per_second"], 2
-        ),
+        "ratio_django_to_static": ratio(django_full, static_full, key="bytes_per_second"),
+        "ratio_django_range_to_static": ratio(django_range, static_full, key="bytes_per_second"),
     }
     return figures

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from bench.common import gunicorn, requests_per_second, setup_django
+from bench.common import gunicorn, ratio, requests_per_second, setup_django
 
 TOPICS = 10_000
 POSTS = 500_000
@@ -56,8 +56,6 @@ def run() -> dict:
         figures["healthz"] = healthz
         for name, path in pages.items():
             result = requests_per_second(f"{url}{path}", seconds=SECONDS)
-            result["vs_healthz"] = round(
-                result["requests_per_second"] / healthz["requests_per_second"], 3
-            )
+            result["vs_healthz"] = ratio(result, healthz)
             figures[name] = result
     return figures

@@ -1,6 +1,6 @@
 """Requests per second of the home page against /healthz, the most trivial view, in one run."""
 
-from bench.common import gunicorn, requests_per_second, setup_django
+from bench.common import gunicorn, ratio, requests_per_second, setup_django
 
 
 def run() -> dict:
@@ -14,5 +14,5 @@ def run() -> dict:
     return {
         "healthz": healthz,
         "home": home,
-        "home_vs_healthz": round(home["requests_per_second"] / healthz["requests_per_second"], 3),
+        "home_vs_healthz": ratio(home, healthz),
     }

@@ -118,7 +118,8 @@ def requests_per_second(
         check=True,
         timeout=seconds + 30,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    rps = float(found.group(1)) if found else 0.0  # a busy machine may answer nothing in time
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     p50 = re.search(r"50%\s+([\d.]+)(\w+)", out)
     p99 = re.search(r"99%\s+([\d.]+)(\w+)", out)
@@ -128,3 +129,11 @@ def requests_per_second(
         "latency_p50": f"{p50.group(1)}{p50.group(2)}" if p50 else None,
         "latency_p99": f"{p99.group(1)}{p99.group(2)}" if p99 else None,
     }
+
+
+def ratio(result: dict, floor: dict, *, key: str = "requests_per_second") -> float | None:
+    """A page's rate as a share of the floor's in the same run; None when the floor got no
+    answer in time (a busy machine), which the results then show instead of a crash."""
+    if not floor.get(key):
+        return None
+    return round(result[key] / floor[key], 3)

@@ -8,12 +8,14 @@ the file into place with a rename (downloads.services.artifacts.add_staged_artif
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from pathlib import Path
 
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.utils.translation import gettext as _
 
 from downloads.services.artifacts import CHUNK_SIZE, STAGING_FOLDER, Digest, StagedFile
 from downloads.storage import artifact_storage
@@ -48,7 +50,15 @@ class ArtifactUploadHandler(FileUploadHandler):
         self.md5 = hashlib.md5(usedforsecurity=False)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
-        self.sink.write(raw_data)
+        try:
+            self.sink.write(raw_data)
+        except OSError as exc:  # the disk is full (or failing): keep no partial file
+            self.upload_interrupted()
+            self.request.upload_error = _(
+                "%(name)s could not be stored: the server has no room for it (%(reason)s). "
+                "Nothing was kept; try again once space is freed."
+            ) % {"name": self.file_name, "reason": exc.strerror or exc}
+            raise StopUpload(connection_reset=False) from exc
         self.sha256.update(raw_data)
         self.md5.update(raw_data)
         return None  # consumed: no later handler sees the bytes
@@ -65,5 +75,6 @@ class ArtifactUploadHandler(FileUploadHandler):
 
     def upload_interrupted(self) -> None:
         if getattr(self, "sink", None) is not None:
-            self.sink.close()
+            with contextlib.suppress(OSError):  # flushing onto a full disk fails again
+                self.sink.close()
             self.path.unlink(missing_ok=True)

@@ -62,6 +62,7 @@ from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import artifact_storage
 from downloads.uploads import ArtifactUploadHandler
 from portal.caching import page_panels
+from portal.mfa import needs_second_factor, set_up_second_factor
 
 logger = logging.getLogger(__name__)
 
@@ -378,6 +379,8 @@ def release_manager_required(view: Callable[..., HttpResponse]) -> Callable[...,
             return redirect_to_login(request.get_full_path())
         if not q.is_release_manager(request.user):
             raise PermissionDenied(_("Only release managers may do this."))
+        if needs_second_factor(request.user):
+            return set_up_second_factor(request)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -458,6 +461,14 @@ def _attach(
 ) -> HttpResponse:
     release_obj = get_object_or_404(Release, version=version)
     form = form_class(request.POST, request.FILES)
+    upload_error = getattr(request, "upload_error", None)
+    if upload_error:  # the upload handler could not store the file: say why, keep nothing
+        form = form_class(request.POST)
+        form.is_valid()
+        form.errors.clear()
+        form.add_error(None, upload_error)
+        context = _manage_context(release_obj, **{form_name: form})
+        return render(request, "downloads/manage_release.html", context, status=507)
     if form.is_valid():
         try:
             artifact = add(release_obj, form.cleaned_data)

@@ -28,6 +28,7 @@ from forum.forms import (
 from forum.markup import quote_source, render_post
 from forum.models import Category, CategoryRead, Flag, Like, ModerationLog, Post, Topic
 from portal.markup import MarkupTooLong
+from portal.mfa import second_factor_required
 from portal.models import Subscription
 from portal.notifications import subscription_level
 from portal.ratelimits import rate_limited
@@ -457,6 +458,7 @@ def _require_moderator(request: HttpRequest) -> None:
 
 @login_required
 @require_POST
+@second_factor_required
 def moderate_topic(request: HttpRequest, pk: int) -> HttpResponse:
     _require_moderator(request)
     top = _visible_topic(request, pk)
@@ -504,6 +506,7 @@ def moderate_topic(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@second_factor_required
 def moderate_post(request: HttpRequest, pk: int) -> HttpResponse:
     _require_moderator(request)
     found = _visible_post(request, pk)
@@ -522,6 +525,7 @@ def moderate_post(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@second_factor_required
 def moderation_queue(request: HttpRequest) -> HttpResponse:
     _require_moderator(request)
     if request.method == "POST":

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "portal",
     "downloads",
     "docs_app",
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.mfa.SecondFactorAdminMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -196,6 +198,12 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Estuary] "
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 # allauth's rate limits (sign-up, log-in, password reset) stay on at their defaults
 # (ACCOUNT_RATE_LIMITS unset); they count in the cache, which is Redis in production.
+
+# Two-factor authentication (portal/mfa.py): an authenticator app and recovery codes; required
+# of staff, release managers and moderators before they publish, build, moderate or administer.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Estuary"
+SECOND_FACTOR_REQUIRED = env.bool("SECOND_FACTOR_REQUIRED", default=True)
 
 # The site's own limits (portal/ratelimits.py), per IP address and per account: "N/m", "N/h",
 # "N/10m". RATE_LIMITS_ENABLED=0 turns them off (a load test from one address).

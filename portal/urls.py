@@ -12,6 +12,7 @@ from portal.search import search_view
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/live", views.live, name="live"),
     path("search/", search_view, name="search"),
     path("news/", views.news_list, name="news_list"),
     path("news/feed/", NewsFeed(), name="news_feed"),

@@ -122,8 +122,17 @@ def _check_broker() -> str:
 
 @never_cache
 @require_GET
+def live(request: HttpRequest) -> HttpResponse:
+    """Liveness: this process answers. It touches nothing (no database, cache or broker), so a
+    load balancer restarts a hung worker but never a healthy one over a busy database."""
+    return HttpResponse(b"ok\n", content_type="text/plain")
+
+
+@never_cache
+@require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database, the cache and the broker all answer; 503 and the reason otherwise."""
+    """Readiness: 200 when the database, the cache and the broker all answer; 503 and the reason
+    otherwise."""
     checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
     report: dict[str, str] = {}
     for name, check in checks.items():

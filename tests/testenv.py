@@ -18,4 +18,7 @@ os.environ["DEBUG"] = "0"
 # Production settings refuse to start without these (portal/settings.py).
 os.environ.setdefault("SECRET_KEY", "test-" + "k" * 50)
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# Tests sign privileged people in without an authenticator app; tests/portal/test_two_factor.py
+# turns the requirement on and checks it.
+os.environ.setdefault("SECOND_FACTOR_REQUIRED", "0")
 os.environ.pop("EMAIL_URL", None)

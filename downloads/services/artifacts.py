@@ -100,7 +100,12 @@ def _store(
     path = Path(artifact_storage.path(name))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        digest = write(path)
+        try:
+            digest = write(path)
+        except OSError as exc:  # a full or failing disk: nothing half-written stays
+            raise ArtifactError(
+                f"{filename}: could not be stored in {release.version}: {exc.strerror or exc}"
+            ) from exc
         if digest.size == 0:
             raise ArtifactError(f"{filename}: the file is empty")
         artifact = Artifact.objects.create(

@@ -1,4 +1,5 @@
-"""GET /healthz: 200 when the database, the cache and the broker answer; 503 otherwise."""
+"""/healthz (readiness): 200 when the database, the cache and the broker answer; 503 otherwise.
+/healthz/live (liveness): 200 whenever the process answers."""
 
 import pytest
 
@@ -57,3 +58,20 @@ def test_concurrent_probes_do_not_disturb_each_other(live_server):
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(probe, range(64)))
     assert results == [(200, "ok")] * 64
+
+
+def test_liveness_touches_nothing_and_answers_with_every_service_down(
+    client, settings, monkeypatch, django_assert_num_queries
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    with django_assert_num_queries(0):
+        response = client.get("/healthz/live")
+    assert response.status_code == 200 and response.content == b"ok\n"
+    assert "no-cache" in response["Cache-Control"]
+    assert client.get("/healthz").status_code == 503  # readiness still says what is down

@@ -100,7 +100,7 @@ class Command(BaseCommand):
                     i %% 1000, now() - (%(n)s - i + 1) * interval '1 hour', false, false, false, 0
                 FROM generate_series(1, %(n)s) AS i
                 RETURNING id
-                """,  # noqa: S608 (table names only)
+                """,  # noqa: S608 (table names only)  # nosec B608
                 {
                     "cat": cat.pk,
                     "titles": TITLES,
@@ -123,7 +123,7 @@ class Command(BaseCommand):
                     t.created_at + (n - 1) * interval '1 second', 0, 0, false, false
                 FROM {topic_table} t, generate_series(1, t.reply_count + 1) AS n
                 WHERE t.category_id = %(cat)s AND t.id >= %(first)s
-                """,  # noqa: S608 (table names only)
+                """,  # noqa: S608 (table names only)  # nosec B608
                 {
                     "users": user_ids,
                     "nusers": len(user_ids),
@@ -141,7 +141,7 @@ class Command(BaseCommand):
                 FROM {post_table} p
                 WHERE p.topic_id = t.id AND p.number = t.reply_count + 1
                     AND t.category_id = %s AND t.id >= %s
-                """,  # noqa: S608 (table names only)
+                """,  # noqa: S608 (table names only)  # nosec B608
                 [cat.pk, first_id],
             )
             cursor.execute(f"ANALYZE {topic_table}; ANALYZE {post_table}")

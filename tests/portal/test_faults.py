@@ -1,0 +1,78 @@
+"""Faults of the services under the site: it recovers by itself, loses nothing, leaves no half.
+
+A real gunicorn serves the test database with persistent connections (as production does);
+PostgreSQL then drops every connection it had, as a restart or a fail-over does.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import psycopg2
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from bench.common import _wait_for_port, free_port
+from tests.conftest import _database_url
+
+ROOT = Path(settings.BASE_DIR)
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=20) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _drop_the_sites_connections(database_url: str) -> int:
+    admin = psycopg2.connect(database_url)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        (dropped,) = cursor.fetchone()
+    admin.close()
+    return dropped
+
+
+def test_the_site_recovers_by_itself_when_postgresql_drops_its_connections(tmp_path):
+    database_url = _database_url()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DB_CONN_MAX_AGE": "600",  # connections kept, as in production
+        "VAR_DIR": str(tmp_path / "var"),
+        "LOG_LEVEL": "ERROR",
+    }
+    # The test's own connection would be dropped too: let Django open a new one afterwards.
+    connection.close()
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind",
+            f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread", "--threads", "2",
+        ],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port)
+        base = f"http://127.0.0.1:{port}"
+        pages = ["/", "/downloads/", "/forum/", "/docs/", "/healthz"]
+        for _ in range(3):
+            assert [_get(base + page) for page in pages] == [200] * len(pages)
+        assert _drop_the_sites_connections(database_url) >= 1
+        # Every request after the drop is answered: the first one reconnects, none sees a 500.
+        assert [_get(base + page) for page in pages * 2] == [200] * len(pages) * 2
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
