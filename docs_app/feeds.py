@@ -1,6 +1,5 @@
 """An Atom feed of changed pages and the docs' sitemap."""
 
-from django.contrib.sitemaps import Sitemap
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from docs_app import querysets
 from docs_app.models import Page
 from portal.feeds import AtomFeed
+from portal.sitemaps import SiteSitemap
 
 
 class ChangedPagesFeed(Feed):
@@ -43,9 +43,8 @@ class ChangedPagesFeed(Feed):
         return item.updated_by.get_username() if item.updated_by else ""
 
 
-class DocsSitemap(Sitemap):
+class DocsSitemap(SiteSitemap):
     changefreq = "weekly"
-    limit = 5000
 
     def items(self):
         return querysets.sitemap_pages()

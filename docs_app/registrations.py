@@ -3,13 +3,16 @@
 from django.utils.translation import gettext_lazy as _
 
 from portal.registry import (
+    FeedGroup,
     HomeBlock,
     SearchHit,
     SearchProvider,
     Seeder,
+    register_feeds,
     register_home_block,
     register_search_provider,
     register_seeder,
+    register_sitemap,
 )
 
 
@@ -58,3 +61,19 @@ register_home_block(
     )
 )
 register_seeder(Seeder(name="docs", run=_seed, order=30))
+
+
+def _feed_links():
+    from django.urls import reverse
+
+    return [(str(_("Estuary docs: changed pages")), reverse("docs_app:feed"))]
+
+
+def _register_sitemap() -> None:
+    from docs_app.feeds import DocsSitemap
+
+    register_sitemap("docs", DocsSitemap)
+
+
+register_feeds(FeedGroup(name="docs", label=_("Docs"), feeds=_feed_links, order=20))
+_register_sitemap()

@@ -1,4 +1,4 @@
-"""Atom feeds of published releases, site-wide and per board."""
+"""Atom feeds of published releases, site-wide and per board; the catalogue's sitemaps."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from downloads import querysets as q
 from downloads.models import Board, Release
 from portal.feeds import AtomFeed
+from portal.sitemaps import SiteSitemap
 
 FEED_LENGTH = 30
 
@@ -51,3 +52,36 @@ class BoardReleaseFeed(ReleaseFeed):
 
     def items(self, obj: Board):
         return q.releases_for_board(obj)[:FEED_LENGTH]
+
+
+class BoardSitemap(SiteSitemap):
+    changefreq = "weekly"
+    priority = 0.8
+
+    def items(self):
+        return q.boards()
+
+    def location(self, item: Board) -> str:
+        return item.get_absolute_url()
+
+
+class ReleaseSitemap(SiteSitemap):
+    changefreq = "monthly"
+
+    def items(self):
+        return q.published_releases()
+
+    def location(self, item: Release) -> str:
+        return item.get_absolute_url()
+
+    def lastmod(self, item: Release):
+        return item.published_at
+
+
+def feed_links() -> list[tuple[str, str]]:
+    """The catalogue's feeds for the feeds page: all releases, then each board's."""
+    links = [(str(_("Estuary releases")), reverse("downloads:feed"))]
+    for board in q.boards().only("slug", "name"):
+        title = _("Releases for %(name)s") % {"name": board.name}
+        links.append((str(title), reverse("downloads:board_feed", args=[board.slug])))
+    return links

@@ -4,13 +4,16 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from portal.registry import (
+    FeedGroup,
     HomeBlock,
     SearchHit,
     SearchProvider,
     Seeder,
+    register_feeds,
     register_home_block,
     register_search_provider,
     register_seeder,
+    register_sitemap,
 )
 
 
@@ -69,3 +72,20 @@ register_search_provider(
     SearchProvider(name="downloads", label=_("Downloads"), search=_search, order=20)
 )
 register_seeder(Seeder(name="downloads", run=_seed, order=10))
+
+
+def _feed_links():
+    from downloads.feeds import feed_links
+
+    return feed_links()
+
+
+def _register_sitemaps() -> None:
+    from downloads.feeds import BoardSitemap, ReleaseSitemap
+
+    register_sitemap("boards", BoardSitemap)
+    register_sitemap("releases", ReleaseSitemap)
+
+
+register_feeds(FeedGroup(name="downloads", label=_("Downloads"), feeds=_feed_links, order=10))
+_register_sitemaps()

@@ -1,5 +1,6 @@
-"""Atom feeds: latest topics, per category, per topic. Feed readers come without a session,
-so each feed shows what anyone may read, through the same querysets as the pages."""
+"""Atom feeds: latest topics, per category, per topic; the forum's sitemap. Feed readers and
+crawlers come without a session, so each shows what anyone may read, through the same
+querysets as the pages."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from forum import querysets as q
 from forum.models import Category, Post, Topic
 from portal.feeds import AtomFeed
+from portal.sitemaps import SiteSitemap
 
 ANONYMOUS = AnonymousUser()
 ITEMS = 30
@@ -106,3 +108,29 @@ class TopicFeed(Feed):
 
     def item_updateddate(self, item: Post):
         return item.edited_at or item.created_at
+
+
+class ForumSitemap(SiteSitemap):
+    """Public categories and the topics anyone may read, most recently active first."""
+
+    changefreq = "daily"
+
+    def items(self):
+        categories = list(q.readable_categories(ANONYMOUS).only("slug"))
+        topics = q.latest_topics(ANONYMOUS).select_related(None).only("pk", "last_post_at")
+        topics = topics[:45000]  # a sitemap file holds 50,000 addresses at most
+        return [*categories, *topics]
+
+    def location(self, item) -> str:
+        return item.get_absolute_url()
+
+    def lastmod(self, item):
+        return getattr(item, "last_post_at", None)
+
+
+def feed_links() -> list[tuple[str, str]]:
+    links = [(str(LatestTopicsFeed.title), reverse("forum:feed"))]
+    for category in q.readable_categories(ANONYMOUS).only("slug", "name"):
+        title = gettext("Estuary forum: %(name)s") % {"name": category.name}
+        links.append((title, reverse("forum:category_feed", args=[category.slug])))
+    return links

@@ -3,14 +3,17 @@
 from django.utils.translation import gettext_lazy as _
 
 from portal.registry import (
+    FeedGroup,
     HomeBlock,
     ProfileSection,
     SearchProvider,
     Seeder,
+    register_feeds,
     register_home_block,
     register_profile_section,
     register_search_provider,
     register_seeder,
+    register_sitemap,
 )
 
 HOME_TOPICS = 8
@@ -81,3 +84,19 @@ register_profile_section(
     )
 )
 register_seeder(Seeder(name="forum", run=_seed, order=30))
+
+
+def _feed_links():
+    from forum.feeds import feed_links
+
+    return feed_links()
+
+
+def _register_sitemap() -> None:
+    from forum.feeds import ForumSitemap
+
+    register_sitemap("forum", ForumSitemap)
+
+
+register_feeds(FeedGroup(name="forum", label=_("Forum"), feeds=_feed_links, order=30))
+_register_sitemap()

@@ -5,6 +5,7 @@ def site(request):
     """What every page's frame needs; nothing here queries the database."""
     return {
         "SITE_NAME": "Estuary",
+        "SITE_URL": settings.SITE_URL.rstrip("/"),
         "DEBUG": settings.DEBUG,
     }
 

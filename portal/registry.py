@@ -47,6 +47,17 @@ class PagePanel:
 
 
 @dataclass(frozen=True)
+class FeedGroup:
+    """A section's Atom feeds for the feeds page: `feeds()` returns (title, URL) pairs of feeds
+    anyone may read (feed readers come without a session)."""
+
+    name: str
+    label: str
+    feeds: Callable[[], Iterable[tuple[str, str]]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Seeder:
     """Demo data of one section; `seed_demo` runs them by order, each idempotent."""
 
@@ -93,6 +104,9 @@ class Registry:
     search_providers: dict[str, SearchProvider] = field(default_factory=dict)
     profile_sections: dict[str, ProfileSection] = field(default_factory=dict)
     page_panels: dict[str, PagePanel] = field(default_factory=dict)
+    feed_groups: dict[str, FeedGroup] = field(default_factory=dict)
+    # name -> a django.contrib.sitemaps Sitemap class listing the section's public pages
+    sitemaps: dict[str, Any] = field(default_factory=dict)
 
     def sorted_home_blocks(self) -> list[HomeBlock]:
         return sorted(self.home_blocks.values(), key=lambda b: (b.order, b.name))
@@ -105,6 +119,9 @@ class Registry:
 
     def sorted_profile_sections(self) -> list[ProfileSection]:
         return sorted(self.profile_sections.values(), key=lambda p: (p.order, p.name))
+
+    def sorted_feed_groups(self) -> list[FeedGroup]:
+        return sorted(self.feed_groups.values(), key=lambda g: (g.order, g.name))
 
     def panels_for(self, page: str) -> list[PagePanel]:
         panels = (p for p in self.page_panels.values() if p.page == page)
@@ -132,3 +149,11 @@ def register_profile_section(section: ProfileSection) -> None:
 
 def register_page_panel(panel: PagePanel) -> None:
     registry.page_panels[f"{panel.page}:{panel.name}"] = panel
+
+
+def register_feeds(group: FeedGroup) -> None:
+    registry.feed_groups[group.name] = group
+
+
+def register_sitemap(name: str, sitemap: Any) -> None:
+    registry.sitemaps[name] = sitemap

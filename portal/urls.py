@@ -2,17 +2,34 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.http import Http404
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from portal import notification_views, views
 from portal.feeds import NewsFeed
+from portal.registry import registry
 from portal.search import search_view
+from portal.sitemaps import NewsSitemap, PortalSitemap
+
+
+def section_sitemap(request, section: str):
+    sitemaps = {"portal": PortalSitemap, "news": NewsSitemap, **registry.sitemaps}
+    if section not in sitemaps:
+        raise Http404("No such sitemap.")
+    return sitemap(request, {section: sitemaps[section]}, section=section)
+
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/live", views.live, name="live"),
+    path("status/", views.status, name="status"),
+    path("feeds/", views.feeds, name="feeds"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", views.sitemap_index, name="sitemap_index"),
+    path("sitemap-<slug:section>.xml", section_sitemap, name="sitemap_section"),
     path("search/", search_view, name="search"),
     path("news/", views.news_list, name="news_list"),
     path("news/feed/", NewsFeed(), name="news_feed"),

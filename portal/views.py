@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
@@ -128,11 +130,7 @@ def live(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"ok\n", content_type="text/plain")
 
 
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when the database, the cache and the broker all answer; 503 and the reason
-    otherwise."""
+def _health_report() -> dict[str, str]:
     checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
     report: dict[str, str] = {}
     for name, check in checks.items():
@@ -143,4 +141,77 @@ def healthz(request: HttpRequest) -> JsonResponse:
             report[name] = f"error: {exc.__class__.__name__}"
     healthy = all(value == "ok" for value in report.values())
     report["status"] = "ok" if healthy else "degraded"
-    return JsonResponse(report, status=200 if healthy else 503)
+    return report
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database, the cache and the broker all answer; 503 and the reason
+    otherwise."""
+    report = _health_report()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+@never_cache
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    """What /healthz checks, for people: each service the site needs and whether it answers."""
+    report = _health_report()
+    services = [
+        (_("Database"), _("pages, accounts, everything stored"), report["database"]),
+        (_("Cache"), _("fast pages, counters, rate limits"), report["cache"]),
+        (_("Task queue"), _("mail, notifications, builds"), report["broker"]),
+    ]
+    # A page for people answers 200 either way; machines read /healthz's status code.
+    return render(
+        request, "portal/status.html", {"services": services, "healthy": report["status"] == "ok"}
+    )
+
+
+@require_GET
+def feeds(request: HttpRequest) -> HttpResponse:
+    """Every Atom feed of the site, by section (what each section registered)."""
+    groups = [
+        {"label": group.label, "feeds": list(group.feeds())}
+        for group in registry.sorted_feed_groups()
+    ]
+    news = {"label": _("News"), "feeds": [(_("Estuary news"), reverse("news_feed"))]}
+    return render(request, "portal/feeds.html", {"groups": [news, *groups]})
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """Crawlers may read every public page; what is personal or only for managers is left out."""
+    lines = [
+        "User-agent: *",
+        *(f"Disallow: {path}" for path in ROBOTS_DISALLOW),
+        "",
+        f"Sitemap: {settings.SITE_URL.rstrip('/')}{reverse('sitemap_index')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+# Pages that are personal, for managers, or endless (search results): never worth a crawl.
+ROBOTS_DISALLOW = (
+    "/admin/",
+    "/accounts/",
+    "/notifications/",
+    "/search/",
+    "/downloads/manage/",
+    "/u/",
+)
+
+
+@require_GET
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    """The index of every section's sitemap, at the public address (SITE_URL)."""
+    base = settings.SITE_URL.rstrip("/")
+    sections = ["portal", "news", *sorted(registry.sitemaps)]
+    locations = [f"{base}{reverse('sitemap_section', args=[name])}" for name in sections]
+    return render(
+        request,
+        "portal/sitemap_index.xml",
+        {"locations": locations},
+        content_type="application/xml",
+    )
