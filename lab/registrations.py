@@ -1,4 +1,5 @@
-"""What the lab registers with the site: its panels on board and release pages, demo data.
+"""What the lab registers with the site: its panels on board and release pages, its sitemaps,
+demo data.
 
 No home block: the home page keeps its query budget (tests/portal/test_pages.py), and the
 lab is one click away in the header."""
@@ -8,6 +9,7 @@ from portal.registry import (
     Seeder,
     register_page_panel,
     register_seeder,
+    register_sitemap,
 )
 
 
@@ -56,3 +58,13 @@ register_page_panel(
     )
 )
 register_seeder(Seeder(name="lab", run=_seed, order=80))
+
+
+def _register_sitemaps() -> None:
+    from lab.sitemaps import CaliperRunSitemap, LabSitemap
+
+    register_sitemap("lab", LabSitemap)
+    register_sitemap("caliper-runs", CaliperRunSitemap)
+
+
+_register_sitemaps()

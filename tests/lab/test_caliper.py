@@ -272,3 +272,17 @@ def test_release_panel_queries_do_not_grow_with_boards(rf, two_runs, releases, d
     assert len(captured.captured_queries) <= 4
     assert [row["board"].slug for row in context["rows"]] == ["d03", "d05", "hikey"]
     assert all(row["comparison"].losses == 2 for row in context["rows"])
+
+
+def test_sitemaps_list_public_runs_and_lab_pages_only(client, two_runs, d05, lab_board):
+    from downloads.models import Release
+
+    draft = Release.objects.create(version="3.2-rc1")
+    hidden = upload_run(board=d05, release=draft, machine=MACHINE, files=caliper_files("d05-01"))
+    index = client.get("/sitemap.xml").content.decode()
+    assert "sitemap-lab.xml" in index and "sitemap-caliper-runs.xml" in index
+    runs = client.get("/sitemap-caliper-runs.xml").content.decode()
+    assert two_runs[0].get_absolute_url() in runs and two_runs[1].get_absolute_url() in runs
+    assert f"/lab/caliper/runs/{hidden.pk}/" not in runs
+    pages = client.get("/sitemap-lab.xml").content.decode()
+    assert "/lab/boards/d05-lab-1/" in pages and "/lab/caliper/board/d05/" in pages
