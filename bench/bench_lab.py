@@ -8,7 +8,7 @@ calendar and a lab board's page, next to /healthz in the same run.
 
 from __future__ import annotations
 
-from bench.common import gunicorn, requests_per_second, setup_django
+from bench.common import gunicorn, ratio, requests_per_second, setup_django
 
 RUNS, CASES = 30, 400
 WRK_SECONDS = 5
@@ -92,9 +92,7 @@ def run() -> dict:
         figures = {"healthz": healthz}
         for name, path in pages.items():
             result = requests_per_second(url + path, seconds=WRK_SECONDS)
-            result["vs_healthz"] = round(
-                result["requests_per_second"] / healthz["requests_per_second"], 3
-            )
+            result["vs_healthz"] = ratio(result, healthz)
             figures[name] = result
     figures["data"] = {"runs_per_release": RUNS, "cases_per_file": CASES}
     return figures
