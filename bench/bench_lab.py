@@ -8,6 +8,8 @@ calendar and a lab board's page, next to /healthz in the same run.
 
 from __future__ import annotations
 
+import urllib.request
+
 from bench.common import gunicorn, ratio, requests_per_second, setup_django
 
 RUNS, CASES = 30, 400
@@ -88,6 +90,9 @@ def run() -> dict:
         "lab_board": "/lab/boards/d05-lab-1/",
     }
     with gunicorn() as url:
+        # One request to each first: the workers' connections and the kept fragments exist.
+        for path in ["/healthz", *pages.values()]:
+            urllib.request.urlopen(url + path, timeout=60).read()
         healthz = requests_per_second(f"{url}/healthz", seconds=WRK_SECONDS)
         figures = {"healthz": healthz}
         for name, path in pages.items():
