@@ -166,7 +166,7 @@ def render_markdown(
         output_format="html",
     )
     raw_html = md.convert(source)
-    safe_html = _cleaner(trusted=trusted).clean(raw_html)
+    safe_html = _clean(raw_html, trusted=trusted)
     toc = _toc_entries(getattr(md, "toc_tokens", []), prefix="" if trusted else USER_ID_PREFIX)
     return Rendered(html=safe_html, toc=toc, text=plain_text(safe_html))
 
@@ -179,4 +179,11 @@ def plain_text(fragment: str) -> str:
 
 def sanitize_html(fragment: str, *, trusted: bool = False) -> str:
     """Sanitize HTML that did not come from Markdown (imported pages, mail's HTML parts)."""
-    return _cleaner(trusted=trusted).clean(fragment)
+    return _clean(fragment, trusted=trusted)
+
+
+def _clean(fragment: str, *, trusted: bool) -> str:
+    # An HTML parser drops a byte-order mark that opens a document, so a cleaned text that
+    # starts with one (left in front once "<math>" went) would lose it on the next pass: drop it
+    # here, and cleaning what was cleaned changes nothing.
+    return _cleaner(trusted=trusted).clean(fragment).lstrip("\ufeff")

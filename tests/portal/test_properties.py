@@ -5,7 +5,7 @@ fixed point: cleaning what it let through changes nothing, so nothing it emits c
 into something else by a second pass (the mark of mutation XSS).
 """
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from downloads.serving import parse_range
@@ -28,11 +28,19 @@ HOSTILE_TEXT = st.lists(
     st.one_of(_FRAGMENTS, st.text(_HOSTILE_ALPHABET, max_size=8)), max_size=30
 ).map("".join)
 
-RELAXED = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The same examples on every run (a suite that passes once passes again); what hypothesis once
+# found is pinned below with @example.
+RELAXED = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @RELAXED
 @given(HOSTILE_TEXT, st.booleans())
+@example("<math>\ufeff", False)  # a byte-order mark left in front: the parser drops it
 def test_markdown_never_raises_and_its_output_is_a_fixed_point(source, trusted):
     rendered = render_markdown(source, trusted=trusted)
     assert sanitize_html(rendered.html, trusted=trusted) == rendered.html
@@ -42,6 +50,7 @@ def test_markdown_never_raises_and_its_output_is_a_fixed_point(source, trusted):
 
 @RELAXED
 @given(st.one_of(HOSTILE_TEXT, st.text(max_size=200)))
+@example("<math>\ufeff")
 def test_sanitizing_twice_is_sanitizing_once(fragment):
     once = sanitize_html(fragment)
     assert sanitize_html(once) == once
