@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "forum",
     "lists",
     "bugs",
+    "lab",
 ]
 
 MIDDLEWARE = [
@@ -421,4 +422,20 @@ BUGS_ATTACHMENT_MAX_BYTES = env.int("BUGS_ATTACHMENT_MAX_BYTES", default=10 * 10
 CELERY_BEAT_SCHEDULE["forum-flush-view-counts"] = {
     "task": "forum.flush_view_counts",
     "schedule": 300.0,
+}
+
+# --- Lab ------------------------------------------------------------------------------------
+# The Open Lab's limits per person: the longest slot, and how many may be open at once.
+LAB_MAX_SLOT_HOURS = env.int("LAB_MAX_SLOT_HOURS", default=8)
+LAB_MAX_OPEN_SLOTS = env.int("LAB_MAX_OPEN_SLOTS", default=2)
+LAB_BOOKING_DAYS_AHEAD = env.int("LAB_BOOKING_DAYS_AHEAD", default=28)
+# The holder is mailed this long before the slot ends.
+LAB_REMINDER_MINUTES = env.int("LAB_REMINDER_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["lab-release-ended-slots"] = {
+    "task": "lab.release_ended_slots",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["lab-slot-reminders"] = {
+    "task": "lab.send_slot_reminders",
+    "schedule": 60.0,
 }

@@ -94,6 +94,7 @@ urlpatterns = [
     path("forum/", include("forum.urls")),
     path("lists/", include("lists.urls")),
     path("bugs/", include("bugs.urls")),
+    path("lab/", include("lab.urls")),
 ]
 
 if settings.DEBUG:
