@@ -1,10 +1,11 @@
 """[[artifact:...]] references: links to a release's files that cannot go stale.
 
 In the Markdown a reference reads `[[artifact:d02/Image]]` (the file Image of board d02 in the
-page's release), `[[artifact:d02/latest/Image]]` (in the latest release, whatever page it is on),
-`[[artifact:d02/16.12/Image]]` (in that release) or `[[artifact:common/SHA256SUMS]]` (a file for
-every board). Rendering stores a marker; the marker becomes a link with size and checksum when
-the page is shown, with one query, so a link always points at the file that exists now.
+page's release), `[[artifact:d02/latest/Image]]` (in the board's latest release, by the
+catalogue's one rule, whatever page it is on), `[[artifact:d02/16.12/Image]]` (in that release)
+or `[[artifact:common/SHA256SUMS]]` (a file for every board). Rendering stores a marker; the
+marker becomes a link with size and checksum when the page is shown, with one query, so a link
+always points at the file that exists now.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
 from docs_app.models import LATEST
+from downloads import querysets as downloads_querysets
 from downloads.models import Artifact, Release
 
 REF_PATTERN = r"\[\[artifact:([A-Za-z0-9._+/-]+)\]\]"
@@ -78,11 +80,14 @@ class ArtifactExtension(Extension):
         md.inlinePatterns.register(_ArtifactInline(REF_PATTERN, self.found), "artifact", 175)
 
 
-def latest_release() -> Release | None:
-    """The release "latest" stands for: the newest published one that is not a pre-release."""
+def _board_latest(board: str, *, site_latest: str | None) -> str | None:
+    """The version `board/latest/...` names: the board's latest release, by the one rule the
+    catalogue keeps everywhere (common files: the site's latest release)."""
+    if board == COMMON:
+        return site_latest
     return (
-        Release.objects.filter(status=Release.Status.PUBLISHED, is_prerelease=False)
-        .order_by("-published_at", "-pk")
+        downloads_querysets.latest_releases_for_board(board)
+        .values_list("version", flat=True)
         .first()
     )
 
@@ -101,6 +106,7 @@ def resolve(refs: list[str], *, version: str | None, latest: str | None) -> dict
     (either None when there is no published release).
     """
     wanted: dict[str, tuple[ArtifactRef | None, str | None]] = {}
+    board_latest: dict[str, str | None] = {}  # one query per board named with "latest"
     versions: set[str] = set()
     filenames: set[str] = set()
     for raw in refs:
@@ -110,7 +116,9 @@ def resolve(refs: list[str], *, version: str | None, latest: str | None) -> dict
             if ref.version is None:
                 target = version
             elif ref.version == LATEST:
-                target = latest
+                if ref.board not in board_latest:
+                    board_latest[ref.board] = _board_latest(ref.board, site_latest=latest)
+                target = board_latest[ref.board]
             else:
                 target = ref.version
             if target:

@@ -42,6 +42,17 @@ def test_references_resolve_to_the_release_read(client, make_release, make_page)
     assert "<code>[[artifact:d02/Image]]</code>" in latest
 
 
+def test_latest_is_the_boards_latest_release_as_everywhere_else(client, make_release, make_page):
+    make_release("2.0", {"Image": b"kernel two"}, days_ago=10)
+    # A newer release with no file for the D02 (only a common initramfs): not the D02's latest.
+    make_release("3.0", {"initrd.cpio.gz": b"common initramfs"})
+    make_page(source="Newest kernel: [[artifact:d02/latest/Image]]")
+    html = page_html(client, "latest")
+    assert 'href="/downloads/releases/2.0/d02/Image"' in html
+    assert "not in this release" not in html
+    assert client.get("/downloads/latest/d02/Image")["Location"].endswith("/2.0/d02/Image")
+
+
 def test_a_broken_reference_is_an_error_for_editors_only(client, make_release, make_page, editor):
     make_release("1.0", {"Image": b"kernel"})
     make_page(source=SOURCE)
