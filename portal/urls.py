@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 
 from bugs.api import router as bugs_api
 from downloads.api import router as downloads_api
+from lab.api import router as lab_api
 from portal import notification_views, views
 from portal.feeds import NewsFeed
 from portal.registry import registry
@@ -35,6 +36,7 @@ api = NinjaAPI(
 )
 api.add_router("", downloads_api)
 api.add_router("bugs/", bugs_api)
+api.add_router("lab/", lab_api)
 api_patterns, _app_name, _namespace = api.urls
 # Pages and scripts reverse the catalogue's endpoints as "downloads_api:<name>", as before.
 DOWNLOADS_API_NAMES = {"boards", "board_latest", "releases", "release"}
