@@ -20,7 +20,8 @@ env = environ.Env()
 # A local .env file is a convenience for development; the environment always wins.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
+# Absolute, whatever the environment says: caches and storages refuse relative paths.
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
