@@ -486,6 +486,8 @@ def compare_pick(request: HttpRequest) -> HttpResponse:
             url = reverse("lab:compare_releases", args=[board_slug, before, after])
         else:
             url = reverse("lab:compare_runs", args=[int(before), int(after)])
-    except (NoReverseMatch, ValueError) as exc:
-        raise Http404(_("Choose two runs or two releases to compare.")) from exc
+    except (NoReverseMatch, ValueError):
+        # A form sent without its choices: say what is needed where the choices are.
+        messages.info(request, _("Choose two runs or two releases to compare."))
+        return HttpResponseRedirect(reverse("lab:caliper"))
     return HttpResponseRedirect(f"{url}?file={source}")

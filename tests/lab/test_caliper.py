@@ -193,9 +193,11 @@ def test_compare_pick_redirects_to_the_permalink(client, two_runs, d05):
         response["Location"]
         == reverse("lab:compare_releases", args=["d05", "3.0", "3.1"]) + "?file=score"
     )
-    assert (
-        client.get(reverse("lab:compare_pick"), {"before": "x", "after": "../"}).status_code == 404
-    )
+    # Choices missing or wrong: back to the results, saying what is needed.
+    for query in ({"before": "x", "after": "../"}, {}):
+        refused = client.get(reverse("lab:compare_pick"), query, follow=True)
+        assert refused.redirect_chain == [(reverse("lab:caliper"), 302)]
+        assert "Choose two runs or two releases to compare." in refused.content.decode()
 
 
 def test_compare_release_medians(client, two_runs, d05, releases):
