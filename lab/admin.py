@@ -2,6 +2,7 @@
 services (an admin action), so that holders get their notices."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.utils.translation import gettext_lazy as _
 
 from lab.errors import LabError
