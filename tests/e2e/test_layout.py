@@ -81,8 +81,10 @@ def _session_client(user=None) -> Client:
     return client
 
 
-# Django's own admin is left to Django: the crawl checks its links, the browser our pages.
-NOT_OURS = ("/admin/",)
+# Django's own admin is left to Django, and the API's browsable docs to the Swagger UI that
+# django-ninja ships (served from our static files): the crawl checks their links, the browser
+# our pages.
+NOT_OURS = ("/admin/", "/api/v1/docs")
 
 
 def _sample(pages, per_pattern: int) -> list[str]:
