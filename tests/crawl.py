@@ -111,8 +111,9 @@ def pattern_of(url: str) -> str:
     return match.route or match.view_name or path
 
 
-def crawl(client, *, start: str = "/") -> CrawlResult:
-    """Follow every same-origin link from start; files are asked with HEAD, pages with GET."""
+def crawl(client, *, start: str = "/", max_depth: int | None = None) -> CrawlResult:
+    """Follow every same-origin link from start (at most max_depth links away, when given);
+    files are asked with HEAD, pages with GET."""
     result = CrawlResult()
     queue: deque[tuple[str, str | None, int]] = deque([(start, None, 0)])
     seen = {start}
@@ -146,6 +147,8 @@ def crawl(client, *, start: str = "/") -> CrawlResult:
             not url.startswith(ADMIN_PREFIX) or urlsplit(url).path == ADMIN_PREFIX
         ):
             new_links = links_in(body.decode("utf-8", errors="replace"), url=url)
+        if max_depth is not None and depth >= max_depth:
+            continue
         for href in new_links:
             target = _same_origin(url, href)
             if target is None or target in seen or target.startswith(SKIP_PREFIXES):
