@@ -4,9 +4,16 @@ FileField needs a Storage instance or a callable returning one; this lazy object
 configured "artifacts" storage and follows a change of STORAGES (tests point it elsewhere).
 """
 
+from pathlib import Path
+
+from django.conf import settings
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
 from django.utils.functional import LazyObject, empty
+from django.utils.http import content_disposition_header
+
+# Inside a local artifact storage, so that a received file is moved into place by a rename.
+STAGING_FOLDER = ".staging"
 
 
 class ArtifactStorage(LazyObject):
@@ -19,6 +26,36 @@ artifact_storage = ArtifactStorage()
 
 def get_artifact_storage() -> ArtifactStorage:
     return artifact_storage
+
+
+def local_path(name: str) -> Path | None:
+    """Where a stored file lies on this machine's disk; None on object storage (S3), which has
+    no path: there the bytes go through the storage's open/save, and downloads by its URL."""
+    try:
+        return Path(artifact_storage.path(name))
+    except NotImplementedError:
+        return None
+
+
+def signed_url(name: str, *, filename: str) -> str:
+    """A short-lived URL of an object in the store (S3: presigned, ARTIFACTS_URL_EXPIRE
+    seconds) that makes the browser save it under `filename`."""
+    disposition = content_disposition_header(True, filename)
+    try:
+        return artifact_storage.url(
+            name,
+            parameters={"ResponseContentDisposition": disposition},
+            expire=settings.ARTIFACTS_URL_EXPIRE,
+        )
+    except TypeError:  # a storage whose url() takes the name only
+        return artifact_storage.url(name)
+
+
+def staging_root() -> Path:
+    """Where received bytes wait before they are stored: inside a local storage's own folder
+    (so that storing is a rename), else a folder of this host (ARTIFACTS_STAGING_ROOT)."""
+    root = local_path("")
+    return root / STAGING_FOLDER if root is not None else Path(settings.ARTIFACTS_STAGING_ROOT)
 
 
 def _storages_changed(*, setting: str, **kwargs) -> None:
