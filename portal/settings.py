@@ -126,6 +126,20 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+# A PostgreSQL streaming replica: read-only pages read from it (portal/replica.py), everything
+# else and every migration uses the primary. Tests point it at the primary's test database.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+# After a request wrote, its browser reads from the primary this long (the replica's lag).
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "portal.replica.ReplicaMiddleware")  # before sessions and auth read
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
