@@ -4,6 +4,10 @@ FileField needs a Storage instance or a callable returning one; this lazy object
 configured "artifacts" storage and follows a change of STORAGES (tests point it elsewhere).
 """
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -64,3 +68,20 @@ def _storages_changed(*, setting: str, **kwargs) -> None:
 
 
 setting_changed.connect(_storages_changed)
+
+
+@contextmanager
+def local_copy(name: str) -> Iterator[Path]:
+    """A stored file as a path on this host, for programs that need one (QEMU boots a kernel):
+    the file itself on a local storage, else a copy in the staging folder, removed after."""
+    path = local_path(name)
+    if path is not None:
+        yield path
+        return
+    folder = staging_root()
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        copy = Path(scratch) / Path(name).name
+        with artifact_storage.open(name, "rb") as source, copy.open("xb") as sink:
+            shutil.copyfileobj(source, sink, 1024 * 1024)
+        yield copy

@@ -26,6 +26,7 @@ from bugs.services import filing
 from downloads.models import Artifact, Board
 from downloads.services.artifacts import add_artifact_from_path
 from downloads.services.publishing import create_release, publish_release
+from downloads.storage import local_copy
 
 pytestmark = pytest.mark.django_db
 KERNEL = hashlib.sha256(b"kernel").digest() * 2048  # 64 KiB
@@ -116,6 +117,9 @@ def test_release_files_are_stored_published_and_downloaded_from_the_bucket(
     assert not (tmp_path / "artifacts").exists()  # nothing went to a local folder
 
     publish_release(release=release)  # reads every file back from the bucket to verify it
+    with local_copy("7.0/d02/Image") as copy:  # what a boot test hands QEMU
+        assert copy.read_bytes() == KERNEL
+    assert not copy.exists()
     client.logout()
     url = reverse("downloads:file", args=["7.0", "d02", "Image"])
     answer = client.get(url)
