@@ -14,6 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from portal.storage import object_storages
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -205,26 +207,15 @@ ARTIFACTS_STAGING_ROOT = Path(env("ARTIFACTS_STAGING_ROOT", default=str(VAR_DIR 
 # How long a download's signed URL stays valid: long enough to start, short enough not to share.
 ARTIFACTS_URL_EXPIRE = env.int("ARTIFACTS_URL_EXPIRE", default=300)
 if AWS_STORAGE_BUCKET_NAME:
-    _s3 = {
-        "bucket_name": AWS_STORAGE_BUCKET_NAME,
-        "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
-        "region_name": env("AWS_S3_REGION_NAME", default=None),
-        # MinIO and Ceph RGW want "path"; a cloud's S3 works with the default.
-        "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default=None),
-        "default_acl": None,  # private objects: only signed URLs read them
-        "querystring_auth": True,
-        "querystring_expire": ARTIFACTS_URL_EXPIRE,
-    }
-    # A release file's name is its place in the release: stored under exactly that name.
-    STORAGES["artifacts"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {**_s3, "location": "artifacts", "file_overwrite": True},
-    }
-    # Attachments get fresh random names; never overwrite one.
-    STORAGES["attachments"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {**_s3, "location": "attachments", "file_overwrite": False},
-    }
+    STORAGES.update(
+        object_storages(
+            bucket=AWS_STORAGE_BUCKET_NAME,
+            endpoint_url=env("AWS_S3_ENDPOINT_URL", default=None),
+            region_name=env("AWS_S3_REGION_NAME", default=None),
+            addressing_style=env("AWS_S3_ADDRESSING_STYLE", default=None),
+            url_expire=ARTIFACTS_URL_EXPIRE,
+        )
+    )
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from downloads.models import Artifact, Board
 from downloads.services.artifacts import add_artifact_from_path
 from downloads.services.publishing import create_release, publish_release
 from downloads.storage import local_copy
+from portal.storage import object_storages
 
 pytestmark = pytest.mark.django_db
 KERNEL = hashlib.sha256(b"kernel").digest() * 2048  # 64 KiB
@@ -52,30 +53,16 @@ def s3_server() -> Iterator[str]:
 
 @pytest.fixture
 def bucket(s3_server, settings, tmp_path, monkeypatch):
-    """STORAGES as portal/settings.py builds them from AWS_STORAGE_BUCKET_NAME."""
+    """STORAGES as portal/settings.py builds them when AWS_STORAGE_BUCKET_NAME is set."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "estuary")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "estuary-secret")
     s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
-    options = {
-        "bucket_name": BUCKET,
-        "endpoint_url": s3_server,
-        "region_name": "us-east-1",
-        "addressing_style": "path",
-        "default_acl": None,
-        "querystring_auth": True,
-        "querystring_expire": 300,
-    }
     settings.STORAGES = {
         **settings.STORAGES,
-        "artifacts": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {**options, "location": "artifacts", "file_overwrite": True},
-        },
-        "attachments": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {**options, "location": "attachments", "file_overwrite": False},
-        },
+        **object_storages(
+            bucket=BUCKET, endpoint_url=s3_server, region_name="us-east-1", addressing_style="path"
+        ),
     }
     settings.ARTIFACTS_STAGING_ROOT = tmp_path / "staging"
     settings.SIGNING_KEY_ID = ""
