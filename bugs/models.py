@@ -9,23 +9,36 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, storages
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import LazyObject
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 
 class AttachmentStorage(LazyObject):
-    """Attachments live outside MEDIA_ROOT: a security bug's log must pass the bug's check."""
+    """Attachments live outside MEDIA_ROOT: a security bug's log must pass the bug's check.
+    STORAGES["attachments"], when configured (object storage), else BUGS_ATTACHMENT_ROOT."""
 
     def _setup(self) -> None:
-        self._wrapped = FileSystemStorage(location=settings.BUGS_ATTACHMENT_ROOT)
+        if "attachments" in settings.STORAGES:
+            self._wrapped = storages["attachments"]
+        else:
+            self._wrapped = FileSystemStorage(location=settings.BUGS_ATTACHMENT_ROOT)
 
 
 attachment_storage = AttachmentStorage()
+
+
+def _storages_changed(*, setting: str, **kwargs) -> None:
+    if setting in {"STORAGES", "BUGS_ATTACHMENT_ROOT"}:
+        attachment_storage._wrapped = empty
+
+
+setting_changed.connect(_storages_changed)
 
 
 def _attachment_storage():

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from builds.caching import BOOT_TESTS
 from builds.models import BootTest
 from builds.services import maybe_autopublish
 from downloads.models import Artifact
-from downloads.storage import artifact_storage
+from downloads.storage import local_copy
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +72,19 @@ def _finish(boot_test: BootTest, *, passed: bool, reason: str, console: str, sec
     return BootTest.Status.PASSED if passed else BootTest.Status.FAILED
 
 
-def _boot_files(boot_test: BootTest) -> tuple[Path, Path] | str:
-    """The build's kernel and initramfs on disk, or why they cannot be booted."""
+def _boot_files(boot_test: BootTest, stack: ExitStack) -> tuple[Path, Path] | str:
+    """The build's kernel and initramfs on disk (copies while `stack` lasts, when they are on
+    object storage), or why they cannot be booted."""
     files = {a.kind: a for a in boot_test.build.artifacts.order_by("filename")}
     kernel, initramfs = files.get(Artifact.Kind.KERNEL), files.get(Artifact.Kind.INITRAMFS)
     if kernel is None or initramfs is None:
         return "the build attached no kernel and initramfs to boot"
-    return Path(artifact_storage.path(kernel.file.name)), Path(
-        artifact_storage.path(initramfs.file.name)
-    )
+    try:
+        return stack.enter_context(local_copy(kernel.file.name)), stack.enter_context(
+            local_copy(initramfs.file.name)
+        )
+    except Exception as exc:  # the store is unreachable or lost a file: a failed boot test
+        return f"could not fetch the kernel and initramfs from storage: {exc}"
 
 
 def boot(*, kernel: Path, initramfs: Path, timeout: float) -> tuple[bool, str, str]:
@@ -139,15 +144,16 @@ def run_boot_test(*, boot_test_id: int) -> str:
         log.info("boot test %s is not pending: nothing to do", boot_test_id)
         return "skipped"
     started = time.monotonic()
-    files = _boot_files(boot_test)
-    if isinstance(files, str):
-        return _finish(boot_test, passed=False, reason=files, console="", seconds=0.0)
-    try:
-        passed, reason, console = boot(
-            kernel=files[0], initramfs=files[1], timeout=settings.BOOT_TEST_TIMEOUT_SECONDS
-        )
-    except OSError as exc:
-        passed, reason, console = False, f"QEMU could not run: {exc}", ""
+    with ExitStack() as stack:
+        files = _boot_files(boot_test, stack)
+        if isinstance(files, str):
+            return _finish(boot_test, passed=False, reason=files, console="", seconds=0.0)
+        try:
+            passed, reason, console = boot(
+                kernel=files[0], initramfs=files[1], timeout=settings.BOOT_TEST_TIMEOUT_SECONDS
+            )
+        except OSError as exc:
+            passed, reason, console = False, f"QEMU could not run: {exc}", ""
     status = _finish(
         boot_test,
         passed=passed,

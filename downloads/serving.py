@@ -78,13 +78,15 @@ class _WindowResponse(FileResponse):
 
 @dataclass(frozen=True)
 class ServedFile:
-    path: Path  # where the bytes are
+    path: Path | None  # where the bytes are on this host; None on object storage
     storage_name: str  # the path relative to the storage root (for X-Accel-Redirect)
     filename: str  # the name the browser saves
     size: int
     etag: str  # quoted strong validator
     last_modified: float  # seconds since the epoch
     content_type: str = "application/octet-stream"
+    # On object storage: a short-lived URL of the bytes there (the store answers Range itself).
+    url: str = ""
 
 
 def _position(digits: str) -> int:
@@ -175,7 +177,14 @@ def serve_file(request: HttpRequest, served: ServedFile) -> HttpResponse:
     if request.method == "HEAD":
         response = HttpResponse(status=status, headers=headers)
         response["Content-Length"] = str(length)
-    elif settings.DOWNLOADS_X_ACCEL_PREFIX:
+    elif served.url:
+        # Django has checked who may have the file; the object store sends it. The client sends
+        # its Range again to the store, which answers 206. The signed URL expires: not cached.
+        headers.pop("Content-Range", None)
+        headers["Cache-Control"] = "private, no-store"
+        headers["Location"] = served.url
+        response = HttpResponse(status=302, headers=headers)
+    elif settings.DOWNLOADS_X_ACCEL_PREFIX:  # a local file only: nginx reads it from disk
         # nginx sends the bytes (and handles Range itself); Django answered who may have them.
         headers.pop("Content-Range", None)
         headers["X-Accel-Redirect"] = iri_to_uri(

@@ -11,14 +11,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from pathlib import Path
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.translation import gettext as _
 
-from downloads.services.artifacts import CHUNK_SIZE, STAGING_FOLDER, Digest, StagedFile
-from downloads.storage import artifact_storage
+from downloads.services.artifacts import CHUNK_SIZE, Digest, StagedFile
+from downloads.storage import staging_root
 
 
 class StagedUpload(UploadedFile):
@@ -42,7 +41,7 @@ class ArtifactUploadHandler(FileUploadHandler):
 
     def new_file(self, *args, **kwargs) -> None:
         super().new_file(*args, **kwargs)
-        folder = Path(artifact_storage.path(STAGING_FOLDER))
+        folder = staging_root()
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / uuid.uuid4().hex
         self.sink = self.path.open("xb")

@@ -14,6 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from portal.storage import object_storages
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -126,6 +128,20 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+# A PostgreSQL streaming replica: read-only pages read from it (portal/replica.py), everything
+# else and every migration uses the primary. Tests point it at the primary's test database.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+# After a request wrote, its browser reads from the primary this long (the replica's lag).
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "portal.replica.ReplicaMiddleware")  # before sessions and auth read
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -182,6 +198,24 @@ STORAGES = {
         ),
     },
 }
+# Release files and bug attachments on S3-compatible object storage (MinIO, Ceph RGW, a cloud's
+# S3) when a bucket is named: every web and build host then shares them without a shared disk.
+# Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as boto3 reads them.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+# Received uploads and build outputs wait here (on the host's disk) before they are sent.
+ARTIFACTS_STAGING_ROOT = Path(env("ARTIFACTS_STAGING_ROOT", default=str(VAR_DIR / "staging")))
+# How long a download's signed URL stays valid: long enough to start, short enough not to share.
+ARTIFACTS_URL_EXPIRE = env.int("ARTIFACTS_URL_EXPIRE", default=300)
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES.update(
+        object_storages(
+            bucket=AWS_STORAGE_BUCKET_NAME,
+            endpoint_url=env("AWS_S3_ENDPOINT_URL", default=None),
+            region_name=env("AWS_S3_REGION_NAME", default=None),
+            addressing_style=env("AWS_S3_ADDRESSING_STYLE", default=None),
+            url_expire=ARTIFACTS_URL_EXPIRE,
+        )
+    )
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

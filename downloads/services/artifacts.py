@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -11,12 +12,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.files import File
 from django.db import transaction
 
 from downloads.caching import bump_generation_on_commit
 from downloads.checksums import ALGORITHMS
 from downloads.models import Artifact, Board, Distribution, Release
-from downloads.storage import artifact_storage
+from downloads.storage import artifact_storage, local_path, staging_root
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -34,14 +36,11 @@ class Digest:
 
 @dataclass(frozen=True)
 class StagedFile:
-    """Bytes received into STAGING_FOLDER of artifact storage, with their digest."""
+    """Bytes received into the staging folder (downloads.storage.staging_root), with their
+    digest."""
 
     path: Path
     digest: Digest
-
-
-# Inside artifact storage, so that a received file is moved into place by a rename.
-STAGING_FOLDER = ".staging"
 
 
 def hash_stream(stream: BinaryIO, *, sink: BinaryIO | None = None) -> Digest:
@@ -97,8 +96,12 @@ def _store(
     name = storage_name(release=release, board=board, filename=filename)
     if artifact_storage.exists(name):
         artifact_storage.delete(name)  # a leftover of an earlier, failed attempt: no row has it
-    path = Path(artifact_storage.path(name))
+    path = local_path(name)
+    remote = path is None
+    if remote:  # object storage: the bytes are written here first, then sent in parts
+        path = staging_root() / uuid.uuid4().hex
     path.parent.mkdir(parents=True, exist_ok=True)
+    sent = False
     try:
         try:
             digest = write(path)
@@ -108,6 +111,9 @@ def _store(
             ) from exc
         if digest.size == 0:
             raise ArtifactError(f"{filename}: the file is empty")
+        if remote:
+            _send(path, name=name, filename=filename, version=release.version)
+            sent = True
         artifact = Artifact.objects.create(
             release=release,
             board=board,
@@ -121,13 +127,31 @@ def _store(
             description=description,
         )
     except BaseException:
+        if sent:
+            artifact_storage.delete(name)
         path.unlink(missing_ok=True)
-        _remove_empty_folders(path.parent)
+        if not remote:
+            _remove_empty_folders(path.parent)
         raise
+    finally:
+        if remote:
+            path.unlink(missing_ok=True)
     # If an enclosing transaction rolls back later, the file stays without a row; the next
     # attempt at the same name replaces it (see above), and no page ever links to it.
     bump_generation_on_commit()  # the draft's preview shows the new file
     return artifact
+
+
+def _send(path: Path, *, name: str, filename: str, version: str) -> None:
+    """Upload a staged file to object storage under exactly `name` (the storage overwrites)."""
+    try:
+        with path.open("rb") as stream:
+            saved = artifact_storage.save(name, File(stream, name=filename))
+    except Exception as exc:  # the object store refused or is unreachable: nothing is recorded
+        raise ArtifactError(f"{filename}: could not be stored in {version}: {exc}") from exc
+    if saved != name:  # a storage that renames would break every link to the file
+        artifact_storage.delete(saved)
+        raise ArtifactError(f"{filename}: the storage kept it as {saved}, not {name}")
 
 
 def _remove_empty_folders(folder: Path) -> None:

@@ -29,9 +29,10 @@ from downloads.services.artifacts import (
     check_import_path,
     guess_kind,
     hash_file,
+    hash_stream,
 )
 from downloads.services.signing import SigningError, sign_text, signing_enabled
-from downloads.storage import artifact_storage
+from downloads.storage import artifact_storage, local_path
 from portal.markup import render_markdown
 
 # Files in a folder given to publish_directory that are not artifacts: the lists are made here.
@@ -100,11 +101,17 @@ def update_release(
 def verify_artifact(artifact: Artifact) -> None:
     """Recompute the file's digests from the bytes on disk; PublishError if they differ."""
     where = f"{artifact.release.version}/{artifact.path}"
-    storage = artifact_storage
-    path = Path(storage.path(artifact.file.name))
-    if not path.is_file():
-        raise PublishError(f"{where}: the file is missing from storage ({path})")
-    digest = hash_file(path)
+    name = artifact.file.name
+    path = local_path(name)
+    if path is not None:
+        if not path.is_file():
+            raise PublishError(f"{where}: the file is missing from storage ({path})")
+        digest = hash_file(path)
+    else:  # object storage: the bytes are read back from it, once, in chunks
+        if not artifact_storage.exists(name):
+            raise PublishError(f"{where}: the file is missing from storage ({name})")
+        with artifact_storage.open(name, "rb") as stream:
+            digest = hash_stream(stream)
     if digest.size == 0:
         raise PublishError(f"{where}: the file is empty")
     if digest.size != artifact.size or digest.sha256 != artifact.sha256:

@@ -2,8 +2,9 @@
 
 The file is used as shipped, with only its host paths, ports and certificate swapped for this
 test's own: TLS, the redirect from HTTP, pages served by both instances, a release file handed
-over with X-Accel-Redirect and resumed with Range, and one instance killed mid-load with no
-request lost at the balancer.
+over with X-Accel-Redirect and resumed with Range, a build started through the site and run by
+whichever of two Celery workers takes it, and one instance killed mid-load with no request lost
+at the balancer.
 """
 
 from __future__ import annotations
@@ -23,17 +24,26 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
 from bench.common import _wait_for_port, free_port
-from downloads.models import Board
+from builds.models import Build, BuildRecipe
+from downloads.models import Board, Release
+from downloads.querysets import RELEASE_MANAGERS
 from downloads.services.artifacts import add_artifact_from_path
 from downloads.services.publishing import create_release, publish_release
+from tests.builds.helpers import wait_finished
 from tests.conftest import _database_url, wait_until
 
 ROOT = Path(settings.BASE_DIR)
 SITE = ROOT / "deploy" / "nginx" / "estuary.conf"
 pytestmark = pytest.mark.django_db(transaction=True)
 
+REPLICA_NAME = "estuary-replica"
 KERNEL = hashlib.sha256(b"estuary").digest() * 4096  # 128 KiB
 
 
@@ -83,8 +93,19 @@ def _gunicorn(port: int, access_log: Path, env: dict[str, str]) -> subprocess.Po
     )  # fmt: skip
 
 
+def _worker(name: str, queues: str, log: Path, env: dict[str, str]) -> subprocess.Popen:
+    """A Celery worker as estuary-worker@.service runs it, one job at a time."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", queues,
+         "--concurrency", "1", "--pool", "prefork", "--without-gossip", "--without-mingle",
+         "--hostname", f"{name}@%h", "--loglevel", "INFO"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
 @pytest.fixture
-def deployment(tmp_path, settings) -> Iterator[dict]:
+def deployment(tmp_path, settings, request) -> Iterator[dict]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         pytest.fail("nginx is missing: `make test-tools` installs Debian's nginx")
@@ -112,6 +133,8 @@ def deployment(tmp_path, settings) -> Iterator[dict]:
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
+        # The replica is the same database under another name: the router's reads are visible.
+        "DATABASE_REPLICA_URL": _database_url() + f"?application_name={REPLICA_NAME}",
         "DB_CONN_MAX_AGE": "60",
         "VAR_DIR": str(var),
         "ARTIFACTS_ROOT": str(var / "artifacts"),
@@ -120,12 +143,16 @@ def deployment(tmp_path, settings) -> Iterator[dict]:
         "ALLOWED_HOSTS": "localhost",
         "SIGNING_KEY_ID": "",
         "LOG_LEVEL": "ERROR",
+        # A broker of this deployment's own (under VAR_DIR), apart from the suite's worker.
+        "CELERY_BROKER_URL": "filesystem://",
     }
     web_ports = [free_port(), free_port()]
+    http_port, https_port = free_port(), free_port()
+    # Browsers send the port in Referer/Origin; production's 443 needs no such line.
+    env["CSRF_TRUSTED_ORIGINS"] = f"https://localhost:{https_port}"
     logs = [tmp_path / f"web-{port}.log" for port in web_ports]
     prefix = tmp_path / "nginx"
     prefix.mkdir()
-    http_port, https_port = free_port(), free_port()
     site = _site_conf(
         http_port=http_port, https_port=https_port, web_ports=web_ports, var=var, tls=tls
     )
@@ -136,6 +163,14 @@ def deployment(tmp_path, settings) -> Iterator[dict]:
     # Started only once the configuration is known good, and always stopped below.
     webs = [_gunicorn(port, log, env) for port, log in zip(web_ports, logs, strict=True)]
     proxy = subprocess.Popen([nginx, "-c", str(prefix / "nginx.conf"), "-p", str(prefix)])
+    # Two build workers, as two build hosts would run them: started now so that they get
+    # ready while the pages are tested (only for the test that asks for them).
+    workers = {}
+    if "build_workers" in request.fixturenames:
+        workers = {
+            "worker-a": _worker("worker-a", "builds,default", tmp_path / "worker-a.log", env),
+            "worker-b": _worker("worker-b", "builds", tmp_path / "worker-b.log", env),
+        }
     try:
         for port in [*web_ports, https_port]:
             _wait_for_port(port)
@@ -146,8 +181,13 @@ def deployment(tmp_path, settings) -> Iterator[dict]:
             "ssl": context,
             "webs": webs,
             "logs": logs,
+            "workers": workers,
+            "tmp": tmp_path,
         }
     finally:
+        for worker in workers.values():  # their work is checked; a warm shutdown only costs time
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
         proxy.terminate()
         proxy.wait(timeout=10)
         for web in webs:
@@ -156,11 +196,24 @@ def deployment(tmp_path, settings) -> Iterator[dict]:
                 web.wait(timeout=30)
 
 
-def _fetch(deployment: dict, path: str, headers: dict | None = None):
+@pytest.fixture
+def build_workers(deployment) -> dict[str, subprocess.Popen]:
+    """The deployment's two Celery workers. Not waited for: a build waits in the broker."""
+    return deployment["workers"]
+
+
+def _worker_logs(deployment: dict) -> str:
+    return "\n".join(
+        f"--- {name}:\n" + (deployment["tmp"] / f"{name}.log").read_text()[-3000:]
+        for name in deployment["workers"]
+    )
+
+
+def _fetch(deployment: dict, path: str, headers: dict | None = None, data: bytes | None = None):
     opener = urllib.request.build_opener(
         urllib.request.HTTPSHandler(context=deployment["ssl"]), _NoRedirect
     )
-    request = urllib.request.Request(deployment["https"] + path, headers=headers or {})
+    request = urllib.request.Request(deployment["https"] + path, headers=headers or {}, data=data)
     try:
         with opener.open(request, timeout=30) as response:
             return response.status, response.headers, response.read()
@@ -168,7 +221,7 @@ def _fetch(deployment: dict, path: str, headers: dict | None = None):
         return error.code, error.headers, error.read()
 
 
-def test_the_shipped_site_serves_both_instances_over_tls(deployment, tmp_path):
+def test_the_shipped_site_serves_both_instances_over_tls(deployment, tmp_path, build_workers):
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         opener.open(deployment["http"] + "/downloads/", timeout=10)
@@ -182,6 +235,13 @@ def test_the_shipped_site_serves_both_instances_over_tls(deployment, tmp_path):
     assert "Strict-Transport-Security" in headers  # Django saw the request as HTTPS
     served = [len(log.read_text().splitlines()) for log in deployment["logs"]]
     assert all(count > 0 for count in served), f"requests per instance: {served}"
+    with connection.cursor() as cursor:  # the pages read through the replica's connections
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = %s",
+            [REPLICA_NAME],
+        )
+        assert cursor.fetchone()[0] > 0
 
     # A release file: Django decides, nginx sends the bytes, and a broken download resumes.
     board = Board.objects.create(slug="d02", name="D02", soc="Hip05")
@@ -197,15 +257,50 @@ def test_the_shipped_site_serves_both_instances_over_tls(deployment, tmp_path):
     assert status == 206 and body == KERNEL[100000:]
     assert _fetch(deployment, "/protected-artifacts/3.1/d02/Image")[0] == 404
 
+    # A build started through the site: queued by whichever instance took the POST, run by
+    # whichever worker took the message, its file attached where nginx serves it from.
+    manager = get_user_model().objects.create_user("rm", "rm@example.org", "pw-rm-12345")
+    manager.groups.add(Group.objects.get_or_create(name=RELEASE_MANAGERS)[0])
+    signed_in = Client()
+    signed_in.force_login(manager)
+    token = "a" * 32  # a CSRF secret of our choosing: the cookie and the form must agree
+    cookies = f"sessionid={signed_in.cookies['sessionid'].value}; csrftoken={token}"
+    Release.objects.create(version="3.2", title="Built here")
+    BuildRecipe.objects.create(
+        name="deploy-kernel", board=board, script='echo built > "$OUTPUT_DIR/Image"',
+        output_patterns=["Image"], timeout_seconds=60,
+    )  # fmt: skip
+    status, headers, _body = _fetch(
+        deployment,
+        reverse("builds:start"),
+        {"Cookie": cookies, "Referer": deployment["https"] + reverse("builds:list"),
+         "Content-Type": "application/x-www-form-urlencoded"},
+        data=f"release=3.2&csrfmiddlewaretoken={token}".encode(),
+    )  # fmt: skip
+    assert status == 302, _body[:500]
+    build = Build.objects.get(release__version="3.2")
+    try:
+        build = wait_finished(build, timeout=90)
+    except Exception as exc:
+        raise AssertionError(_worker_logs(deployment)) from exc
+    assert build.result == Build.Result.SUCCEEDED, build.reason
+    parent = Path(f"/proc/{build.worker_pid}/status").read_text().split("PPid:")[1].split()[0]
+    taker = next(name for name, w in build_workers.items() if w.pid == int(parent))
+    print(f"build #{build.pk} ran on {taker}")  # which one is up to the broker, not the test
+    assert (tmp_path / "var" / "artifacts" / "3.2" / "d02" / "Image").read_bytes() == b"built\n"
+
 
 def test_an_instance_killed_mid_load_loses_no_request(deployment):
-    results: list[int] = []
+    results: list[int | str] = []
     lock = threading.Lock()
     stop = threading.Event()
 
     def client() -> None:
         while not stop.is_set():
-            status = _fetch(deployment, "/downloads/")[0]
+            try:
+                status: int | str = _fetch(deployment, "/downloads/")[0]
+            except Exception as exc:  # a connection nginx dropped is a lost request too
+                status = repr(exc)
             with lock:
                 results.append(status)
 
