@@ -11,9 +11,20 @@ from django.utils.html import escape
 
 from docs_app.models import LATEST, Page, PageRevision, Section
 from downloads.models import Release
-from portal.search import cut_at_word, whole_words
+from portal.search import (
+    FacetFields,
+    SearchFilters,
+    SectionCounts,
+    candidates,
+    count_facets,
+    cut_at_word,
+    narrow,
+    whole_words,
+)
 
 SEARCH_CONFIG = "english"
+# A board's guide has the board's slug (quick-start/d02); a page of a release, its version.
+SEARCH_FACETS = FacetFields(date="updated_at", board="slug", release="release__version")
 # Unlikely characters that mark matches in headlines before the text is escaped.
 _START, _STOP = "\x02", "\x03"
 
@@ -166,12 +177,18 @@ def search_pages(
     section: str = "",
     language: str = "",
     limit: int = 20,
+    filters: SearchFilters | None = None,
 ) -> list[DocHit]:
-    """Pages matching `query`, best first: PostgreSQL full text, or a plain match elsewhere."""
+    """Pages matching `query`, best first: PostgreSQL full text, or a plain match elsewhere.
+    `filters` (the site search's facets): a release's pages, a board's guide, recent changes."""
     query = query.strip()
     if not query:
         return []
+    if filters is not None:
+        version = filters.release or version
+        filters = SearchFilters(board=filters.board, period=filters.period)
     pages = public_pages().select_related("section", "release").filter(_release_filter(version))
+    pages = narrow(pages, SEARCH_FACETS, filters)
     if section:
         pages = pages.filter(section__slug=section)
     if language:
@@ -180,8 +197,11 @@ def search_pages(
     pages = pages.defer("source", "html", "toc")
     if connection.vendor == "postgresql":
         search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        # Ranked among the first CANDIDATES matches: a common word costs what a rare one does.
         hits = (
-            pages.filter(search_vector=search_query)
+            candidates(pages.filter(search_vector=search_query))
+            .select_related("section", "release")
+            .defer("source", "html", "toc")
             .annotate(
                 rank=SearchRank(F("search_vector"), search_query),
                 headline=SearchHeadline(
@@ -213,6 +233,18 @@ def search_pages(
     found.sort(key=lambda p: -sum(w.lower() in p.title.lower() for w in words))
     found = _one_per_page(found, version=version, language=language or "en")
     return [DocHit(page=p, snippet=escape(cut_at_word(p.text, 200))) for p in found]
+
+
+def search_facets(*, query: str, language: str, filters: SearchFilters | None) -> SectionCounts:
+    """The site search's counts: matching pages of every public version, in the reader's
+    language or English (one query; docs_page_search_gin serves the match)."""
+    pages = public_pages().filter(language__in={language, Page.Language.ENGLISH})
+    if connection.vendor == "postgresql":
+        search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        pages = pages.filter(search_vector=search_query)
+    else:
+        pages = pages.filter(Q(title__icontains=query) | Q(text__icontains=query))
+    return count_facets(narrow(pages, SEARCH_FACETS, filters), SEARCH_FACETS)
 
 
 def start_here(limit: int = 6) -> list[Page]:
