@@ -67,12 +67,13 @@ def _search(*, query: str, user, limit: int, filters=None) -> list[SearchHit]:
                 )
             )
         else:
+            folder = board or str(_("common files"))
             hits.append(
                 SearchHit(
                     title=title,
                     url=reverse("downloads:file", args=[version, board or "common", title]),
                     snippet=f"sha256 <code>{escape(detail)}</code>",
-                    meta=f"Estuary {version} · {board or str(_('common files'))}",
+                    meta=f"Estuary {version} · {folder}",
                 )
             )
     return hits

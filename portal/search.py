@@ -277,7 +277,6 @@ def search_view(request: HttpRequest) -> HttpResponse:
             "wanted": wanted,
             "filters": filters,
             "facets": facets,
-            "all_sections_link": _link(params, section=""),
             "total": sum(len(s["hits"]) for s in sections if s["shown"]),
             "narrowed": any((wanted, filters.board, filters.release, filters.period)),
             "clear_link": _link({"q": query}),
@@ -320,15 +319,9 @@ def _facet(label: str, key: str, params: dict[str, str], options: list) -> dict:
     return {
         "label": label,
         "key": key,
-        "any_link": _link(params, **{key: ""}),
         "any_selected": not params[key],
         "options": [
-            {
-                "label": name,
-                "count": count,
-                "link": _link(params, **{key: "" if params[key] == value else value}),
-                "selected": params[key] == value,
-            }
+            {"value": value, "label": name, "count": count, "selected": params[key] == value}
             for value, name, count in options
         ],
     }

@@ -275,5 +275,7 @@ def test_bad_input_answers_with_a_word(client, world):
         elif len(query) > 200:
             assert "Only the first 200 characters" in html
     assert "&lt;b&gt;" in client.get(SEARCH, {"q": "<b>"}).content.decode()
+    # The empty page teaches by example (and leads the site's crawl to a page with facets).
+    assert 'href="?q=D02"' in client.get(SEARCH).content.decode()
     # A facet value that is no slug or version is ignored, not sent to the database.
     assert client.get(SEARCH, {"q": "zebrafish", "board": "\x00'", "date": "x"}).status_code == 200
