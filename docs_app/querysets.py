@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from django.utils.html import escape
 
 from docs_app.models import LATEST, Page, PageRevision, Section
 from downloads.models import Release
 from portal.search import (
+    CANDIDATES,
+    PERIODS,
     FacetFields,
     SearchFilters,
     SectionCounts,
     candidates,
-    count_facets,
     cut_at_word,
     narrow,
     whole_words,
@@ -236,15 +238,40 @@ def search_pages(
 
 
 def search_facets(*, query: str, language: str, filters: SearchFilters | None) -> SectionCounts:
-    """The site search's counts: matching pages of every public version, in the reader's
-    language or English (one query; docs_page_search_gin serves the match)."""
-    pages = public_pages().filter(language__in={language, Page.Language.ENGLISH})
+    """The site search's counts of what search_pages would list: the same versions, and a page
+    written in two languages counted once (one query over at most CANDIDATES matches;
+    docs_page_search_gin serves the match)."""
+    version = (filters.release if filters else "") or LATEST
+    narrowing = SearchFilters(board=filters.board, period=filters.period) if filters else None
+    pages = public_pages().filter(
+        _release_filter(version), language__in={language, Page.Language.ENGLISH}
+    )
     if connection.vendor == "postgresql":
         search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
         pages = pages.filter(search_vector=search_query)
     else:
         pages = pages.filter(Q(title__icontains=query) | Q(text__icontains=query))
-    return count_facets(narrow(pages, SEARCH_FACETS, filters), SEARCH_FACETS)
+    rows = list(
+        candidates(narrow(pages, SEARCH_FACETS, narrowing)).values_list(
+            "section_id", "slug", "release__version", "updated_at"
+        )
+    )
+    counts = SectionCounts()
+    seen = set()
+    now = timezone.now()
+    for section_id, slug, release, updated_at in rows:
+        if (section_id, slug) in seen:
+            continue
+        seen.add((section_id, slug))
+        counts.total += 1
+        counts.boards[slug] += 1  # the search page names only the slugs that are boards
+        if release:
+            counts.releases[release] += 1
+        for name, (span, _label) in PERIODS.items():
+            if updated_at >= now - span:
+                counts.periods[name] += 1
+    counts.capped = len(rows) >= CANDIDATES
+    return counts
 
 
 def start_here(limit: int = 6) -> list[Page]:
