@@ -26,8 +26,9 @@ MAX_QUERY_LENGTH = 200
 HITS_PER_SECTION = 10
 ELLIPSIS = "…"
 # Ranking and counting read at most this many matches of a section: a word found in half the
-# forum then costs what a rare one does (the counts say "1000+", as other sites' searches do).
-CANDIDATES = 1000
+# forum then costs what a rare one does (the counts say "250+", as other sites' searches say
+# "1k+"). 1,000 made the bench's p95 half again as slow (bench_search.py).
+CANDIDATES = 250
 # Something a full-text or file-name search can use: a letter or a digit.
 _SEARCHABLE = re.compile(r"\w")
 _FACET_VALUE = re.compile(r"^[\w.+-]{1,100}$")
