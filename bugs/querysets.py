@@ -24,6 +24,15 @@ from bugs.models import (
     SavedSearch,
 )
 from bugs.workflow import SECURITY, group_names
+from portal.search import (
+    FacetFields,
+    SearchFilters,
+    SectionCounts,
+    candidates,
+    count_facets,
+    cut_at_word,
+    narrow,
+)
 
 SEARCH_CONFIG = "english"
 
@@ -218,18 +227,62 @@ def likely_duplicates(
     )
 
 
-def search_bugs(*, query: str, user: AbstractBaseUser | AnonymousUser | None, limit: int) -> list:
+# A bug's board and affected release narrow the site search; it is dated by its filing.
+SEARCH_FACETS = FacetFields(date="created_at", board="board__slug", release="release__version")
+
+
+def matching_bugs(
+    *,
+    query: str,
+    user: AbstractBaseUser | AnonymousUser | None,
+    filters: SearchFilters | None = None,
+) -> QuerySet[Bug]:
+    """Visible bugs a site search matches (bug_search serves the match)."""
+    bugs = visible_to(user)
+    if connection.vendor == "postgresql":
+        bugs = bugs.filter(
+            search_vector=SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        )
+    else:
+        bugs = bugs.filter(Q(summary__icontains=query) | Q(description__icontains=query))
+    return narrow(bugs, SEARCH_FACETS, filters)
+
+
+def search_facets(
+    *,
+    query: str,
+    user: AbstractBaseUser | AnonymousUser | None,
+    filters: SearchFilters | None = None,
+) -> SectionCounts:
+    return count_facets(matching_bugs(query=query, user=user, filters=filters), SEARCH_FACETS)
+
+
+def search_bugs(
+    *,
+    query: str,
+    user: AbstractBaseUser | AnonymousUser | None,
+    limit: int,
+    filters: SearchFilters | None = None,
+) -> list:
     """The site search's provider: visible bugs, ranked, with a highlighted snippet."""
     from portal.registry import SearchHit
 
-    bugs = visible_to(user)
+    matches = matching_bugs(query=query, user=user, filters=filters)
     if connection.vendor != "postgresql":
-        found = text_search(bugs, query).order_by("-id")[:limit]
-        return [SearchHit(title=str(b), url=b.get_absolute_url(), meta=b.status) for b in found]
+        found = matches.select_related("product").order_by("-id")[:limit]
+        return [
+            SearchHit(
+                title=str(b),
+                url=b.get_absolute_url(),
+                snippet=html.escape(cut_at_word(b.description, 200)),
+                meta=f"{b.product.name} · {b.get_status_display()}",
+            )
+            for b in found
+        ]
     search = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     start, stop = "\x02", "\x03"
     found = (
-        bugs.filter(search_vector=search)
+        candidates(matches)
         .annotate(
             rank=SearchRank(F("search_vector"), search),
             headline=SearchHeadline(
@@ -250,7 +303,7 @@ def search_bugs(*, query: str, user: AbstractBaseUser | AnonymousUser | None, li
             title=str(bug),
             url=bug.get_absolute_url(),
             snippet=html.escape(bug.headline).replace(start, "<mark>").replace(stop, "</mark>"),
-            meta=f"{bug.product.name} · {bug.get_status_display()}",
+            meta=f"{bug.product.name} · {bug.get_status_display()} · {bug.created_at:%Y-%m-%d}",
         )
         for bug in found
     ]

@@ -61,10 +61,16 @@ def _profile(request, person):
     return {"bugs": list(bugs[:PROFILE_BUGS]), "person": person}
 
 
-def _search(*, query, user, limit):
+def _search(*, query, user, limit, filters=None):
     from bugs.querysets import search_bugs
 
-    return search_bugs(query=query, user=user, limit=limit)
+    return search_bugs(query=query, user=user, limit=limit, filters=filters)
+
+
+def _search_facets(*, query, user, filters=None):
+    from bugs.querysets import search_facets
+
+    return search_facets(query=query, user=user, filters=filters)
 
 
 def _seed(say):
@@ -102,7 +108,9 @@ register_page_panel(
         cache_version=_public_version,
     )
 )
-register_search_provider(SearchProvider(name="bugs", label=_("Bugs"), search=_search, order=40))
+register_search_provider(
+    SearchProvider(name="bugs", label=_("Bugs"), search=_search, order=40, facets=_search_facets)
+)
 register_profile_section(
     ProfileSection(
         name="bugs.reported", template="bugs/_profile.html", get_context=_profile, order=40

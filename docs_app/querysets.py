@@ -7,13 +7,26 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from django.utils.html import escape
 
 from docs_app.models import LATEST, Page, PageRevision, Section
 from downloads.models import Release
-from portal.search import cut_at_word, whole_words
+from portal.search import (
+    CANDIDATES,
+    PERIODS,
+    FacetFields,
+    SearchFilters,
+    SectionCounts,
+    candidates,
+    cut_at_word,
+    narrow,
+    whole_words,
+)
 
 SEARCH_CONFIG = "english"
+# A board's guide has the board's slug (quick-start/d02); a page of a release, its version.
+SEARCH_FACETS = FacetFields(date="updated_at", board="slug", release="release__version")
 # Unlikely characters that mark matches in headlines before the text is escaped.
 _START, _STOP = "\x02", "\x03"
 
@@ -166,12 +179,18 @@ def search_pages(
     section: str = "",
     language: str = "",
     limit: int = 20,
+    filters: SearchFilters | None = None,
 ) -> list[DocHit]:
-    """Pages matching `query`, best first: PostgreSQL full text, or a plain match elsewhere."""
+    """Pages matching `query`, best first: PostgreSQL full text, or a plain match elsewhere.
+    `filters` (the site search's facets): a release's pages, a board's guide, recent changes."""
     query = query.strip()
     if not query:
         return []
+    if filters is not None:
+        version = filters.release or version
+        filters = SearchFilters(board=filters.board, period=filters.period)
     pages = public_pages().select_related("section", "release").filter(_release_filter(version))
+    pages = narrow(pages, SEARCH_FACETS, filters)
     if section:
         pages = pages.filter(section__slug=section)
     if language:
@@ -180,8 +199,11 @@ def search_pages(
     pages = pages.defer("source", "html", "toc")
     if connection.vendor == "postgresql":
         search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        # Ranked among the first CANDIDATES matches: a common word costs what a rare one does.
         hits = (
-            pages.filter(search_vector=search_query)
+            candidates(pages.filter(search_vector=search_query))
+            .select_related("section", "release")
+            .defer("source", "html", "toc")
             .annotate(
                 rank=SearchRank(F("search_vector"), search_query),
                 headline=SearchHeadline(
@@ -213,6 +235,43 @@ def search_pages(
     found.sort(key=lambda p: -sum(w.lower() in p.title.lower() for w in words))
     found = _one_per_page(found, version=version, language=language or "en")
     return [DocHit(page=p, snippet=escape(cut_at_word(p.text, 200))) for p in found]
+
+
+def search_facets(*, query: str, language: str, filters: SearchFilters | None) -> SectionCounts:
+    """The site search's counts of what search_pages would list: the same versions, and a page
+    written in two languages counted once (one query over at most CANDIDATES matches;
+    docs_page_search_gin serves the match)."""
+    version = (filters.release if filters else "") or LATEST
+    narrowing = SearchFilters(board=filters.board, period=filters.period) if filters else None
+    pages = public_pages().filter(
+        _release_filter(version), language__in={language, Page.Language.ENGLISH}
+    )
+    if connection.vendor == "postgresql":
+        search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        pages = pages.filter(search_vector=search_query)
+    else:
+        pages = pages.filter(Q(title__icontains=query) | Q(text__icontains=query))
+    rows = list(
+        candidates(narrow(pages, SEARCH_FACETS, narrowing)).values_list(
+            "section_id", "slug", "release__version", "updated_at"
+        )
+    )
+    counts = SectionCounts()
+    seen = set()
+    now = timezone.now()
+    for section_id, slug, release, updated_at in rows:
+        if (section_id, slug) in seen:
+            continue
+        seen.add((section_id, slug))
+        counts.total += 1
+        counts.boards[slug] += 1  # the search page names only the slugs that are boards
+        if release:
+            counts.releases[release] += 1
+        for name, (span, _label) in PERIODS.items():
+            if updated_at >= now - span:
+                counts.periods[name] += 1
+    counts.capped = len(rows) >= CANDIDATES
+    return counts
 
 
 def start_here(limit: int = 6) -> list[Page]:

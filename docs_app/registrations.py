@@ -16,7 +16,7 @@ from portal.registry import (
 )
 
 
-def _search(*, query: str, user=None, limit: int = 10) -> list[SearchHit]:
+def _search(*, query: str, user=None, limit: int = 10, filters=None) -> list[SearchHit]:
     from django.utils.translation import get_language
 
     from docs_app.querysets import search_pages
@@ -28,8 +28,18 @@ def _search(*, query: str, user=None, limit: int = 10) -> list[SearchHit]:
             snippet=hit.snippet,
             meta=hit.page.section.title,
         )
-        for hit in search_pages(query=query, language=get_language() or "en", limit=limit)
+        for hit in search_pages(
+            query=query, language=get_language() or "en", limit=limit, filters=filters
+        )
     ]
+
+
+def _search_facets(*, query: str, user=None, filters=None):
+    from django.utils.translation import get_language
+
+    from docs_app.querysets import search_facets
+
+    return search_facets(query=query, language=get_language() or "en", filters=filters)
 
 
 def _home_block(request):
@@ -50,7 +60,9 @@ def _seed(say):
     seed_docs(say)
 
 
-register_search_provider(SearchProvider(name="docs", label=_("Docs"), search=_search, order=10))
+register_search_provider(
+    SearchProvider(name="docs", label=_("Docs"), search=_search, order=10, facets=_search_facets)
+)
 register_home_block(
     HomeBlock(
         name="docs.start",

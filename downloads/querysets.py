@@ -5,8 +5,22 @@ Withdrawn releases are hidden from every list; drafts are seen by release manage
 
 from __future__ import annotations
 
+import datetime
+import re
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 
 from downloads.models import Artifact, Board, Distribution, Release
 
@@ -189,20 +203,121 @@ def find_file(*, version: str, folder: str, filename: str) -> Artifact | None:
     return queryset.first()
 
 
-def search_catalogue(query: str, *, limit: int) -> tuple[list[Board], list[Release]]:
-    """Boards and published releases matching a few words (small tables: plain matching)."""
-    board_hits = list(
-        boards().filter(
-            Q(name__icontains=query)
-            | Q(slug__iexact=query)
-            | Q(soc__icontains=query)
-            | Q(vendor__icontains=query)
-            | Q(summary__icontains=query)
-        )[:limit]
+# The site search's matching: each word (at most MAX_WORDS) must match; file names are matched
+# by words of at least 3 characters, the shortest a trigram index serves.
+MAX_WORDS = 6
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+BOARD, RELEASE, FILE = 0, 1, 2
+
+
+def _words(query: str) -> list[str]:
+    return query.split()[:MAX_WORDS]
+
+
+def _searchable_releases(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Release]:
+    """Published releases; drafts too for release managers (who preview them). Withdrawn ones
+    are hidden from every list, search included."""
+    if user is not None and is_release_manager(user):
+        return Release.objects.filter(status__in=[Release.Status.PUBLISHED, Release.Status.DRAFT])
+    return published_releases()
+
+
+def catalogue_matches(
+    query: str,
+    *,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    board: str = "",
+    release: str = "",
+    since: datetime.datetime | None = None,
+) -> QuerySet:
+    """Boards, releases and files a search matches, as one UNION of rows (kind, pk, board
+    slug, version, date, title, detail) ordered best first: a file by its checksum, then
+    boards, releases and files by name. A board or release filter keeps what belongs to it."""
+    words = _words(query)
+    null_text = Value(None, output_field=CharField())
+    columns = ("s_kind", "pk", "s_board", "s_version", "s_date", "s_title", "s_detail")
+
+    board_q = Q()
+    for word in words:
+        board_q &= (
+            Q(name__icontains=word)
+            | Q(slug__iexact=word)
+            | Q(soc__icontains=word)
+            | Q(vendor__icontains=word)
+            | Q(summary__icontains=word)
+        )
+    boards_found = boards().filter(board_q)
+    if board:
+        boards_found = boards_found.filter(slug=board)
+    if release or since:
+        boards_found = boards_found.none()
+    boards_found = (
+        boards_found.annotate(
+            s_kind=Value(BOARD),
+            s_board=F("slug"),
+            s_version=null_text,
+            s_date=Value(None, output_field=DateTimeField()),
+            s_title=F("name"),
+            s_detail=F("summary"),
+        )
+        .values_list(*columns)
+        .order_by()
     )
-    release_hits = list(
-        published_releases().filter(
-            Q(version__iexact=query) | Q(title__icontains=query) | Q(notes__icontains=query)
-        )[:limit]
+
+    releases = _searchable_releases(user)
+    release_q = Q()
+    for word in words:
+        release_q &= Q(version__iexact=word) | Q(title__icontains=word) | Q(notes__icontains=word)
+    releases_found = releases.filter(release_q)
+    if release:
+        releases_found = releases_found.filter(version=release)
+    if board:
+        releases_found = releases_found.filter(
+            Exists(Artifact.objects.filter(release=OuterRef("pk"), board__slug=board))
+        )
+    if since:
+        releases_found = releases_found.filter(published_at__gte=since)
+    releases_found = (
+        releases_found.annotate(
+            s_kind=Value(RELEASE),
+            s_board=null_text,
+            s_version=F("version"),
+            s_date=F("published_at"),
+            s_title=F("title"),
+            s_detail=null_text,
+        )
+        .values_list(*columns)
+        .order_by()
     )
-    return board_hits, release_hits
+
+    files = Artifact.objects.filter(release__in=releases.values("pk"))
+    if len(words) == 1 and _SHA256.match(words[0]):
+        files = files.filter(sha256=words[0].lower())
+    else:
+        long_words = [w for w in words if len(w) >= 3]
+        if not long_words:
+            files = files.none()
+        for word in long_words:
+            files = files.filter(filename__icontains=word)
+    if board:
+        files = files.filter(board__slug=board)
+    if release:
+        files = files.filter(release__version=release)
+    if since:
+        files = files.filter(release__published_at__gte=since)
+    files = (
+        files.annotate(
+            s_kind=Value(FILE),
+            s_board=F("board__slug"),
+            s_version=F("release__version"),
+            s_date=F("release__published_at"),
+            s_title=F("filename"),
+            s_detail=F("sha256"),
+        )
+        .values_list(*columns)
+        .order_by()
+    )
+    # A checksum's file comes first; otherwise boards, then releases, then files.
+    return boards_found.union(releases_found, files, all=True).order_by(
+        "s_kind", "-s_date", "s_title"
+    )

@@ -29,28 +29,76 @@ def _catalogue_generation() -> int:
     return generation()
 
 
-def _search(*, query: str, user, limit: int) -> list[SearchHit]:
-    from downloads.querysets import search_catalogue
+def _matches(query: str, user, filters):
+    from downloads.querysets import catalogue_matches
 
-    boards, releases = search_catalogue(query, limit=limit)
-    hits = [
-        SearchHit(
-            title=board.name,
-            url=board.get_absolute_url(),
-            snippet=escape(board.summary),
-            meta=f"{board.soc} · {board.get_support_level_display()}",
-        )
-        for board in boards
-    ]
-    hits += [
-        SearchHit(
-            title=f"Estuary {release.version}" + (f": {release.title}" if release.title else ""),
-            url=release.get_absolute_url(),
-            meta=str(_("release")),
-        )
-        for release in releases
-    ]
-    return hits[:limit]
+    return catalogue_matches(
+        query,
+        user=user,
+        board=filters.board if filters else "",
+        release=filters.release if filters else "",
+        since=filters.since() if filters else None,
+    )
+
+
+def _search(*, query: str, user, limit: int, filters=None) -> list[SearchHit]:
+    """Boards, releases and files (by name or full sha256): one UNION query."""
+    from django.urls import reverse
+
+    from downloads.querysets import BOARD, RELEASE
+
+    hits = []
+    for kind, _pk, board, version, date, title, detail in _matches(query, user, filters)[:limit]:
+        if kind == BOARD:
+            hits.append(
+                SearchHit(
+                    title=title,
+                    url=reverse("downloads:board", args=[board]),
+                    snippet=escape(detail),
+                    meta=str(_("board")),
+                )
+            )
+        elif kind == RELEASE:
+            hits.append(
+                SearchHit(
+                    title=f"Estuary {version}" + (f": {title}" if title else ""),
+                    url=reverse("downloads:release", args=[version]),
+                    meta=str(_("release")) + (f" · {date:%Y-%m-%d}" if date else ""),
+                )
+            )
+        else:
+            folder = board or str(_("common files"))
+            hits.append(
+                SearchHit(
+                    title=title,
+                    url=reverse("downloads:file", args=[version, board or "common", title]),
+                    snippet=f"sha256 <code>{escape(detail)}</code>",
+                    meta=f"Estuary {version} · {folder}",
+                )
+            )
+    return hits
+
+
+def _search_facets(*, query: str, user, filters=None):
+    """Counts of the first CANDIDATES matches by board, release and age (one query)."""
+    from django.utils import timezone
+
+    from portal.search import CANDIDATES, PERIODS, SectionCounts
+
+    counts = SectionCounts()
+    now = timezone.now()
+    rows = _matches(query, user, filters).order_by()[:CANDIDATES]
+    for _kind, _pk, board, version, date, _title, _detail in rows:
+        counts.total += 1
+        if board:
+            counts.boards[board] += 1
+        if version:
+            counts.releases[version] += 1
+        for name, (span, _label) in PERIODS.items():
+            if date and date >= now - span:
+                counts.periods[name] += 1
+    counts.capped = counts.total >= CANDIDATES
+    return counts
 
 
 def _seed(say):
@@ -69,7 +117,9 @@ register_home_block(
     )
 )
 register_search_provider(
-    SearchProvider(name="downloads", label=_("Downloads"), search=_search, order=20)
+    SearchProvider(
+        name="downloads", label=_("Downloads"), search=_search, order=20, facets=_search_facets
+    )
 )
 register_seeder(Seeder(name="downloads", run=_seed, order=10))
 

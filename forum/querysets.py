@@ -13,7 +13,16 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 
 from forum.models import Access, Category, Post, Topic, TopicRead
-from portal.search import cut_at_word, whole_words
+from portal.search import (
+    FacetFields,
+    SearchFilters,
+    SectionCounts,
+    candidates,
+    count_facets,
+    cut_at_word,
+    narrow,
+    whole_words,
+)
 
 MODERATORS = "moderators"
 
@@ -161,16 +170,42 @@ def read_states(user: AbstractBaseUser | AnonymousUser, topic_ids: list[int]) ->
     )
 
 
-def search_posts(*, query: str, user: AbstractBaseUser | AnonymousUser, limit: int) -> list[Any]:
+# Posts have a date only: no board or release of their own (a board filter leaves them out).
+SEARCH_FACETS = FacetFields(date="created_at")
+
+
+def matching_posts(
+    *, query: str, user: AbstractBaseUser | AnonymousUser, filters: SearchFilters | None = None
+) -> QuerySet[Post]:
+    """The posts a search matches that the user may read (post_search serves the match)."""
+    posts = visible_posts(user)
+    if connection.vendor == "postgresql":
+        search = SearchQuery(query, search_type="websearch", config="english")
+        posts = posts.filter(search_vector=search)
+    else:
+        posts = posts.filter(Q(source__icontains=query) | Q(topic__title__icontains=query))
+    return narrow(posts, SEARCH_FACETS, filters)
+
+
+def search_facets(
+    *, query: str, user: AbstractBaseUser | AnonymousUser, filters: SearchFilters | None = None
+) -> SectionCounts:
+    return count_facets(matching_posts(query=query, user=user, filters=filters), SEARCH_FACETS)
+
+
+def search_posts(
+    *,
+    query: str,
+    user: AbstractBaseUser | AnonymousUser,
+    limit: int,
+    filters: SearchFilters | None = None,
+) -> list[Any]:
+    """The site search's hits: the best of the first CANDIDATES matches, one query."""
     from portal.registry import SearchHit
 
+    matches = matching_posts(query=query, user=user, filters=filters)
     if connection.vendor != "postgresql":
-        posts = (
-            visible_posts(user)
-            .filter(Q(source__icontains=query) | Q(topic__title__icontains=query))
-            .select_related("topic")
-            .order_by("-created_at")[:limit]
-        )
+        posts = matches.select_related("topic").order_by("-created_at")[:limit]
         return [
             SearchHit(
                 title=p.topic.title,
@@ -183,8 +218,7 @@ def search_posts(*, query: str, user: AbstractBaseUser | AnonymousUser, limit: i
     search = SearchQuery(query, search_type="websearch", config="english")
     start, stop = "\x02", "\x03"
     posts = (
-        visible_posts(user)
-        .filter(search_vector=search)
+        candidates(matches)
         .annotate(
             rank=SearchRank(F("search_vector"), search),
             headline=SearchHeadline(
@@ -210,7 +244,7 @@ def search_posts(*, query: str, user: AbstractBaseUser | AnonymousUser, limit: i
                 title=post.topic.title,
                 url=post.get_absolute_url(),
                 snippet=snippet,
-                meta=f"#{post.number} · {post.author.get_username()}",
+                meta=f"#{post.number} · {post.author.get_username()} · {post.created_at:%Y-%m-%d}",
             )
         )
     return hits

@@ -53,10 +53,16 @@ def _profile(request, person):
     return {"topics": list(topics), "posts": list(posts), "person": person}
 
 
-def _search(*, query, user, limit):
+def _search(*, query, user, limit, filters=None):
     from forum.querysets import search_posts
 
-    return search_posts(query=query, user=user, limit=limit)
+    return search_posts(query=query, user=user, limit=limit, filters=filters)
+
+
+def _search_facets(*, query, user, filters=None):
+    from forum.querysets import search_facets
+
+    return search_facets(query=query, user=user, filters=filters)
 
 
 def _seed(say):
@@ -74,7 +80,9 @@ register_home_block(
         cache_version=_latest_block_version,
     )
 )
-register_search_provider(SearchProvider(name="forum", label=_("Forum"), search=_search, order=20))
+register_search_provider(
+    SearchProvider(name="forum", label=_("Forum"), search=_search, order=30, facets=_search_facets)
+)
 register_profile_section(
     ProfileSection(
         name="forum.activity",

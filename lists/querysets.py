@@ -18,6 +18,14 @@ from django.db.models.functions import TruncMonth
 from django.http import Http404
 
 from lists.models import Attachment, MailingList, Message, Thread, ThreadNode
+from portal.search import (
+    FacetFields,
+    SearchFilters,
+    SectionCounts,
+    count_facets,
+    cut_at_word,
+    narrow,
+)
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -269,12 +277,26 @@ def search_threads(user: User, query: str, *, mailing_list: MailingList | None =
     )
 
 
-def search_hits(*, query: str, user: User, limit: int) -> list:
+# Messages have a date only (a board filter leaves the archive out).
+SEARCH_FACETS = FacetFields(date="date")
+
+
+def _site_matches(user: User, parsed: ParsedQuery, filters: SearchFilters | None) -> QuerySet:
+    return narrow(search_messages(user, parsed), SEARCH_FACETS, filters)
+
+
+def search_facets(*, query: str, user: User, filters: SearchFilters | None = None) -> SectionCounts:
+    return count_facets(_site_matches(user, parse_query(query), filters), SEARCH_FACETS)
+
+
+def search_hits(
+    *, query: str, user: User, limit: int, filters: SearchFilters | None = None
+) -> list:
     """Site-wide search: messages of the lists the user may read, with a highlighted snippet."""
     from portal.registry import SearchHit
 
     parsed = parse_query(query)
-    messages = search_messages(user, parsed).select_related("mailing_list")
+    messages = _site_matches(user, parsed, filters).select_related("mailing_list")
     start, stop = "\x02", "\x03"
     if connection.vendor == "postgresql" and parsed.tsquery:
         search = SearchQuery(parsed.tsquery, search_type="raw", config="english")
@@ -288,7 +310,7 @@ def search_hits(*, query: str, user: User, limit: int) -> list:
     for message in messages.only(
         "message_id", "subject", "date", "sender_name", "mailing_list__name", "text"
     )[:limit]:
-        headline = getattr(message, "headline", None) or message.text[:200]
+        headline = getattr(message, "headline", None) or cut_at_word(message.text, 200)
         snippet = html.escape(headline).replace(start, "<mark>").replace(stop, "</mark>")
         hits.append(
             SearchHit(

@@ -46,10 +46,16 @@ def _profile(request, person):
     return {"messages": list(messages_from(request.user, addresses)[:PROFILE_ITEMS])}
 
 
-def _search(*, query, user, limit):
+def _search(*, query, user, limit, filters=None):
     from lists.querysets import search_hits
 
-    return search_hits(query=query, user=user, limit=limit)
+    return search_hits(query=query, user=user, limit=limit, filters=filters)
+
+
+def _search_facets(*, query, user, filters=None):
+    from lists.querysets import search_facets
+
+    return search_facets(query=query, user=user, filters=filters)
 
 
 def _seed(say):
@@ -68,7 +74,9 @@ register_home_block(
     )
 )
 register_search_provider(
-    SearchProvider(name="lists", label=_("Mailing lists"), search=_search, order=40)
+    SearchProvider(
+        name="lists", label=_("Mailing lists"), search=_search, order=50, facets=_search_facets
+    )
 )
 register_profile_section(
     ProfileSection(

@@ -79,12 +79,15 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchProvider:
-    """One section's search: `search(query=, user=, limit=)` returns SearchHits the user may see."""
+    """One section's search: `search(query=, user=, limit=, filters=)` returns SearchHits the user
+    may see; `facets(query=, user=, filters=)` counts them (a portal.search.SectionCounts) in one
+    query, for the search page's facets. `filters` is a portal.search.SearchFilters or None."""
 
     name: str
     label: str
     search: Callable[..., Iterable[Any]]
     order: int = 100
+    facets: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)

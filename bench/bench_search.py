@@ -1,0 +1,199 @@
+"""Search over everything: /search/?q= with every section's bench data loaded at once (the docs'
+5,000 pages, the catalogue's 20 boards × 40 releases × 30 files, the forum's 10,000 topics /
+500,000 posts, the tracker's 20,000 bugs, the archive's 20,000 messages), loaded by wrk with
+a mix of more than 1,000 different queries (words, pairs, board names, file names, full
+checksums, with and without facets), so that no cache answers them all; p50/p95/p99 and
+requests/s as a share of /healthz in the same run. Signed out, as most searchers are.
+
+Each section's data comes from that section's own bench generator, made once per bench
+database and reused by later runs (BENCH_DATABASE picks the database).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
+
+from bench.common import gunicorn, ratio, setup_django
+
+SECONDS = int(os.environ.get("SEARCH_BENCH_SECONDS", "10"))
+CONNECTIONS = 16
+QUERIES = 1_200
+MESSAGES = 20_000
+LOAD_SCRIPT = """
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format("figures %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+    summary.duration, errors, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99)))
+end
+"""
+
+
+def _generate() -> dict:
+    """Every section's bench data, by each section's own generator (each skips what exists)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import bench_bugs, bench_docs, bench_downloads, bench_forum, bench_lists
+    from bugs.models import Bug
+    from docs_app.models import Page
+    from downloads.models import Artifact
+    from forum.models import Post
+    from lists.models import MailingList, Message
+
+    started = time.monotonic()
+    bench_docs.generate()
+    bench_downloads._catalogue()
+    call_command(
+        "forum_generate",
+        topics=bench_forum.TOPICS,
+        posts=bench_forum.POSTS // bench_forum.TOPICS,
+        long_topic=bench_forum.LONG_TOPIC,
+        category="bench",
+        verbosity=0,
+    )
+    bench_bugs._generate()
+    if not MailingList.objects.filter(name="bench-search").exists():
+        path = bench_lists._archive("archive_20k", MESSAGES, 1)
+        mailing_list = MailingList.objects.create(
+            name="bench-search", posting_address="bench-search@bench.example"
+        )
+        bench_lists.import_timed(mailing_list, path)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {
+        "doc_pages": Page.objects.count(),
+        "files": Artifact.objects.count(),
+        "posts": Post.objects.count(),
+        "bugs": Bug.objects.count(),
+        "messages": Message.objects.count(),
+        "prepared_seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def _queries(rng: random.Random) -> list[str]:
+    """More than QUERIES different search URLs: the words each section's data is made of, two
+    words together, boards, files by name and by full sha256, some with a facet."""
+    from bench import bench_bugs, bench_docs, bench_lists
+    from downloads.models import Artifact, Board, Release
+
+    words = sorted(set(bench_docs.WORDS) | set(bench_bugs.WORDS) | set(bench_lists.WORDS))
+    boards = list(Board.objects.values_list("slug", flat=True))
+    versions = list(Release.objects.filter(status="published").values_list("version", flat=True))
+    files = list(Artifact.objects.order_by("?").values_list("filename", "sha256")[:200])
+    queries: set[str] = set()
+    queries.update(words)
+    queries.update(rng.sample(bench_docs.RARE, 200))
+    while len(queries) < 700:
+        queries.add(" ".join(rng.sample(words, 2)))
+    queries.update(name for name, _sha in files[:150])
+    queries.update(sha for _name, sha in files[150:])
+    paths = {f"/search/?{urlencode({'q': q})}" for q in queries}
+    facets = [("board", boards), ("release", versions), ("date", ["week", "month", "year"])]
+    while len(paths) < QUERIES:
+        key, values = rng.choice(facets)
+        params = {"q": rng.choice(words), key: rng.choice(values)}
+        paths.add(f"/search/?{urlencode(params)}")
+    ordered = sorted(paths)
+    rng.shuffle(ordered)
+    return ordered
+
+
+def _load(url: str, paths: list[str]) -> dict:
+    """wrk over the paths in turn (loopback, bounded in time): requests/s, errors, p50-p99."""
+    with tempfile.TemporaryDirectory() as folder:
+        listing = Path(folder) / "paths.txt"
+        listing.write_text("\n".join(paths) + "\n")
+        script = Path(folder) / "load.lua"
+        script.write_text(LOAD_SCRIPT % {"paths": listing})
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", str(script), url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=SECONDS + 60,
+        ).stdout
+    done, micros, errors, p50, p95, p99 = map(int, re.search(r"figures (.*)", out).group(1).split())
+    return {
+        "requests_per_second": round(done / (micros / 1e6), 2),
+        "errors_or_non_2xx": errors,
+        "latency_p50_ms": round(p50 / 1000, 2),
+        "latency_p95_ms": round(p95 / 1000, 2),
+        "latency_p99_ms": round(p99 / 1000, 2),
+    }
+
+
+def _slowest_queries(paths: list[str]) -> list[dict]:
+    """Each section's share of a search, in this process: which one limits the page."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from portal.registry import registry
+    from portal.search import HITS_PER_SECTION, SearchFilters
+
+    anonymous = AnonymousUser()
+    spent: dict[str, list[float]] = {}
+    sample = [p for p in paths if "&" not in p][:100]
+    for path in sample:
+        text = parse_qs(path.split("?", 1)[1])["q"][0]
+        for provider in registry.sorted_search_providers():
+            started = time.perf_counter()
+            provider.facets(query=text, user=anonymous, filters=SearchFilters())
+            list(provider.search(query=text, user=anonymous, limit=HITS_PER_SECTION))
+            spent.setdefault(provider.name, []).append((time.perf_counter() - started) * 1000)
+    out = []
+    for name, timings in spent.items():
+        timings.sort()
+        out.append(
+            {
+                "section": name,
+                "p50_ms": round(timings[len(timings) // 2], 2),
+                "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
+            }
+        )
+    return sorted(out, key=lambda row: -row["p95_ms"])
+
+
+def run() -> dict:
+    setup_django()
+    from bench.bench_bugs import _warm
+
+    figures: dict = {"data": _generate()}
+    paths = _queries(random.Random(13))
+    figures["different_queries"] = len(paths)
+    figures["per_section_in_process"] = _slowest_queries(paths)
+    with gunicorn(workers=2 * (os.cpu_count() or 1) + 1) as url:
+        _warm(url, ["/healthz", paths[0]])
+        healthz = _load(url, ["/healthz"])
+        search = _load(url, paths)
+        healthz_after = _load(url, ["/healthz"])
+    floor = {
+        "requests_per_second": round(
+            (healthz["requests_per_second"] + healthz_after["requests_per_second"]) / 2, 2
+        )
+    }
+    figures["healthz_before"] = healthz
+    figures["healthz_after"] = healthz_after
+    search["vs_healthz"] = ratio(search, floor)
+    search["goal"] = "at least 0.5 of /healthz, p95 under 50 ms"
+    search["goal_met"] = bool(
+        search["vs_healthz"] and search["vs_healthz"] >= 0.5 and search["latency_p95_ms"] < 50
+    )
+    figures["search_mix"] = search
+    figures["load_average"] = round(os.getloadavg()[0], 1)
+    return json.loads(json.dumps(figures))

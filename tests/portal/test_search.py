@@ -1,0 +1,281 @@
+"""The site search over every section: what each reader may see, facets, files by checksum or
+name, the way in from a section's own search, a bounded number of queries, and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from email.utils import format_datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from bugs.models import Component, Product
+from bugs.services import filing
+from docs_app import services as docs
+from docs_app.models import Section
+from docs_app.sections import ensure_sections
+from downloads.models import Artifact, Board, Release
+from forum import services as forum
+from forum.models import Access, Category, Post
+from lists.mailboxes import Entry
+from lists.models import MailingList
+from lists.services.ingestion import archive_batch
+from portal.models import Profile
+
+pytestmark = pytest.mark.django_db
+SEARCH = reverse("search")
+
+
+def _sha(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def _mail(message_id: str, subject: str, body: str, when: dt.datetime) -> Entry:
+    raw = (
+        f"From: Wei <wei@example.org>\nTo: dev@lists.example.org\nSubject: {subject}\n"
+        f"Date: {format_datetime(when)}\nMessage-ID: <{message_id}>\n\n{body}\n"
+    )
+    return Entry("", raw.encode(), 0)
+
+
+@dataclass
+class World:
+    reader: object
+    moderator: object
+    security: object
+    member: object
+    release_manager: object
+    published: Release
+    draft: Release
+    file: Artifact
+    draft_file: Artifact
+
+
+@pytest.fixture
+def world(settings) -> World:
+    settings.FORUM_POST_INTERVAL = 0
+    settings.FORUM_NEW_USER_POST_INTERVAL = 0
+    ensure_sections(Section)
+
+    def person(name: str, *groups: str):
+        # No password: force_login needs none, and hashing one costs a second.
+        user = get_user_model().objects.create_user(name, f"{name}@example.org", None)
+        Profile.objects.create(user=user, trust_level=Profile.TrustLevel.MEMBER)
+        for group in groups:
+            user.groups.add(Group.objects.get_or_create(name=group)[0])
+        return user
+
+    reader = person("olga")
+    moderator = person("mo", "moderators")
+    security = person("sec", "security")
+    member = person("ada")
+    release_manager = person("rm", "release-managers")
+
+    d02 = Board.objects.create(slug="d02", name="D02", soc="Hip05", summary="A zebrafish board.")
+    now = timezone.now()
+    published = Release.objects.create(
+        version="9.0", title="Zebrafish", status="published", published_at=now
+    )
+    draft = Release.objects.create(version="9.1", title="Quokkarelease")
+    file = Artifact.objects.create(
+        release=published, board=d02, filename="estuary-d02-uefi-zebrafish.img.xz",
+        file="x", size=1, sha256=_sha("published"),
+    )  # fmt: skip
+    draft_file = Artifact.objects.create(
+        release=draft, board=d02, filename="estuary-d02-quokkafile.img.xz",
+        file="y", size=1, sha256=_sha("draft"),
+    )  # fmt: skip
+
+    quick = Section.objects.get(slug="quick-start")
+    docs.save_page(section=quick, slug="d02", title="D02 quick start", source="Zebrafish boot.")
+    docs.save_page(
+        section=quick, slug="d02", title="D02 for 9.1", source="Quokkadoc.", release=draft
+    )
+
+    public = Category.objects.create(name="Boards", slug="boards")
+    private = Category.objects.create(
+        name="Moderators", slug="moderators", read_access=Access.GROUP,
+        read_group=Group.objects.get(name="moderators"),
+        post_access=Access.GROUP, post_group=Group.objects.get(name="moderators"),
+    )  # fmt: skip
+    forum.create_topic(user=reader, category=public, title="Zebrafish on D02", source="zebrafish")
+    forum.create_topic(user=moderator, category=private, title="Quokkaforum", source="quokkaforum")
+    hidden = forum.create_topic(
+        user=reader, category=public, title="Spam here", source="quokkahidden"
+    )
+    Post.objects.filter(topic=hidden).update(is_hidden=True)
+
+    product = Product.objects.create(name="Kernel", slug="kernel")
+    component = Component.objects.create(product=product, name="Drivers", slug="drivers")
+    filing.file_bug(
+        reporter=reader, component=component, summary="Zebrafish panic", board=d02,
+        release=published, description="zebrafish oops",
+    )  # fmt: skip
+    filing.file_bug(
+        reporter=moderator, component=component, summary="Quokkabug hole",
+        description="quokkabug", is_security=True,
+    )  # fmt: skip
+
+    open_list = MailingList.objects.create(name="dev", posting_address="dev@lists.example.org")
+    closed = MailingList.objects.create(
+        name="security", posting_address="sec@lists.example.org", is_private=True
+    )
+    closed.members.add(member)
+    long_ago = dt.datetime(2016, 5, 1, 10, tzinfo=dt.UTC)
+    archive_batch(
+        mailing_list=open_list, entries=[_mail("a@x", "Zebrafish", "zebrafish", long_ago)]
+    )
+    archive_batch(mailing_list=closed, entries=[_mail("b@x", "Quokkamail", "quokkamail", long_ago)])
+    return World(
+        reader, moderator, security, member, release_manager, published, draft, file, draft_file
+    )
+
+
+def _search(client, user=None, **params):
+    if user is not None:
+        client.force_login(user)
+    response = client.get(SEARCH, params)
+    assert response.status_code == 200
+    return response
+
+
+def _counts(response) -> dict[str, int]:
+    return {s["name"]: s["total"] for s in response.context["sections"]}
+
+
+# One case per kind of private thing: the word only it holds, its section, who may see it.
+PRIVATE = {
+    "private forum category": ("quokkaforum", "forum", "moderator"),
+    "hidden post": ("quokkahidden", "forum", "moderator"),
+    "security bug": ("quokkabug", "bugs", "security"),
+    "private list": ("quokkamail", "lists", "member"),
+    "draft release": ("quokkarelease", "downloads", "release_manager"),
+    "draft release's file": ("quokkafile", "downloads", "release_manager"),
+    "draft release's file by checksum": (_sha("draft"), "downloads", "release_manager"),
+}
+
+
+@pytest.mark.parametrize("kind", PRIVATE)
+def test_a_private_thing_is_found_only_by_who_may_see_it(client, world, kind):
+    word, section, who = PRIVATE[kind]
+    for reader in (None, world.reader):
+        response = _search(client, reader, q=word)
+        # Neither a hit nor a count gives it away.
+        assert _counts(response)[section] == 0, (kind, reader)
+        assert not any(s["hits"] for s in response.context["sections"]), (kind, reader)
+    response = _search(client, getattr(world, who), q=word)
+    assert _counts(response)[section] == 1
+    assert len(_hits(response, section)) == 1
+
+
+def _hits(response, name: str) -> list:
+    return next(s["hits"] for s in response.context["sections"] if s["name"] == name)
+
+
+def test_docs_of_a_draft_release_are_found_by_nobody(client, world):
+    for reader in (None, world.reader, world.release_manager):
+        response = _search(client, reader, q="quokkadoc")
+        assert _counts(response)["docs"] == 0
+        assert "D02 for 9.1" not in response.content.decode()
+
+
+def test_results_are_grouped_with_snippets_and_facets_narrow_them(client, world):
+    response = _search(client, q="zebrafish")
+    counts = _counts(response)
+    assert counts == {"docs": 1, "downloads": 3, "forum": 1, "bugs": 1, "lists": 1}
+    html = response.content.decode()
+    assert "<mark>zebrafish</mark>" in html.lower() or "<mark>Zebrafish</mark>" in html
+    facets = {f["key"]: f for f in response.context["facets"]}
+    d02 = facets["board"]["options"][0]
+    assert (d02["label"], d02["count"]) == ("D02", 4)  # the board, its file, its guide, a bug
+    assert [(o["label"], o["count"]) for o in facets["release"]["options"]] == [("9.0", 3)]
+    assert "9.1" not in [o["label"] for o in facets["release"]["options"]]
+    # A board keeps what belongs to it; the forum and the archive have no boards.
+    by_board = _counts(_search(client, q="zebrafish", board="d02"))
+    assert by_board == {"docs": 1, "downloads": 3, "forum": 0, "bugs": 1, "lists": 0}
+    by_release = _counts(_search(client, q="zebrafish", release="9.0"))
+    assert by_release["bugs"] == 1 and by_release["forum"] == 0 and by_release["lists"] == 0
+    # The archive's message is from 2016: not in the past year.
+    this_year = _counts(_search(client, q="zebrafish", date="year"))
+    assert this_year["lists"] == 0 and this_year["forum"] == 1
+    # A section facet shows one section's hits, and still counts the others.
+    only_bugs = _search(client, q="zebrafish", section="bugs")
+    shown = [s["name"] for s in only_bugs.context["sections"] if s["shown"] and s["hits"]]
+    assert shown == ["bugs"] and _counts(only_bugs)["forum"] == 1
+
+
+def test_a_file_is_found_by_its_sha256_and_by_its_name(client, world):
+    url = world.file.get_absolute_url()
+    for query in (world.file.sha256, world.file.sha256.upper(), "d02-uefi", "uefi zebrafish"):
+        response = _search(client, q=query)
+        assert url in [h.url for h in _hits(response, "downloads")], query
+
+
+def test_a_sections_own_search_offers_everywhere(client, world):
+    everywhere = f'href="{SEARCH}?q=zebrafish%20boot"'
+    for page in (
+        reverse("docs_app:search"),
+        reverse("lists:search", args=["dev"]),
+        reverse("bugs:index"),
+    ):
+        html = client.get(page, {"q": "zebrafish boot"}).content.decode()
+        assert everywhere in html, page
+
+
+def test_the_search_page_keeps_its_query_count(client, world, django_assert_max_num_queries):
+    # Five sections: at most a count and a page of hits each, and the facets' names (two).
+    with django_assert_max_num_queries(12):
+        _search(client, q="zebrafish")
+    public = Category.objects.get(slug="boards")
+    for n in range(15):
+        forum.create_topic(
+            user=world.reader, category=public, title=f"Zebrafish {n}", source=f"zebrafish {n}"
+        )
+    with django_assert_max_num_queries(12):
+        response = _search(client, q="zebrafish")
+    assert _counts(response)["forum"] == 16
+
+
+def test_no_section_search_scans_its_big_table(client, world):
+    """With sequential scans priced out, every section's search must find an index to use."""
+    with CaptureQueriesContext(connection) as captured:
+        _search(client, q="zebrafish d02")
+        _search(client, q=world.file.sha256)
+    big = ["forum_post", "bugs_bug", "lists_message", "docs_app_page", "downloads_artifact"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            if not any(f'"{table}"' in sql for table in big) or not sql.startswith("SELECT"):
+                continue
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            for table in big:
+                assert f"Seq Scan on {table}" not in plan, plan
+        cursor.execute("SET enable_seqscan = on")
+
+
+BAD = ["", "   ", "x" * 10_000, "?!.,;:-", '"', "'", "zebra\x00fish", "-", "a & | ! ( )", "<b>"]
+
+
+def test_bad_input_answers_with_a_word(client, world):
+    for query in BAD:
+        response = client.get(SEARCH, {"q": query})
+        assert response.status_code == 200, query
+        html = response.content.decode()
+        if not query.strip() or not any(c.isalnum() for c in query):
+            assert "Type what you are looking for" in html or "nothing to search for" in html
+        elif len(query) > 200:
+            assert "Only the first 200 characters" in html
+    assert "&lt;b&gt;" in client.get(SEARCH, {"q": "<b>"}).content.decode()
+    # The empty page teaches by example (and leads the site's crawl to a page with facets).
+    assert 'href="?q=D02"' in client.get(SEARCH).content.decode()
+    # A facet value that is no slug or version is ignored, not sent to the database.
+    assert client.get(SEARCH, {"q": "zebrafish", "board": "\x00'", "date": "x"}).status_code == 200
