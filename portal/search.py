@@ -6,6 +6,8 @@ filtering through their querysets, so nothing private reaches this page.
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -15,6 +17,15 @@ from portal.registry import registry
 MAX_QUERY_LENGTH = 200
 HITS_PER_SECTION = 10
 ELLIPSIS = "…"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def query_text(request: HttpRequest, *, limit: int = MAX_QUERY_LENGTH) -> str:
+    """The `q` a reader typed, as every search takes it: control characters (a NUL, which
+    PostgreSQL refuses in any string) dropped, blanks trimmed, at most `limit` characters."""
+    return " ".join(_CONTROL.sub("", request.GET.get("q", "")).split())[:limit]
 
 
 def _longest_found(text: str, candidates: list[str], start: int = 0) -> tuple[int, str]:
@@ -67,7 +78,7 @@ def cut_at_word(text: str, limit: int) -> str:
 
 @rate_limited("search")
 def search_view(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    query = query_text(request)
     wanted = request.GET.get("section", "")
     providers = registry.sorted_search_providers()
     sections = []

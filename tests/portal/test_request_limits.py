@@ -8,7 +8,6 @@ import io
 import pytest
 from django.conf import settings
 
-
 FORM = "application/x-www-form-urlencoded"
 
 
