@@ -342,6 +342,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "builds.reap_builds",
         "schedule": BUILD_REAP_SECONDS,
     },
+    # Every other section's outbox (portal/outbox.py): mail, web replies, imports kept while
+    # the broker was away.
+    "portal-send-pending-tasks": {
+        "task": "portal.send_pending_tasks",
+        "schedule": 30.0,
+    },
 }
 if BUILD_NIGHTLY_ENABLED:
     CELERY_BEAT_SCHEDULE["builds-nightly"] = {

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from lists.models import MailingList, MboxUpload
 from lists.services.ingestion import ArchiveError, import_paths
+from portal.outbox import send_on_commit
 
 
 @transaction.atomic
@@ -26,7 +27,7 @@ def queue_mbox_upload(
     # separators, no control characters reach the file system.
     upload.file.save(f"{uuid.uuid4().hex}.mbox", file, save=False)
     upload.save()
-    task.delay_on_commit(upload.pk)
+    send_on_commit(task, upload.pk)
     return upload
 
 
