@@ -57,7 +57,9 @@ def test_pages_serve_and_queued_work_waits_in_the_database(
     component = Component.objects.create(
         product=Product.objects.create(name="Kernel", slug="kernel"), name="Net", slug="net"
     )
-    bug = filing.file_bug(reporter=eve, component=component, summary="Drops", description="Run iperf3.")
+    bug = filing.file_bug(
+        reporter=eve, component=component, summary="Drops", description="Run iperf3."
+    )
     from downloads.models import Board
 
     d05 = Board.objects.create(slug="d05", name="D05", soc="Hi1616", arch="arm64")
