@@ -20,7 +20,7 @@ from tests.conftest import ROOT, _database_url, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker is another process
 
-TOTAL = 1500  # three batches of import_upload's 500
+TOTAL = 1500  # three batches of import_upload's 500: stopped after the first
 
 
 def test_a_killed_import_resumes_and_counts_each_message_once(public_list, settings, tmp_path):
