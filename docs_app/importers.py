@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from docs_app import services
 from docs_app.models import LATEST, Page, Section
 from downloads.models import Release
+from portal.paths import inside
 
 DEFAULT_SECTION = "quick-start"
 POST_SUFFIXES = {".md", ".markdown"}
@@ -218,7 +219,11 @@ def import_hexo(
             raise services.DocsError(f"No release {version!r} to import into.")
     report = ImportReport()
     posts: list[Post] = []
-    for path in sorted(p for p in directory.rglob("*") if p.suffix.lower() in POST_SUFFIXES):
+    found = sorted(p for p in directory.rglob("*") if p.suffix.lower() in POST_SUFFIXES)
+    for path in found:
+        if not inside(directory, path):
+            report.errors.append(f"{path.name}:0: a link to outside {directory}, not read")
+            continue
         try:
             posts.append(parse_post(path))
         except PostError as exc:

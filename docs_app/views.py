@@ -30,6 +30,7 @@ from docs_app import artifacts, fragments, querysets, services
 from docs_app.forms import ImageForm, PageForm
 from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
 from portal.ratelimits import rate_limited
+from portal.search import query_text
 
 EDITORS_GROUP = "doc-editors"
 VERSION_COOKIE = "docs_version"
@@ -302,7 +303,7 @@ def choose_board(request: HttpRequest) -> HttpResponse:
 @require_GET
 @rate_limited("search")
 def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    query = query_text(request, limit=MAX_QUERY_LENGTH)
     version = request.GET.get("version", "") or LATEST
     ctx = _versions(version)
     section = request.GET.get("section", "")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from downloads import querysets as catalogue
@@ -41,6 +43,20 @@ class UploadRunForm(forms.Form):
             .exclude(status=Release.Status.WITHDRAWN)
             .order_by("-published_at", "-created_at")
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        limit = settings.LAB_CALIPER_FILE_MAX_BYTES
+        for source in ("raw", "score", "post"):
+            upload = cleaned.get(source)
+            # Read whole to be parsed, so refused before: a result file is kilobytes.
+            if upload is not None and upload.size > limit:
+                self.add_error(
+                    source,
+                    _("%(name)s is larger than %(limit)s.")
+                    % {"name": upload.name, "limit": filesizeformat(limit)},
+                )
+        return cleaned
 
     def files_by_source(self) -> dict[str, tuple[str, bytes]]:
         found = {}

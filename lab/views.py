@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -321,6 +322,9 @@ def run_file(request: HttpRequest, pk: int, source: str) -> HttpResponse:
     if source not in texts:
         raise Http404
     response = HttpResponse(texts[source], content_type="text/plain; charset=utf-8")
+    # The uploader's bytes: saved, never rendered by the browser on the site's origin.
+    name = {"raw": "", "score": "_score", "post": "_score_post"}[source]
+    response["Content-Disposition"] = content_disposition_header(True, f"{run_obj.host}{name}.yaml")
     return response
 
 

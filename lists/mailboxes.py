@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from portal.paths import inside
+
 QUOTED_FROM = re.compile(rb"^>+From ")
 
 
@@ -77,7 +79,8 @@ def read_path(path: Path, *, flavour: str = "mboxrd") -> Iterator[Entry]:
             if not folder.is_dir():
                 continue
             for item in sorted(folder.iterdir()):
-                if item.is_file() and not item.name.startswith("."):
+                # A link out of the Maildir is not mail of this list: it is skipped.
+                if item.is_file() and not item.name.startswith(".") and inside(path, item):
                     data = item.read_bytes()
                     position += len(data)
                     yield Entry("", data, position)
@@ -97,7 +100,12 @@ def read_path(path: Path, *, flavour: str = "mboxrd") -> Iterator[Entry]:
 
 def size_of(path: Path) -> int:
     if path.is_dir():
-        return sum(p.stat().st_size for sub in ("cur", "new") for p in (path / sub).glob("*"))
+        return sum(
+            p.stat().st_size
+            for sub in ("cur", "new")
+            for p in (path / sub).glob("*")
+            if p.is_file() and inside(path, p)
+        )
     return path.stat().st_size if path.exists() else 0
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 
@@ -172,6 +174,21 @@ class Attachment(models.Model):
         return self.content_type.startswith("text/")
 
 
+class UploadStorage(LazyObject):
+    """Uploaded mboxes live outside MEDIA_ROOT, which the web server hands to anyone: a private
+    list's archive must not be one guessable URL away."""
+
+    def _setup(self) -> None:
+        self._wrapped = FileSystemStorage(location=settings.LISTS_UPLOAD_ROOT)
+
+
+upload_storage = UploadStorage()
+
+
+def _upload_storage():
+    return upload_storage
+
+
 class MboxUpload(models.Model):
     """An mbox uploaded in the admin, imported by a worker; the row shows the progress."""
 
@@ -184,7 +201,9 @@ class MboxUpload(models.Model):
     mailing_list = models.ForeignKey(
         MailingList, on_delete=models.CASCADE, related_name="uploads", verbose_name=_("list")
     )
-    file = models.FileField(_("mbox file"), upload_to="lists/uploads/")
+    file = models.FileField(
+        _("mbox file"), storage=_upload_storage, upload_to="%Y/%m/", max_length=300
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

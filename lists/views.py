@@ -33,6 +33,7 @@ from lists.mailboxes import envelope_line, write_mboxrd_gz
 from lists.models import Attachment, MailingList, Message
 from lists.rendering import bodies_html, obfuscate
 from lists.services.replies import ReplyError, reply_addresses, send_web_reply
+from portal.search import query_text
 
 THREADS_PER_PAGE = 30
 SEARCH_RESULTS = 50
@@ -315,7 +316,7 @@ def month_mbox(request: HttpRequest, list_name: str, year: int, month: int):
 
 
 def _query(request: HttpRequest) -> str:
-    return request.GET.get("q", "").strip()[:300]
+    return query_text(request, limit=300)
 
 
 @require_GET

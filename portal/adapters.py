@@ -4,6 +4,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
 
+from portal.outbox import send_on_commit
 from portal.services import ensure_profile
 from portal.tasks import send_email
 
@@ -29,7 +30,8 @@ class AccountAdapter(DefaultAccountAdapter):
             (content for content, mimetype in message.alternatives if mimetype == "text/html"),
             None,
         )
-        send_email.delay_on_commit(
+        send_on_commit(
+            send_email,
             subject=str(message.subject),
             body=message.body,
             to=list(message.to),

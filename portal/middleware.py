@@ -24,3 +24,54 @@ class SiteNotFoundMiddleware:
         if isinstance(exception, Http404):
             return page_not_found(request, exception)
         return None
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a body larger than its URL may carry before anything reads it (413).
+
+    Django streams file uploads to temporary files and checks a form's own limit only once the
+    whole body has arrived; nginx lets release images of gigabytes through. So each URL prefix
+    gets a ceiling (REQUEST_MAX_BYTES_BY_PATH, longest prefix wins, REQUEST_MAX_BYTES otherwise)
+    judged on Content-Length: the body is never read, no temporary file is written.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > request_limit(request.path_info):
+            return request_too_large(request, limit=request_limit(request.path_info))
+        return self.get_response(request)
+
+
+def request_limit(path: str) -> int:
+    from django.conf import settings
+
+    found = ("", settings.REQUEST_MAX_BYTES)
+    for prefix, limit in settings.REQUEST_MAX_BYTES_BY_PATH.items():
+        if path.startswith(prefix) and len(prefix) > len(found[0]):
+            found = (prefix, limit)
+    return found[1]
+
+
+def request_too_large(request: HttpRequest, *, limit: int) -> HttpResponse:
+    from django.shortcuts import render
+    from django.template.defaultfilters import filesizeformat
+    from django.utils.translation import gettext as _
+
+    message = _("This request is larger than %(limit)s, the most this page accepts.") % {
+        "limit": filesizeformat(limit)
+    }
+    response = render(
+        request,
+        "413.html",
+        {"message": message},
+        status=413,
+    )
+    # The client is still sending the body we refused: close rather than read it all.
+    response["Connection"] = "close"
+    return response

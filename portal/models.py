@@ -166,3 +166,20 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class PendingTask(models.Model):
+    """A task whose message could not reach the broker: kept here, sent again once it is back
+    (portal.outbox), so that a mail, a web reply or an import is never lost to a Redis outage."""
+
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -26,6 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Notification, Profile, Subscription
+from portal.outbox import send_on_commit
 from portal.tasks import send_email
 
 UNSUBSCRIBE_SALT = "portal.notifications.unsubscribe"
@@ -295,7 +296,8 @@ def _queue_mail(
                 "-- ",
                 gettext("Stop these e-mails: %(url)s") % {"url": unsubscribe_url},
             ]
-        send_email.delay_on_commit(
+        send_on_commit(
+            send_email,
             subject=f"[Estuary] {subject}"[:250],
             body="\n".join(lines),
             to=[person.email],

@@ -129,6 +129,15 @@ def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
     return counts
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def query_text(request: HttpRequest, *, limit: int = MAX_QUERY_LENGTH) -> str:
+    """The `q` a reader typed, as every search takes it: control characters (a NUL, which
+    PostgreSQL refuses in any string) dropped, blanks trimmed, at most `limit` characters."""
+    return _clean(request.GET.get("q", ""), limit=limit)[0]
+
+
 def _longest_found(text: str, candidates: list[str], start: int = 0) -> tuple[int, str]:
     for piece in candidates:
         at = text.find(piece, start)
@@ -177,15 +186,14 @@ def cut_at_word(text: str, limit: int) -> str:
     return cut.rstrip() + ELLIPSIS
 
 
-def _clean(query: str) -> tuple[str, list[str]]:
+def _clean(query: str, *, limit: int = MAX_QUERY_LENGTH) -> tuple[str, list[str]]:
     """The query as searched, and what the reader should know about how it was taken."""
     notes = []
-    query = query.replace("\x00", "").strip()
-    if len(query) > MAX_QUERY_LENGTH:
-        query = query[:MAX_QUERY_LENGTH].strip()
+    query = " ".join(_CONTROL.sub("", query).split())
+    if len(query) > limit:
+        query = query[:limit].strip()
         notes.append(
-            _("Only the first %(count)d characters of your search were used.")
-            % {"count": MAX_QUERY_LENGTH}
+            _("Only the first %(count)d characters of your search were used.") % {"count": limit}
         )
     return query, notes
 

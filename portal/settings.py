@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.RequestSizeLimitMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "portal.ratelimits.RetryAfterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -375,6 +376,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "builds.reap_builds",
         "schedule": BUILD_REAP_SECONDS,
     },
+    # Every other section's outbox (portal/outbox.py): mail, web replies, imports kept while
+    # the broker was away.
+    "portal-send-pending-tasks": {
+        "task": "portal.send_pending_tasks",
+        "schedule": 30.0,
+    },
 }
 if BUILD_NIGHTLY_ENABLED:
     CELERY_BEAT_SCHEDULE["builds-nightly"] = {
@@ -452,6 +459,8 @@ IMAGE_MAX_SIDE = env.int("IMAGE_MAX_SIDE", default=1600)  # larger ones are shru
 
 # Served only through the bug's page (a security bug's files must pass its check), never /media.
 BUGS_ATTACHMENT_ROOT = Path(env("BUGS_ATTACHMENT_ROOT", default=str(VAR_DIR / "bug-attachments")))
+# Uploaded mboxes wait here for their import, never under MEDIA_ROOT (served to anyone).
+LISTS_UPLOAD_ROOT = Path(env("LISTS_UPLOAD_ROOT", default=str(VAR_DIR / "list-uploads")))
 BUGS_ATTACHMENT_MAX_BYTES = env.int("BUGS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 CELERY_BEAT_SCHEDULE["forum-flush-view-counts"] = {
@@ -463,6 +472,8 @@ CELERY_BEAT_SCHEDULE["forum-flush-view-counts"] = {
 # The Open Lab's limits per person: the longest slot, and how many may be open at once.
 LAB_MAX_SLOT_HOURS = env.int("LAB_MAX_SLOT_HOURS", default=8)
 LAB_MAX_OPEN_SLOTS = env.int("LAB_MAX_OPEN_SLOTS", default=2)
+# Caliper's three YAML files are read whole to be parsed: a ceiling on each keeps that cheap.
+LAB_CALIPER_FILE_MAX_BYTES = env.int("LAB_CALIPER_FILE_MAX_BYTES", default=4 * 1024 * 1024)
 LAB_BOOKING_DAYS_AHEAD = env.int("LAB_BOOKING_DAYS_AHEAD", default=28)
 # The holder is mailed this long before the slot ends.
 LAB_REMINDER_MINUTES = env.int("LAB_REMINDER_MINUTES", default=15)
@@ -473,4 +484,21 @@ CELERY_BEAT_SCHEDULE["lab-release-ended-slots"] = {
 CELERY_BEAT_SCHEDULE["lab-slot-reminders"] = {
     "task": "lab.send_slot_reminders",
     "schedule": 60.0,
+}
+
+# --- Request sizes ----------------------------------------------------------------------------
+# A body over its URL's ceiling is refused on its Content-Length, unread (portal.middleware).
+# The ceiling is each form's own largest upload plus room for the rest of the form: forum posts
+# carry up to FORUM_MAX_ATTACHMENTS_PER_POST images, bug forms one attachment; only release
+# managers' pages and the admin (release images, mbox archives) take gigabytes.
+_FORM_ROOM = 1024 * 1024
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=2 * _FORM_ROOM)
+REQUEST_MAX_BYTES_BY_PATH = {
+    "/forum/": FORUM_MAX_ATTACHMENTS_PER_POST * IMAGE_MAX_BYTES + _FORM_ROOM,
+    "/docs/": IMAGE_MAX_BYTES + _FORM_ROOM,
+    "/bugs/": BUGS_ATTACHMENT_MAX_BYTES + _FORM_ROOM,
+    "/lab/caliper/upload/": 3 * LAB_CALIPER_FILE_MAX_BYTES + _FORM_ROOM,
+    "/api/v1/lab/": 3 * LAB_CALIPER_FILE_MAX_BYTES + _FORM_ROOM,
+    "/downloads/manage/": 8 * 1024**3,
+    "/admin/": 8 * 1024**3,
 }

@@ -28,3 +28,11 @@ def send_email(
     if html:
         message.attach_alternative(html, "text/html")
     message.send()
+
+
+@shared_task(name="portal.send_pending_tasks")
+def send_pending_tasks() -> int:
+    """The outbox's periodic part: tasks kept while the broker was away leave now."""
+    from portal.outbox import send_pending
+
+    return send_pending()

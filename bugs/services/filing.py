@@ -164,7 +164,12 @@ def classify(upload: UploadedFile) -> str:
 def _safe_name(name: str) -> str:
     name = PurePath(name.replace("\\", "/")).name
     name = "".join(c for c in name if c.isprintable() and c not in '"<>:|?*')
-    return name[:200] or "attachment"
+    # "..", "." or a name of dots and spaces names no file: it would read as a path.
+    name = name.strip(" .")
+    if len(name) > 200:  # keep the suffix: it says what the file is
+        stem, dot, suffix = name.rpartition(".")
+        name = stem[: 199 - len(suffix)] + dot + suffix if dot and len(suffix) <= 10 else name[:200]
+    return name or "attachment"
 
 
 @transaction.atomic

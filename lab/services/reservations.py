@@ -27,6 +27,7 @@ from lab import querysets as q
 from lab.errors import LabError
 from lab.models import LabBoard, Reservation
 from portal import notifications
+from portal.outbox import send_on_commit
 from portal.tasks import send_email
 
 # A start a little in the past (the minutes the form took to fill in) is still accepted.
@@ -291,7 +292,7 @@ def send_reminders(*, now: datetime.datetime | None = None) -> list[int]:
                     url,
                 ]
             )
-        send_email.delay_on_commit(
-            subject=f"[Estuary] {subject}", body=body, to=[reservation.user.email]
+        send_on_commit(
+            send_email, subject=f"[Estuary] {subject}", body=body, to=[reservation.user.email]
         )
     return [reservation.pk for reservation in due]

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lists.models import Message, WebReply
+from portal.outbox import send_on_commit
 
 MAX_BODY = 100_000
 
@@ -60,7 +61,7 @@ def send_web_reply(
         body=body,
         sent_message_id=make_msgid(domain=domain)[1:-1],
     )
-    deliver_web_reply.delay_on_commit(reply.pk)
+    send_on_commit(deliver_web_reply, reply.pk)
     return reply
 
 

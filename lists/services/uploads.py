@@ -3,6 +3,7 @@ on the row (the admin list shows it)."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from lists.models import MailingList, MboxUpload
 from lists.services.ingestion import ArchiveError, import_paths
+from portal.outbox import send_on_commit
 
 
 @transaction.atomic
@@ -21,9 +23,11 @@ def queue_mbox_upload(
     from lists.tasks import import_upload as task
 
     upload = MboxUpload(mailing_list=mailing_list, uploaded_by=user, total_bytes=file.size or 0)
-    upload.file.save(Path(file.name).name, file, save=False)
+    # The sender's name is shown in the admin; the stored name is ours: no "..", no
+    # separators, no control characters reach the file system.
+    upload.file.save(f"{uuid.uuid4().hex}.mbox", file, save=False)
     upload.save()
-    task.delay_on_commit(upload.pk)
+    send_on_commit(task, upload.pk)
     return upload
 
 

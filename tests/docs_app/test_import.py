@@ -99,3 +99,17 @@ def test_import_into_a_release(make_release):
     assert Page.objects.filter(release__version="2.2").count() == len(POSTS)
     go = Page.objects.get(slug="go-through")
     assert 'href="/docs/2.2/uefi-and-grub/uefi-and-grub/"' in go.html
+
+
+def test_a_post_linked_from_outside_the_folder_is_not_read(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    secret = tmp_path / "private" / "Secret.md"
+    secret.parent.mkdir()
+    secret.write_text("title: Secret\ndate: 2015-08-10 10:00:00\n---\nA private note.\n")
+    (site / "Good.md").write_text("title: Good\ndate: 2015-08-10 10:00:00\n---\nFine.\n")
+    (site / "Secret.md").symlink_to(secret)
+    with pytest.raises(CommandError, match="1 post"):
+        run(str(site))
+    assert "Secret.md:0: a link to outside" in run.err
+    assert list(Page.objects.values_list("slug", flat=True)) == ["good"]

@@ -288,3 +288,24 @@ def test_sitemaps_list_public_runs_and_lab_pages_only(client, two_runs, d05, lab
     assert f"/lab/caliper/runs/{hidden.pk}/" not in runs
     pages = client.get("/sitemap-lab.xml").content.decode()
     assert "/lab/boards/d05-lab-1/" in pages and "/lab/caliper/board/d05/" in pages
+
+
+def test_upload_page_refuses_a_file_over_its_limit_before_parsing_it(
+    client, alice, d05, releases, settings
+):
+    settings.LAB_CALIPER_FILE_MAX_BYTES = 50_000
+    client.force_login(alice)
+    data = _form(d05, releases[1])
+    padded = io.BytesIO(caliper_files("d05-01")["raw"][1] + b"#" * 60_000 + b"\n")
+    padded.name = "d05-01.yaml"
+    data["raw"] = padded
+    response = client.post(reverse("lab:upload"), data)
+    assert response.status_code == 400
+    assert "d05-01.yaml is larger than" in response.content.decode()
+    assert CaliperRun.objects.count() == 0
+    # The run file is served for saving, never shown by the browser on the site's origin.
+    client.post(reverse("lab:upload"), _form(d05, releases[1]))
+    run = CaliperRun.objects.get()
+    served = client.get(reverse("lab:run_file", args=[run.pk, "raw"]))
+    assert served["Content-Disposition"] == 'attachment; filename="d05-01.yaml"'
+    assert served["X-Content-Type-Options"] == "nosniff"

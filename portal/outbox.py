@@ -1,0 +1,67 @@
+"""Tasks queued after the commit, with the database as their outbox (as builds/ does for builds).
+
+`send_on_commit(task, ...)` replaces `task.delay_on_commit(...)`: when the broker cannot be
+reached, the call is written to PendingTask instead of raising into the request that already
+committed its work (an error page for a reply that was saved, a mail never sent). The beat task
+`portal.send_pending_tasks` (and `send_pending()` below) sends them once the broker is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from celery import Task, current_app
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from portal.models import PendingTask
+
+log = logging.getLogger(__name__)
+
+# A broker that did not answer costs each try seconds (the connection time-out): for a while
+# after a failure, requests keep their tasks at once instead of waiting for it again.
+RETRY_AFTER_SECONDS = 30.0
+_down_until = 0.0
+
+
+def send_now(name: str, args: list[Any], kwargs: dict[str, Any]) -> bool:
+    """Send one task message; False (and the call kept in PendingTask) if the broker is away."""
+    global _down_until
+    error = "the broker was unreachable a moment ago"
+    if time.monotonic() >= _down_until:
+        try:
+            current_app.tasks[name].apply_async(args=args, kwargs=kwargs, retry=False)
+            return True
+        except (OperationalError, OSError) as exc:
+            _down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            error = str(exc)
+            log.warning("%s: the broker cannot be reached (%s); kept to send later", name, exc)
+    PendingTask.objects.create(name=name, args=list(args), kwargs=kwargs, error=error)
+    return False
+
+
+def send_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: send_now(task.name, list(args), kwargs))
+
+
+def send_pending(*, limit: int = 1000) -> int:
+    """Send the kept tasks, oldest first; each one leaves the table only once it is sent.
+    Rows are locked (skip locked): two workers running this at once send each task once.
+    This is the probe: it tries the broker whatever the last failure was."""
+    global _down_until
+    sent = 0
+    with transaction.atomic():
+        for pending in PendingTask.objects.select_for_update(skip_locked=True)[:limit]:
+            try:
+                current_app.tasks[pending.name].apply_async(
+                    args=pending.args, kwargs=pending.kwargs, retry=False
+                )
+            except (OperationalError, OSError):
+                break  # still away: the rest waits for the next round
+            pending.delete()
+            sent += 1
+    if sent:
+        _down_until = 0.0
+    return sent
