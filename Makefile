@@ -13,8 +13,13 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 $$(ls -d $${PYENV_RO
 # Tests use the real services; each can be pointed elsewhere from the environment.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/estuary
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
-# Benchmarks get a Redis db of their own: the tests flush theirs between tests.
-BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
+# One test process per core (pytest-xdist), whole files to each: most tests wait on a worker, a
+# browser or a subprocess, so two processes keep both cores busy. tests/testenv.py gives each
+# process its own database, Redis db and var/ folder. `make test PYTEST_ARGS=` runs them in one.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+# Benchmarks get a Redis db of their own, far from the tests' (which flush theirs between tests,
+# and use the next ones up under `pytest -n`).
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help run test bench audit lint format messages services test-tools clean
 

@@ -1,8 +1,8 @@
 """Walk the site from the home page with Django's test client, as a visitor following links.
 
-Used by tests/portal/test_crawl.py (every link answers) and by the browser tests that lay out and
-audit the pages it finds (tests/e2e/test_layout.py). Nothing here knows the sections: a new one is
-covered as soon as a page links to it.
+Used by tests/e2e/test_layout.py, where every link must answer and the pages it finds are laid
+out and audited in the browser, and by tests/portal/test_crawl.py. Nothing here knows the
+sections: a new one is covered as soon as a page links to it.
 """
 
 from __future__ import annotations

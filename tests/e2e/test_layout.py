@@ -1,4 +1,5 @@
-"""Every page the crawl finds fits a phone and a desktop; the main pages pass axe-core.
+"""Every link answers, every page the crawl finds fits a phone and a desktop, the main pages pass
+axe-core.
 
 The pages come from tests/crawl.py (links followed from the home page, signed out and signed in
 as staff), one per URL pattern, so that a section born tomorrow is laid out here too.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
-from tests.crawl import crawl, pattern_of
+from tests.crawl import CrawlResult, crawl, pattern_of
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -122,32 +124,9 @@ def sessions(demo) -> Iterator[dict[str, Client]]:
     yield {"signed out": _session_client(), "staff": _session_client(demo)}
 
 
-def test_no_page_is_wider_than_the_screen(browser, live_server, sessions):
-    problems = []
-    laid_out = 0
-    for who, client in sessions.items():
-        urls = _sample(crawl(client).html_pages(), PER_PATTERN)
-        for width in WIDTHS:
-            context = _context(browser, live_server, client=client, width=width)
-            page = context.new_page()
-            for url in urls:
-                page.goto(url)
-                laid_out += 1
-                overflow = page.evaluate(OVERFLOW_JS)
-                if overflow:
-                    problems.append(
-                        f"{who} {width}px {url}: {overflow['width']}px wide "
-                        f"({', '.join(overflow['culprits'])})"
-                    )
-            context.close()
-    assert laid_out > 60
-    assert not problems, f"{len(problems)} pages overflow:\n" + "\n".join(problems)
-
-
-def _main_pages(client: Client) -> list[str]:
+def _main_pages(client: Client, result) -> list[str]:
     """One page of each pattern within two clicks of home: every section's front door and what
     it leads to first (a board, a release, a category, a topic, a guide)."""
-    result = crawl(client)
     near = [p for p in result.html_pages() if p.depth <= 2]
     return _sample(near, 1)
 
@@ -156,44 +135,97 @@ def _slug(url: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-") or "home"
 
 
-def test_main_pages_have_no_serious_accessibility_violation(browser, live_server, sessions):
+def _visits(
+    sessions: dict[str, Client], crawls: dict[str, CrawlResult]
+) -> Iterator[tuple[str, Client, str, int, list[Visit]]]:
+    """Each page is loaded once per session, language and width, and everything that is to be
+    checked at that combination is checked on the one load: seeding, crawling and loading pages
+    are what this test spends its time on."""
+    for who, client in sessions.items():
+        result = crawls[who]
+        laid_out = _sample(result.html_pages(), PER_PATTERN)
+        main = set(_main_pages(client, result))
+        # English at both widths (a phone shows scrolling boxes a desktop does not), Chinese at
+        # one; the layout in English at both widths; screenshots of the public pages.
+        for language, width in [("en", 375), ("en", 1280), ("zh-hans", 1280)]:
+            visits = []
+            for url in laid_out:
+                audit = url in main and (who == "signed out" or width == 1280)
+                visits.append(
+                    Visit(
+                        url=url,
+                        layout=language == "en",
+                        audit=audit,
+                        screenshot=url in main and who == "signed out" and language == "en",
+                    )
+                )
+            yield who, client, language, width, [v for v in visits if v.layout or v.audit]
+
+
+@dataclass(frozen=True)
+class Visit:
+    url: str
+    layout: bool
+    audit: bool
+    screenshot: bool
+
+
+def test_every_page_answers_fits_every_screen_and_passes_axe(browser, live_server, sessions):
+    """Over the demo data, signed out and as staff, one walk of the site checks:
+    - every link a visitor can reach from the home page answers (200 or a deliberate redirect);
+      a broken one is named with the page that holds it (tests/crawl.py);
+    - no page is wider than a phone or a desktop screen;
+    - the main pages (within two clicks of home) have no serious or critical axe-core violation,
+      in English and Chinese;
+    - screenshots of the main pages land in var/screenshots/main-*-375.png beside
+      main-*-1280.png, for a person to look at.
+    One test, because seeding, crawling and loading each page are where the time goes."""
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: `make test-tools` installs axe-core with npm")
-    problems = []
-    audited = 0
-    for who, client in sessions.items():
-        urls = _main_pages(client)
-        # English at both widths (a phone shows scrolling boxes a desktop does not); Chinese at one.
-        combinations = [("en", 1280), ("zh-hans", 1280)]
-        if who == "signed out":
-            combinations.append(("en", 375))
-        for language, width in combinations:
-            context = _context(browser, live_server, client=client, width=width, language=language)
-            page = context.new_page()
-            for url in urls:
-                page.goto(url)
+    crawls = {who: crawl(client) for who, client in sessions.items()}
+    broken = [f"{who}: {line}" for who, result in crawls.items() for line in result.broken]
+    assert not broken, f"{len(broken)} broken links:\n" + "\n".join(broken)
+    # The crawl really walked the site: every section's index, and the staff's own pages.
+    public = crawls["signed out"]
+    assert len(public.html_pages()) > 30
+    for section in ("/docs/", "/downloads/", "/forum/", "/lists/", "/bugs/", "/search/"):
+        assert section in public.pages, section
+    assert "/admin/" in crawls["staff"].pages
+    assert any(url.startswith("/downloads/manage/") for url in crawls["staff"].pages)
+
+    too_wide, violations = [], []
+    laid_out = audited = 0
+    for who, client, language, width, visits in _visits(sessions, crawls):
+        context = _context(browser, live_server, client=client, width=width, language=language)
+        page = context.new_page()
+        for visit in visits:
+            page.goto(visit.url)
+            if visit.layout:
+                laid_out += 1
+                overflow = page.evaluate(OVERFLOW_JS)
+                if overflow:
+                    too_wide.append(
+                        f"{who} {width}px {visit.url}: {overflow['width']}px wide "
+                        f"({', '.join(overflow['culprits'])})"
+                    )
+            if visit.screenshot:
+                path = screenshot(page, f"main-{_slug(visit.url)}-{width}")
+                assert path.stat().st_size > 0
+            if visit.audit:
                 page.add_script_tag(path=str(AXE))
                 audited += 1
                 for violation in page.evaluate(AXE_JS):
-                    problems.append(
-                        f"{who} {language} {width}px {url}: {violation['impact']} "
+                    violations.append(
+                        f"{who} {language} {width}px {visit.url}: {violation['impact']} "
                         f"{violation['id']} ({violation['help']}) at "
                         + "; ".join(violation["nodes"])
                     )
-            context.close()
-    assert audited >= 60
-    assert not problems, f"{len(problems)} serious violations:\n" + "\n".join(problems)
-
-
-def test_main_pages_screenshots_at_phone_and_desktop_width(browser, live_server, sessions):
-    """For a person to look at: var/screenshots/main-*-375.png beside main-*-1280.png."""
-    client = sessions["signed out"]
-    urls = _main_pages(client)
-    for width in WIDTHS:
-        context = _context(browser, live_server, client=client, width=width)
-        page = context.new_page()
-        for url in urls:
-            page.goto(url)
-            path = screenshot(page, f"main-{_slug(url)}-{width}")
-            assert path.stat().st_size > 0
         context.close()
+    assert laid_out > 60
+    assert audited >= 60
+    problems = []
+    if too_wide:
+        problems.append(f"{len(too_wide)} pages overflow:\n" + "\n".join(too_wide))
+    if violations:
+        problems.append(f"{len(violations)} serious violations:\n" + "\n".join(violations))
+    assert not problems, "\n\n".join(problems)
