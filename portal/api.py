@@ -7,12 +7,17 @@ quietly treated as anonymous.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from portal.services import user_for_api_token
+from portal.ratelimits import retry_after
+from portal.services import hash_api_token, user_for_api_token
 
 
 class ApiTokenAuth(HttpBearer):
@@ -35,3 +40,37 @@ def api_user(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
     if user is None:
         raise HttpError(401, "invalid or revoked API token")
     return user
+
+
+def _token_account(request: HttpRequest) -> str | None:
+    """The account an API request counts against: its token (a hash of it, never the secret)."""
+    scheme, _space, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return "token:" + hash_api_token(secret.strip())[:32]
+
+
+def api_rate_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """settings.RATE_LIMITS["api"] for every API call, per IP address and per token, answered
+    in JSON (429 with Retry-After), before the token is even looked up."""
+
+    @wraps(view)
+    def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        wait = retry_after(request, "api", account=_token_account(request))
+        if wait is not None:
+            response = JsonResponse(
+                {"detail": f"too many requests: try again in {wait} seconds"}, status=429
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return view(request, *args, **kwargs)
+
+    return limited
+
+
+def limit_api_patterns(patterns: list) -> list:
+    """Wrap each of the API's views (the assembled NinjaAPI's URL patterns) in the limit."""
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = api_rate_limited(pattern.callback)
+    return patterns
