@@ -1,8 +1,9 @@
 """What the JSON API (/api/v1/, assembled in portal/urls.py) shares: personal-token auth.
 
 A request with `Authorization: Bearer est_...` acts as the token's owner, with the owner's
-rights and nothing more; without the header it is anonymous. A bad token is refused (401), never
-quietly treated as anonymous.
+rights and nothing more, and only reads unless the token's scope is write; without the header it
+is anonymous. A bad or expired token is refused (401, saying which), never quietly treated as
+anonymous.
 """
 
 from __future__ import annotations
@@ -16,30 +17,43 @@ from django.urls import URLPattern
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
+from portal.models import ApiToken
 from portal.ratelimits import retry_after
-from portal.services import hash_api_token, user_for_api_token
+from portal.services import ApiTokenExpired, api_token_for, hash_api_token
+
+
+def live_token(secret: str) -> ApiToken:
+    """The token of that secret, or a 401 that says why (expired, or unknown or revoked)."""
+    try:
+        token = api_token_for(secret)
+    except ApiTokenExpired as exc:
+        raise HttpError(401, str(exc)) from exc
+    if token is None:
+        raise HttpError(401, "invalid or revoked API token")
+    return token
 
 
 class ApiTokenAuth(HttpBearer):
-    """For writes: a live token is required."""
+    """For writes: a live token with the write scope is required."""
 
     def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
-        user = user_for_api_token(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = live_token(token)
+        if found.scope != ApiToken.Scope.WRITE:
+            raise HttpError(403, "this token may only read: make a read-and-write token to write")
+        request.user = found.user
+        return found.user
 
 
 def api_user(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
-    """For reads: the token's owner, or anonymous without a token (cookies are not used)."""
+    """For reads (any scope): the token's owner, or anonymous without a token (cookies are not
+    used)."""
     header = request.headers.get("Authorization", "")
     if not header:
         return AnonymousUser()
     scheme, _space, secret = header.partition(" ")
-    user = user_for_api_token(secret.strip()) if scheme.lower() == "bearer" else None
-    if user is None:
+    if scheme.lower() != "bearer":
         raise HttpError(401, "invalid or revoked API token")
-    return user
+    return live_token(secret.strip()).user
 
 
 def _token_account(request: HttpRequest) -> str | None:
