@@ -51,4 +51,3 @@ def install() -> None:
 
     logging.setLogRecordFactory(factory)
     _installed = True
-

@@ -25,7 +25,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 # The eight roles, in the order of the matrix's columns.
-ROLES = ("anon", "user", "moderator", "triager", "doc_editor", "release_manager", "security", "staff")
+ROLES = (
+    "anon",
+    "user",
+    "moderator",
+    "triager",
+    "doc_editor",
+    "release_manager",
+    "security",
+    "staff",
+)
 # How each role is granted in this code: a Django group (names in portal/seeds.py), or the
 # staff flag (staff are the site's administrators: is_staff and is_superuser, as seed_demo's admin).
 ROLE_GROUPS = {
@@ -58,9 +67,7 @@ def leaks(role: str, response) -> list[str]:
         return []
     body = response.content.decode(errors="replace")
     return [
-        what
-        for what, text in MARKERS.items()
-        if role not in MARKER_READERS[what] and text in body
+        what for what, text in MARKERS.items() if role not in MARKER_READERS[what] and text in body
     ]
 
 
@@ -194,7 +201,10 @@ def seed(tmp_path_factory) -> SimpleNamespace:
     lab_board = LabBoard.objects.order_by("pk").first()
     start = timezone.now() + timedelta(days=2)
     reservation = Reservation.objects.create(
-        lab_board=lab_board, user=people["user"], starts_at=start, ends_at=start + timedelta(hours=2)
+        lab_board=lab_board,
+        user=people["user"],
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
     )
     runs = list(CaliperRun.objects.select_related("board", "release").order_by("pk"))
 

@@ -347,7 +347,9 @@ def test_every_state_changing_url_refuses_a_post_without_a_csrf_token(site):
         if post is None or name.startswith(API_NAMESPACES):
             continue
         url = reverse(name, kwargs=kwargs_of(site.objects))
-        allowed = [role for role, answer in zip(ROLES, _row(post)) if answer not in REFUSED]
+        allowed = [
+            role for role, answer in zip(ROLES, _row(post), strict=True) if answer not in REFUSED
+        ]
         if not allowed:
             continue  # nobody gets past the view's own checks (nothing to forge)
         response = site.request(allowed[0], "POST", url, csrf=True)
@@ -358,7 +360,9 @@ def test_every_state_changing_url_refuses_a_post_without_a_csrf_token(site):
             if refused_by_csrf:
                 wrong.append(f"{url} ({name}) is listed as exempt but asks for a token")
         elif not refused_by_csrf:
-            wrong.append(f"POST {url} ({name}) as {allowed[0]} without a token: {outcome(response)}")
+            wrong.append(
+                f"POST {url} ({name}) as {allowed[0]} without a token: {outcome(response)}"
+            )
         checked += 1
     assert checked > 50  # the walk really reached the forms
     assert not wrong, "\n".join(wrong)
@@ -369,8 +373,14 @@ def test_the_api_ignores_the_session_and_takes_tokens_without_csrf(site):
 
     url = reverse("api:bug_comment", kwargs={"pk": site.objects.security_bug.pk})
     # Signed in by cookie, no token: the session does not authenticate a write.
-    response = site.request("security", "POST", url, csrf=True, content_type="application/json",
-                            data={"body": "By cookie."})
+    response = site.request(
+        "security",
+        "POST",
+        url,
+        csrf=True,
+        content_type="application/json",
+        data={"body": "By cookie."},
+    )
     assert response.status_code == 401
     # A token needs no CSRF token (a browser cannot send it on its own).
     _token, secret = create_api_token(user=site.objects.people["security"], name="csrf")
