@@ -273,8 +273,14 @@ def seeded_site(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterato
             RATE_LIMITS_ENABLED=False,
             ARTIFACT_IMPORT_DIRS=[str(storage / "incoming")],
             MEDIA_ROOT=str(storage / "media"),
+            BUGS_ATTACHMENT_ROOT=storage / "bug-attachments",
         ),
     ):
+        from django.utils.functional import empty
+
+        from bugs.models import attachment_storage
+
+        attachment_storage._wrapped = empty  # built again on the temporary root
         outer = transaction.atomic()
         outer.__enter__()
         try:
@@ -290,3 +296,4 @@ def seeded_site(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterato
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+            attachment_storage._wrapped = empty
