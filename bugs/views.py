@@ -47,6 +47,7 @@ from bugs.workflow import allowed_moves, editable_fields, is_triager
 from downloads.models import Board
 from downloads.querysets import latest_release_for_board
 from portal.caching import Fragment, kept_key, render_fragments
+from portal.ratelimits import rate_limited
 
 PAGE_SIZE = 50
 COLUMNS = [
@@ -218,6 +219,7 @@ def _initial_for_new(request: HttpRequest) -> dict:
 
 
 @login_required
+@rate_limited("file", methods=("POST",))
 def new(request: HttpRequest) -> HttpResponse:
     form = FileBugForm(
         request.POST or None, request.FILES or None, initial=_initial_for_new(request)
@@ -300,6 +302,7 @@ def _back(bug: Bug, anchor: str = "") -> HttpResponse:
 
 @login_required
 @require_POST
+@rate_limited("post", methods=("POST",))
 def comment(request: HttpRequest, pk: int) -> HttpResponse:
     bug = _visible_bug(request, pk, related=_DETAIL_RELATED)
     form = CommentForm(request.POST, request.FILES)

@@ -7,4 +7,6 @@ class PortalConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self) -> None:
-        from portal import seeds  # noqa: F401  (registers the site's own demo data)
+        from portal import logs, seeds  # noqa: F401  (seeds registers the site's demo data)
+
+        logs.install()

@@ -1,6 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import ApiToken
+from portal.services import API_TOKEN_DEFAULT_LIFETIME, API_TOKEN_LIFETIMES
+
 
 class ProfileForm(forms.Form):
     display_name = forms.CharField(
@@ -18,9 +21,29 @@ class ProfileForm(forms.Form):
     )
 
 
+LIFETIME_LABELS = {7: _("7 days"), 30: _("30 days"), 90: _("90 days"), 365: _("1 year")}
+
+
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
         label=_("Token name"),
         max_length=80,
         help_text=_("What it is for, e.g. “nightly test lab”."),
+    )
+    # Left out (a script posting the form), a token reads only and lives the default time.
+    scope = forms.TypedChoiceField(
+        label=_("It may"),
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        required=False,
+        empty_value=ApiToken.Scope.READ,
+        help_text=_("A read-only token cannot file, comment or change anything."),
+    )
+    days = forms.TypedChoiceField(
+        label=_("Expires after"),
+        coerce=int,
+        required=False,
+        empty_value=API_TOKEN_DEFAULT_LIFETIME,
+        choices=[(n, LIFETIME_LABELS[n]) for n in API_TOKEN_LIFETIMES],
+        initial=API_TOKEN_DEFAULT_LIFETIME,
     )

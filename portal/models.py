@@ -155,6 +155,14 @@ class ApiToken(models.Model):
     name = models.CharField(_("name"), max_length=80)
     prefix = models.CharField(_("prefix"), max_length=12, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
+
+    # Tokens made before scopes existed could write: they keep that; new ones choose.
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.WRITE)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)

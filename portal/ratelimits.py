@@ -74,15 +74,18 @@ def _hit(key: str, rate: Rate, now: float) -> int | None:
     return None
 
 
-def retry_after(request: HttpRequest, action: str) -> int | None:
+def retry_after(request: HttpRequest, action: str, *, account: str | None = None) -> int | None:
     """Count this request against the action's limits; seconds to wait, or None if allowed.
 
+    The account is the signed-in user, or what the caller names (the API: the token's owner).
     A cache that cannot be reached limits nothing: an outage costs protection, never pages."""
     if not settings.RATE_LIMITS_ENABLED:
         return None
     limits = settings.RATE_LIMITS.get(action, {})
     scopes = {"ip": client_address(request)}
-    if request.user.is_authenticated:
+    if account is not None:
+        scopes["user"] = account
+    elif request.user.is_authenticated:
         scopes["user"] = str(request.user.pk)
     now = time.time()
     waits = []

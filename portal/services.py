@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -65,10 +65,17 @@ def publish_news(
 
 API_TOKEN_PREFIX = "est_"  # noqa: S105 (a marker, not a secret)
 MAX_API_TOKENS = 20
+# Days a new token lives, chosen when it is made (as GitHub does: no token lives for ever).
+API_TOKEN_LIFETIMES = (7, 30, 90, 365)
+API_TOKEN_DEFAULT_LIFETIME = 90
 
 
 class ApiTokenError(ValueError):
     """A refused token request; the message is meant for the person."""
+
+
+class ApiTokenExpired(Exception):
+    """A token that was real but has expired: the caller is told so, with the date."""
 
 
 def hash_api_token(secret: str) -> str:
@@ -77,16 +84,31 @@ def hash_api_token(secret: str) -> str:
 
 
 @transaction.atomic
-def create_api_token(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+def create_api_token(
+    *,
+    user: AbstractBaseUser,
+    name: str,
+    scope: str = ApiToken.Scope.WRITE,
+    days: int = API_TOKEN_DEFAULT_LIFETIME,
+) -> tuple[ApiToken, str]:
     """Make a token; returns it and its secret, which is never stored nor shown again."""
     name = " ".join(name.split())[:80]
     if not name:
         raise ApiTokenError(_("Give the token a name."))
+    if scope not in ApiToken.Scope.values:
+        raise ApiTokenError(_("Choose what the token may do."))
+    if days not in API_TOKEN_LIFETIMES:
+        raise ApiTokenError(_("Choose how long the token lives."))
     if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_API_TOKENS:
         raise ApiTokenError(_("You may keep at most %(n)d tokens.") % {"n": MAX_API_TOKENS})
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=secret[:12], token_hash=hash_api_token(secret)
+        user=user,
+        name=name,
+        prefix=secret[:12],
+        token_hash=hash_api_token(secret),
+        scope=scope,
+        expires_at=timezone.now() + timedelta(days=days),
     )
     return token, secret
 
@@ -102,7 +124,14 @@ def revoke_api_token(*, user: AbstractBaseUser, token: ApiToken) -> ApiToken:
 
 
 def user_for_api_token(secret: str) -> AbstractBaseUser | None:
-    """The active owner of a live token, or None. Marks the token used (at most once a minute)."""
+    """The active owner of a live token, or None (ApiTokenExpired for an expired one)."""
+    token = api_token_for(secret)
+    return token.user if token is not None else None
+
+
+def api_token_for(secret: str) -> ApiToken | None:
+    """The live token of an active owner, or None; ApiTokenExpired when its time is up.
+    Marks the token used (at most once a minute)."""
     if not secret.startswith(API_TOKEN_PREFIX):
         return None
     token = (
@@ -113,6 +142,10 @@ def user_for_api_token(secret: str) -> AbstractBaseUser | None:
     if token is None:
         return None
     now = timezone.now()
+    if token.expires_at is not None and token.expires_at <= now:
+        raise ApiTokenExpired(
+            f"API token expired on {token.expires_at:%Y-%m-%d}: make a new one in your settings"
+        )
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token

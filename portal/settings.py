@@ -420,6 +420,8 @@ SECURE_CSP = {
 
 # --- Site -----------------------------------------------------------------------------------
 
+# API tokens never appear whole in a log line (portal/logs.py redacts every record's message);
+# Django's error reports already hide the Authorization header (it matches "AUTH").
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

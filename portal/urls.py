@@ -12,6 +12,7 @@ from bugs.api import router as bugs_api
 from downloads.api import router as downloads_api
 from lab.api import router as lab_api
 from portal import notification_views, views
+from portal.api import limit_api_patterns
 from portal.feeds import NewsFeed
 from portal.registry import registry
 from portal.search import search_view
@@ -38,6 +39,7 @@ api.add_router("", downloads_api)
 api.add_router("bugs/", bugs_api)
 api.add_router("lab/", lab_api)
 api_patterns, _app_name, _namespace = api.urls
+limit_api_patterns(api_patterns)  # per IP and per token: settings.RATE_LIMITS["api"]
 # Pages and scripts reverse the catalogue's endpoints as "downloads_api:<name>", as before.
 DOWNLOADS_API_NAMES = {"boards", "board_latest", "releases", "release"}
 downloads_api_aliases = [p for p in api_patterns if p.name in DOWNLOADS_API_NAMES]
@@ -90,7 +92,7 @@ urlpatterns = [
     # Before the catalogue, whose board pages would otherwise read "builds" as a board slug.
     path("downloads/builds/", include("builds.urls")),
     path("downloads/", include("downloads.urls")),
-    path("api/v1/", api.urls),
+    path("api/v1/", (api_patterns, _app_name, _namespace)),
     path("api/v1/", include((downloads_api_aliases, "downloads_api"))),
     path("docs/", include("docs_app.urls")),
     path("forum/", include("forum.urls")),

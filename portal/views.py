@@ -14,6 +14,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -109,6 +110,7 @@ def account_settings(
         "token_form": token_form or ApiTokenForm(),
         "tokens": list(ApiToken.objects.filter(user=request.user)),
         "new_token": new_token,
+        "now": timezone.now(),
     }
     return render(request, "portal/settings.html", context, status=status)
 
@@ -120,7 +122,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if form.is_valid():
         try:
-            _token, secret = create_api_token(user=request.user, name=form.cleaned_data["name"])
+            _token, secret = create_api_token(user=request.user, **form.cleaned_data)
         except ApiTokenError as exc:
             form.add_error("name", str(exc))
         else:
