@@ -67,6 +67,10 @@ class ParsedMessage:
     envelope: str = ""
     attachments: list[ParsedAttachment] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Filled by the ingestion service (in a parsing process when there are some): the search
+    # vector as PostgreSQL writes it, and the columns that never change as one line of CSV.
+    search_vector: str | None = None
+    csv_tail: str | None = None
 
     @property
     def parent_id(self) -> str:
