@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import BinaryField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.http import Http404
+from django.utils.safestring import mark_safe
 
 from lists.models import Attachment, MailingList, Message, Thread, ThreadNode
+from lists.parsing import decode_bytes
+from lists.rendering import render_attachment_text
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -135,6 +138,34 @@ def attachments_of(message_pks: list[int]) -> dict[int, list[Attachment]]:
     )
     for attachment in rows:
         found.setdefault(attachment.message_id, []).append(attachment)
+    return found
+
+
+TEXT_SHOWN_MAX = 256 * 1024  # bytes of a text attachment shown in the page; beyond, a download
+
+
+def attachments_with_text(message: Message) -> list[Attachment]:
+    """A message's attachments, the text ones with `shown_text` (escaped, highlighted HTML) to
+    view in the page; in one query that reads the bytes of small attachments only."""
+    rows = (
+        Attachment.objects.filter(message=message)
+        .defer("data")
+        .annotate(
+            small_data=Case(
+                When(size__lte=TEXT_SHOWN_MAX, then=F("data")),
+                default=Value(None, output_field=BinaryField()),
+            )
+        )
+        .order_by("position")
+    )
+    found = []
+    for attachment in rows:
+        attachment.shown_text = None
+        data = bytes(attachment.small_data) if attachment.small_data is not None else None
+        if attachment.is_text and data is not None and b"\x00" not in data:
+            text = decode_bytes(data, None)[0].replace("\r\n", "\n")
+            attachment.shown_text = mark_safe(render_attachment_text(text))  # noqa: S308 - escaped there
+        found.append(attachment)
     return found
 
 

@@ -243,7 +243,7 @@ def message_page(request: HttpRequest, list_name: str, message_id: str) -> HttpR
             "message": message,
             "body": body,
             "sender": _sender(message, request),
-            "attachments": q.attachments_of([message.pk]).get(message.pk, []),
+            "attachments": q.attachments_with_text(message),
             "parent": parent,
             "replies": replies,
             "links": _reply_links(mailing_list, message, request),
@@ -272,13 +272,16 @@ def attachment(
     found = Attachment.objects.filter(message=message, position=position).first()
     if found is None:
         raise Http404(_("No such attachment."))
-    # Text is shown as text (never as HTML of the sender's making), the rest is downloaded.
+    # Text is shown as text (never as HTML of the sender's making), unless asked for as a
+    # download; the rest is always downloaded.
+    name = found.filename or f"attachment-{found.position}"
     if found.is_text:
         response = HttpResponse(bytes(found.data), content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = "inline"
+        if "download" in request.GET:
+            response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     else:
         response = HttpResponse(bytes(found.data), content_type="application/octet-stream")
-        name = found.filename or f"attachment-{found.position}"
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
