@@ -181,12 +181,14 @@ def archive_batch(
     parsed: list[ParsedMessage] | None = None,
     since: datetime.date | None = None,
     durable: bool = True,
+    notify: bool = False,
 ) -> ArchiveResult:
     """Archive a batch of messages in one transaction; what is archived already is skipped.
 
     `parsed` is the batch parsed already (by import_paths' parsing processes). `durable=False`
     lets a bulk import skip waiting for each commit's flush to disk: a crash loses at most the
     last batches, which the next run imports again; mail delivered by LMTP is always durable.
+    `notify`: tell the watchers of the threads the mail joins (mail as it is sent, not imports).
     """
     if parsed is None:
         parsed = []
@@ -220,6 +222,10 @@ def archive_batch(
         if not fresh:
             return result
         _write(mailing_list, fresh, result)
+        if notify:
+            from lists.services.watching import notify_watchers
+
+            notify_watchers(mailing_list=mailing_list, message_pks=result.message_pks)
         bump_list_generation_on_commit(mailing_list)
     return result
 
@@ -472,7 +478,9 @@ def archive_message(*, mailing_list: MailingList, raw: bytes, envelope: str = ""
     if raw.startswith(b"From ") and not envelope:
         line, _sep, raw = raw.partition(b"\n")
         envelope = line.decode("utf-8", "replace").rstrip("\r")
-    outcome = archive_batch(mailing_list=mailing_list, entries=[Entry(envelope, raw, len(raw))])
+    outcome = archive_batch(
+        mailing_list=mailing_list, entries=[Entry(envelope, raw, len(raw))], notify=True
+    )
     if not outcome.message_pks:
         return None
     return Message.objects.get(pk=outcome.message_pks[0])
