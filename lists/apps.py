@@ -8,3 +8,4 @@ class ListsConfig(AppConfig):
 
     def ready(self) -> None:
         from lists import registrations  # noqa: F401
+        from lists.services import watching  # noqa: F401 (registers the notification wording)

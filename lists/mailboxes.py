@@ -36,7 +36,9 @@ def _finish(lines: list[bytes], *, unescape: bool) -> bytes:
     if lines and lines[-1] in (b"\n", b"\r\n"):
         lines = lines[:-1]
     if unescape:
-        lines = [line[1:] if QUOTED_FROM.match(line) else line for line in lines]
+        lines = [
+            line[1:] if line[:1] == b">" and QUOTED_FROM.match(line) else line for line in lines
+        ]
     return b"".join(lines)
 
 

@@ -152,6 +152,16 @@ class ThreadNode(models.Model):
         return self.msgid
 
 
+TEXT_TYPES = {
+    "application/x-patch",
+    "application/x-diff",
+    "application/json",
+    "message/delivery-status",
+}
+TEXT_SUFFIXES = (".patch", ".diff", ".log", ".txt", ".c", ".h", ".py", ".sh", ".dts", ".dtsi",
+                 ".config", ".rst", ".md")  # fmt: skip
+
+
 class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     position = models.PositiveSmallIntegerField(default=0)
@@ -171,7 +181,11 @@ class Attachment(models.Model):
 
     @property
     def is_text(self) -> bool:
-        return self.content_type.startswith("text/")
+        """Text a reader may view: text/* (HTML included, shown as text), patches and logs
+        however their sender's client labelled them."""
+        if self.content_type.startswith("text/") or self.content_type in TEXT_TYPES:
+            return True
+        return self.filename.lower().endswith(TEXT_SUFFIXES)
 
 
 class UploadStorage(LazyObject):

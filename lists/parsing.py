@@ -67,6 +67,10 @@ class ParsedMessage:
     envelope: str = ""
     attachments: list[ParsedAttachment] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Filled by the ingestion service (in a parsing process when there are some): the search
+    # vector as PostgreSQL writes it, and the columns that never change as one line of CSV.
+    search_vector: str | None = None
+    csv_tail: str | None = None
 
     @property
     def parent_id(self) -> str:
@@ -78,11 +82,19 @@ def _bytes_of(value: str) -> bytes:
     return value.encode("utf-8", "surrogateescape")
 
 
+SURROGATES = re.compile("[\udc80-\udcff]")
+LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
 def _clean(value: str) -> str:
     """Text safe to store and show: raw bytes decoded, no NULs, no folding."""
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if SURROGATES.search(value):
         value = decode_bytes(_bytes_of(value), "utf-8")[0]
-    return re.sub(r"\s*[\r\n]+\s*", " ", value.replace("\x00", "")).strip()
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if "\n" in value or "\r" in value:
+        value = LINE_BREAKS.sub(" ", value)
+    return value.strip()
 
 
 # As browsers do (WHATWG Encoding): mail labelled Latin-1 is Windows-1252 more often than not.
@@ -125,12 +137,16 @@ def decode_header_value(name: str, value: str, notes: list[str]) -> str:
     if value is None:
         return ""
     value = str(value)
+    if name != "from" and value.isascii() and "=?" not in value:
+        # Unstructured and nothing encoded: what the default policy gives, without its costly
+        # parse tree (an address header it rewrites, so it still goes there).
+        return _clean(value)
     try:
         decoded = str(_HEADER_FACTORY(name, value))
         if (
             "\ufffd" not in decoded
             and not C1_CONTROLS.search(decoded)
-            and not any("\udc80" <= c <= "\udcff" for c in decoded)
+            and not SURROGATES.search(decoded)
         ):
             return _clean(decoded)
     except Exception:  # noqa: S110 - the default policy raises many kinds of errors here
@@ -161,10 +177,24 @@ def message_ids(value: str) -> list[str]:
     return found
 
 
+# "Name <local@domain>" or a bare address in plain ASCII, as most mail has: read directly, as
+# the default policy reads it; anything else (quoting, comments, groups, encoded words) goes to it.
+SIMPLE_FROM = re.compile(
+    r"\s*(?:([A-Za-z0-9][A-Za-z0-9 '_-]*?)\s*<([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@"
+    r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>|([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@"
+    r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*))\s*"
+)
+
+
 def _sender(raw_from: str, notes: list[str]) -> tuple[str, str]:
     if not raw_from:
         notes.append("no From header")
         return "", ""
+    simple = SIMPLE_FROM.fullmatch(raw_from)
+    if simple:
+        name, address, bare = simple.groups()
+        name = re.sub(r" {2,}", " ", name) if name else ""
+        return name[:300], (address or bare).lower()[:300]
     name = address = ""
     try:
         header = _HEADER_FACTORY("from", raw_from)
@@ -220,16 +250,27 @@ def _envelope_date(envelope: str) -> datetime.datetime | None:
         return None
 
 
-def _date(mime: MimeMessage, envelope: str, notes: list[str]) -> tuple[datetime.datetime, str, str]:
-    header = mime.get("Date")
+def _header_map(mime: MimeMessage) -> dict[str, list]:
+    """Every header by lower-cased name, read once: Message.get() lowers every name per call."""
+    found: dict[str, list] = {}
+    fetch = mime.policy.header_fetch_parse
+    for name, value in mime.raw_items():
+        found.setdefault(name.lower(), []).append(fetch(name, value))
+    return found
+
+
+def _date(
+    headers: dict[str, list], envelope: str, notes: list[str]
+) -> tuple[datetime.datetime, str, str]:
+    header = headers.get("date", [None])[0]
     header_text = _clean(str(header)) if header is not None else ""
     parsed = _parse_date(header_text)
     if parsed:
         return parsed, "date", header_text
     reason = f"Date header {header_text!r} cannot be read" if header_text else "no Date header"
     for source, candidates in (
-        ("resent-date", mime.get_all("Resent-Date") or []),
-        ("received", [str(r).rsplit(";", 1)[-1] for r in mime.get_all("Received") or []]),
+        ("resent-date", headers.get("resent-date", [])),
+        ("received", [str(r).rsplit(";", 1)[-1] for r in headers.get("received", [])]),
     ):
         for candidate in candidates:
             parsed = _parse_date(str(candidate))
@@ -293,9 +334,7 @@ def html_to_text(markup: str) -> str:
 def _raw_filename(part: MimeMessage) -> str:
     """A filename sent as raw 8-bit bytes (no RFC 2231): compat32 turns them into U+FFFD."""
     for name, value in part.raw_items():
-        if name.lower() in ("content-disposition", "content-type") and any(
-            "\udc80" <= ch <= "\udcff" for ch in value
-        ):
+        if name.lower() in ("content-disposition", "content-type") and SURROGATES.search(value):
             decoded = _clean(value)
             match = re.search(r'(?:file)?name\s*=\s*"?([^";]+)', decoded)
             if match:
@@ -398,7 +437,12 @@ def parse_message(raw: bytes, *, envelope: str = "") -> ParsedMessage:
         mime = email.message_from_string("")
         mime.set_payload(raw.decode("utf-8", "replace"))
 
-    header_id_list = message_ids(str(mime.get("Message-ID", "") or ""))
+    headers = _header_map(mime)
+
+    def first(name: str) -> str:
+        return str(headers.get(name, [""])[0] or "")
+
+    header_id_list = message_ids(first("message-id"))
     header_message_id = header_id_list[0] if header_id_list else ""
     if header_message_id:
         message_id = header_message_id
@@ -406,16 +450,16 @@ def parse_message(raw: bytes, *, envelope: str = "") -> ParsedMessage:
         message_id = derived_message_id(raw)
         notes.append("no usable Message-ID: one was derived from the content")
 
-    references = message_ids(" ".join(str(v) for v in mime.get_all("References") or []))
-    in_reply_to_list = message_ids(" ".join(str(v) for v in mime.get_all("In-Reply-To") or []))
+    references = message_ids(" ".join(str(v) for v in headers.get("references", [])))
+    in_reply_to_list = message_ids(" ".join(str(v) for v in headers.get("in-reply-to", [])))
     in_reply_to = in_reply_to_list[0] if in_reply_to_list else ""
     if in_reply_to and in_reply_to not in references:
         references.append(in_reply_to)
     references = [r for r in references if r != message_id]
 
-    subject = decode_header_value("subject", mime.get("Subject", "") or "", notes)[:SUBJECT_MAX]
-    sender_name, sender_email = _sender(str(mime.get("From", "") or ""), notes)
-    date, date_source, date_header = _date(mime, envelope, notes)
+    subject = decode_header_value("subject", first("subject"), notes)[:SUBJECT_MAX]
+    sender_name, sender_email = _sender(first("from"), notes)
+    date, date_source, date_header = _date(headers, envelope, notes)
     try:
         text, attachments = _walk(mime, notes)
     except Exception as exc:

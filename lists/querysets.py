@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import BinaryField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.http import Http404
+from django.utils.safestring import mark_safe
 
 from lists.models import Attachment, MailingList, Message, Thread, ThreadNode
+from lists.parsing import decode_bytes
+from lists.rendering import render_attachment_text
 from portal.search import (
     FacetFields,
     SearchFilters,
@@ -146,6 +149,34 @@ def attachments_of(message_pks: list[int]) -> dict[int, list[Attachment]]:
     return found
 
 
+TEXT_SHOWN_MAX = 256 * 1024  # bytes of a text attachment shown in the page; beyond, a download
+
+
+def attachments_with_text(message: Message) -> list[Attachment]:
+    """A message's attachments, the text ones with `shown_text` (escaped, highlighted HTML) to
+    view in the page; in one query that reads the bytes of small attachments only."""
+    rows = (
+        Attachment.objects.filter(message=message)
+        .defer("data")
+        .annotate(
+            small_data=Case(
+                When(size__lte=TEXT_SHOWN_MAX, then=F("data")),
+                default=Value(None, output_field=BinaryField()),
+            )
+        )
+        .order_by("position")
+    )
+    found = []
+    for attachment in rows:
+        attachment.shown_text = None
+        data = bytes(attachment.small_data) if attachment.small_data is not None else None
+        if attachment.is_text and data is not None and b"\x00" not in data:
+            text = decode_bytes(data, None)[0].replace("\r\n", "\n")
+            attachment.shown_text = mark_safe(render_attachment_text(text))  # noqa: S308 - escaped there
+        found.append(attachment)
+    return found
+
+
 def message_for(mailing_list: MailingList, message_id: str, *, with_raw: bool = False) -> Message:
     queryset = Message.objects.filter(mailing_list=mailing_list, message_id=message_id)
     if not with_raw:
@@ -154,6 +185,38 @@ def message_for(mailing_list: MailingList, message_id: str, *, with_raw: bool = 
     if message is None:
         raise Http404("no such message")
     return message
+
+
+def threads_naming_board(slug: str, limit: int) -> list[Thread]:
+    """The latest threads of public lists with a message whose subject names the board (its
+    name or its slug), found through the search index; in one query."""
+    from django.contrib.postgres.search import SearchVectorField
+    from django.db.models import Func, Subquery
+    from django.db.models.functions import Coalesce
+
+    from downloads.models import Board
+
+    name = Coalesce(Subquery(Board.objects.filter(slug=slug).values("name")[:1]), Value(slug))
+    words = SearchQuery(name, search_type="phrase", config="english") | SearchQuery(
+        slug.replace("-", " "), search_type="phrase", config="english"
+    )
+    in_subject = Func(
+        F("search_vector"),
+        template="ts_filter(%(expressions)s, '{a}')",
+        output_field=SearchVectorField(),
+    )
+    naming = (
+        Message.objects.filter(mailing_list__is_private=False)
+        .annotate(subject_vector=in_subject)
+        .filter(search_vector=words, subject_vector=words)  # the index, then the subject only
+        .values("thread_id")
+    )
+    return list(
+        Thread.objects.filter(mailing_list__is_private=False, message_count__gt=0, pk__in=naming)
+        .select_related("mailing_list")
+        .only("subject", "message_count", "last_activity", "mailing_list__name")
+        .order_by("-last_activity", "-pk")[:limit]
+    )
 
 
 def latest_threads(user: User) -> QuerySet[Thread]:

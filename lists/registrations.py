@@ -5,11 +5,13 @@ from django.utils.translation import gettext_lazy as _
 from portal.registry import (
     FeedGroup,
     HomeBlock,
+    PagePanel,
     ProfileSection,
     SearchProvider,
     Seeder,
     register_feeds,
     register_home_block,
+    register_page_panel,
     register_profile_section,
     register_search_provider,
     register_seeder,
@@ -18,6 +20,7 @@ from portal.registry import (
 
 HOME_THREADS = 6
 PROFILE_ITEMS = 10
+BOARD_THREADS = 6
 
 
 def _latest_block(request):
@@ -30,6 +33,20 @@ def _latest_block_version(request):
     # Signed-in readers may belong to private lists: their block is made for them each time.
     if request.user.is_authenticated:
         return None
+    from lists.caching import SITE
+
+    return SITE.current()
+
+
+def _board_panel(request, slug):
+    # One query (the board page counts its own): public lists only, so one version for all.
+    from lists.querysets import threads_naming_board
+
+    threads = threads_naming_board(slug, BOARD_THREADS)
+    return {"threads": threads, "slug": slug} if threads else None
+
+
+def _public_version(request, key=None):
     from lists.caching import SITE
 
     return SITE.current()
@@ -71,6 +88,16 @@ register_home_block(
         get_context=_latest_block,
         order=30,
         cache_version=_latest_block_version,
+    )
+)
+register_page_panel(
+    PagePanel(
+        name="lists",
+        page="board",
+        template="lists/_board_panel.html",
+        get_context=_board_panel,
+        order=60,
+        cache_version=_public_version,
     )
 )
 register_search_provider(

@@ -68,6 +68,18 @@ def render_body(text: str) -> str:
     return "".join(out).rstrip("\n")
 
 
+def render_attachment_text(text: str) -> str:
+    """A text attachment as HTML: escaped; a patch's lines highlighted from its first diff line
+    (no quote folding: a log's ">" is not a quotation)."""
+    out = []
+    in_diff = False
+    for line in text.split("\n"):
+        if not in_diff and DIFF_START.match(line):
+            in_diff = True
+        out.append(_diff_line(line) if in_diff else escape(line))
+    return "\n".join(out)
+
+
 def bodies_html(messages) -> dict[int, SafeString]:
     """The HTML of each message's text, from the cache where it is (one round trip)."""
     language = get_language()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<slug:list_name>/t/<int:pk>/", views.thread_page, name="thread"),
     path("<slug:list_name>/t/<int:pk>.mbox.gz", views.thread_mbox, name="thread_mbox"),
     path("<slug:list_name>/t/<int:pk>/atom/", feeds.ThreadFeed(), name="thread_feed"),
+    path("<slug:list_name>/t/<int:pk>/watch/", views.watch_thread, name="watch_thread"),
     # Message-IDs may hold "/": the message's own routes are matched first by their endings.
     re_path(MESSAGE + r"/raw$", views.raw_message, name="raw"),
     re_path(

@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from lists import querysets as q
 from lists.caching import SITE, list_generation
@@ -33,6 +33,7 @@ from lists.mailboxes import envelope_line, write_mboxrd_gz
 from lists.models import Attachment, MailingList, Message
 from lists.rendering import bodies_html, obfuscate
 from lists.services.replies import ReplyError, reply_addresses, send_web_reply
+from lists.services.watching import is_watching, set_watching
 from portal.search import query_text
 
 THREADS_PER_PAGE = 30
@@ -195,8 +196,27 @@ def thread_page(request: HttpRequest, list_name: str, pk: int) -> HttpResponse:
             "thread": thread,
             "messages_html": messages_html,
             "flat": flat,
+            "watching": signed_in and is_watching(user=request.user, thread=thread),
         },
     )
+
+
+@login_required
+@require_POST
+def watch_thread(request: HttpRequest, list_name: str, pk: int) -> HttpResponse:
+    mailing_list = q.list_for(request.user, list_name)
+    thread = q.thread_for(mailing_list, pk)
+    action = request.POST.get("action")
+    if action not in ("watch", "unwatch"):
+        return HttpResponseBadRequest(_("Choose to watch the thread or to stop watching it."))
+    set_watching(user=request.user, thread=thread, watching=action == "watch")
+    flash.success(
+        request,
+        _("You will be told of new messages in this thread.")
+        if action == "watch"
+        else _("You no longer watch this thread."),
+    )
+    return redirect("lists:thread", mailing_list.name, thread.pk)
 
 
 def _thread_entries(request: HttpRequest, thread, flat: bool) -> list[dict]:
@@ -244,7 +264,7 @@ def message_page(request: HttpRequest, list_name: str, message_id: str) -> HttpR
             "message": message,
             "body": body,
             "sender": _sender(message, request),
-            "attachments": q.attachments_of([message.pk]).get(message.pk, []),
+            "attachments": q.attachments_with_text(message),
             "parent": parent,
             "replies": replies,
             "links": _reply_links(mailing_list, message, request),
@@ -273,13 +293,16 @@ def attachment(
     found = Attachment.objects.filter(message=message, position=position).first()
     if found is None:
         raise Http404(_("No such attachment."))
-    # Text is shown as text (never as HTML of the sender's making), the rest is downloaded.
+    # Text is shown as text (never as HTML of the sender's making), unless asked for as a
+    # download; the rest is always downloaded.
+    name = found.filename or f"attachment-{found.position}"
     if found.is_text:
         response = HttpResponse(bytes(found.data), content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = "inline"
+        if "download" in request.GET:
+            response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     else:
         response = HttpResponse(bytes(found.data), content_type="application/octet-stream")
-        name = found.filename or f"attachment-{found.position}"
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

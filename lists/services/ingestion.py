@@ -11,10 +11,8 @@ vector is filled in one UPDATE per batch.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
-import json
 import logging
 import multiprocessing
 from collections import deque
@@ -28,6 +26,14 @@ from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from lists.caching import bump_list_generation_on_commit
+from lists.indexing import (
+    HEAD_COLUMNS,
+    TAIL_COLUMNS,
+    compute_vectors,
+    csv_line,
+    open_worker_connection,
+    parse_and_index,
+)
 from lists.jwz import Forest, assign_threads, nearest_message
 from lists.mailboxes import Entry, MailboxError, read_path, size_of
 from lists.models import Attachment, MailingList, Message, Thread, ThreadNode
@@ -37,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
-SEARCH_TEXT_LIMIT = 200_000  # characters of a body indexed (a tsvector holds at most 1 MB)
 
 
 class ArchiveError(ValueError):
@@ -117,39 +122,12 @@ def _load_forest(list_id: int, parsed: list[ParsedMessage]) -> Forest:
     return forest
 
 
-_MESSAGE_COLUMNS = [
-    "id", "mailing_list_id", "thread_id", "parent_id", "message_id", "header_message_id",
-    "references", "in_reply_to", "sender_name", "sender_email", "date", "date_source",
-    "date_header", "subject", "text", "has_patch", "raw", "sha256", "envelope", "note",
-    "archived_at",
-]  # fmt: skip
-_SEARCH_VECTOR_SQL = (
-    "setweight(to_tsvector('english', subject), 'A')"
-    " || setweight(to_tsvector('simple', sender_name || ' ' || sender_email), 'B')"
-    f" || setweight(to_tsvector('english', left(text, {SEARCH_TEXT_LIMIT})), 'C')"
-)
-
-
-def _copy(table: str, columns: list[str], rows, *, force_null: list[str] = ()) -> None:
-    """PostgreSQL's COPY of rows (bytes as bytea, lists as JSON); every value is quoted, so
-    an empty string stays empty, and the force_null columns turn empty into NULL."""
+def _copy(table: str, columns: list[str], lines: Iterable[str], *, force_null=()) -> None:
+    """PostgreSQL's COPY of CSV lines (made by csv_line)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    for row in rows:
-        writer.writerow(
-            [
-                ("\\x" + value.hex())
-                if isinstance(value, bytes)
-                else json.dumps(value)
-                if isinstance(value, list)
-                else ""
-                if value is None
-                else value.isoformat()
-                if isinstance(value, datetime.datetime)
-                else value
-                for value in row
-            ]
-        )
+    for line in lines:
+        buffer.write(line)
+        buffer.write("\n")
     buffer.seek(0)
     names = ", ".join(f'"{c}"' for c in columns)
     options = "FORMAT csv"
@@ -159,29 +137,20 @@ def _copy(table: str, columns: list[str], rows, *, force_null: list[str] = ()) -
         cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH ({options})", buffer)
 
 
-def _copy_messages(rows: list[dict]) -> None:
-    """COPY into a temporary table, then one INSERT that computes the search vector as it
-    writes: the fastest way in, and no second pass over the rows."""
-    now = datetime.datetime.now(datetime.UTC)
+def _copy_messages(rows: list[dict], parsed: list[ParsedMessage]) -> None:
+    """COPY straight into the table, search vectors included (computed beforehand)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS lists_message_incoming "
-            "(LIKE lists_message INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
+        compute_vectors(cursor, parsed)
+    now = datetime.datetime.now(datetime.UTC)
     _copy(
-        "lists_message_incoming",
-        [*_MESSAGE_COLUMNS],
-        [[row[c] for c in _MESSAGE_COLUMNS[:-1]] + [now] for row in rows],
+        "lists_message",
+        HEAD_COLUMNS + TAIL_COLUMNS,
+        (
+            csv_line([*(row[c] for c in HEAD_COLUMNS[:-1]), now]) + "," + item.csv_tail
+            for row, item in zip(rows, parsed, strict=True)
+        ),
         force_null=["parent_id"],
     )
-    names = ", ".join(f'"{c}"' for c in _MESSAGE_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO lists_message ({names}, search_vector) "  # noqa: S608 - fixed names
-            f"SELECT {names}, {_SEARCH_VECTOR_SQL} FROM lists_message_incoming"
-        )
-        # Emptied now, not only at commit: an outer transaction may hold several batches.
-        cursor.execute("TRUNCATE lists_message_incoming")
 
 
 def _refresh_threads(thread_ids: set[int]) -> None:
@@ -212,12 +181,14 @@ def archive_batch(
     parsed: list[ParsedMessage] | None = None,
     since: datetime.date | None = None,
     durable: bool = True,
+    notify: bool = False,
 ) -> ArchiveResult:
     """Archive a batch of messages in one transaction; what is archived already is skipped.
 
     `parsed` is the batch parsed already (by import_paths' parsing processes). `durable=False`
     lets a bulk import skip waiting for each commit's flush to disk: a crash loses at most the
     last batches, which the next run imports again; mail delivered by LMTP is always durable.
+    `notify`: tell the watchers of the threads the mail joins (mail as it is sent, not imports).
     """
     if parsed is None:
         parsed = []
@@ -251,6 +222,10 @@ def archive_batch(
         if not fresh:
             return result
         _write(mailing_list, fresh, result)
+        if notify:
+            from lists.services.watching import notify_watchers
+
+            notify_watchers(mailing_list=mailing_list, message_pks=result.message_pks)
         bump_list_generation_on_commit(mailing_list)
     return result
 
@@ -312,7 +287,7 @@ def _write(mailing_list: MailingList, parsed: list[ParsedMessage], result: Archi
         )
     ]
     if preallocated:
-        _copy_messages(rows)
+        _copy_messages(rows, parsed)
         message_pks = preallocated
     else:
         created = Message.objects.bulk_create(
@@ -370,10 +345,10 @@ def _write(mailing_list: MailingList, parsed: list[ParsedMessage], result: Archi
         _copy(
             "lists_threadnode",
             ["mailing_list_id", "msgid", "parent_ref", "thread_id", "message_id"],
-            [
-                (n.mailing_list_id, n.msgid, n.parent_ref, n.thread_id, n.message_id)
+            (
+                csv_line([n.mailing_list_id, n.msgid, n.parent_ref, n.thread_id, n.message_id])
                 for n in new_nodes
-            ],
+            ),
             force_null=["message_id"],
         )
     else:
@@ -437,10 +412,16 @@ def _parsed_batches(
             yield parse_entries(batch), position
         return
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    params = connection.get_connection_params() if connection.vendor == "postgresql" else None
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=open_worker_connection if params else None,
+        initargs=(params,) if params else (),
+    ) as pool:
         pending: deque = deque()
         for batch, position in raw_batches():
-            pending.append((pool.submit(parse_entries, batch), position))
+            pending.append((pool.submit(parse_and_index, batch), position))
             if len(pending) >= 2 * workers:
                 future, done_at = pending.popleft()
                 yield future.result(), done_at
@@ -497,7 +478,9 @@ def archive_message(*, mailing_list: MailingList, raw: bytes, envelope: str = ""
     if raw.startswith(b"From ") and not envelope:
         line, _sep, raw = raw.partition(b"\n")
         envelope = line.decode("utf-8", "replace").rstrip("\r")
-    outcome = archive_batch(mailing_list=mailing_list, entries=[Entry(envelope, raw, len(raw))])
+    outcome = archive_batch(
+        mailing_list=mailing_list, entries=[Entry(envelope, raw, len(raw))], notify=True
+    )
     if not outcome.message_pks:
         return None
     return Message.objects.get(pk=outcome.message_pks[0])

@@ -133,7 +133,8 @@ def big_list(db, tmp_path):
     return mailing_list
 
 
-PAGE_BOUND = 8  # session and user where signed in, the list, counts, threads, months …
+PAGE_BOUND = 9  # session and user where signed in, the list, counts, threads, months …, and
+# on a thread page, whether a signed-in reader watches it (its content type, once per process)
 
 
 def test_query_counts_do_not_grow_with_data(
