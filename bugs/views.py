@@ -253,6 +253,28 @@ def new(request: HttpRequest) -> HttpResponse:
     return render(request, "bugs/new.html", {"form": form, "duplicates": duplicates})
 
 
+def _timeline(request: HttpRequest, bug: Bug) -> str:
+    """The bug's history, rendered. Every change to it (a comment, a recorded field change)
+    moves the bug's updated_at in the same transaction, so that is its version; readers who
+    see only public bugs share it (others may see links to security bugs in it)."""
+    key = (
+        kept_key(f"bugs:timeline:{bug.pk}", bug.updated_at.timestamp())
+        if q.sees_only_public(request.user)
+        else None
+    )
+    (html,) = render_fragments(
+        request,
+        [
+            Fragment(
+                key=key,
+                template="bugs/_timeline.html",
+                get_context=lambda: {"timeline": q.timeline(bug, request.user)},
+            )
+        ],
+    )
+    return html
+
+
 def _detail_context(request: HttpRequest, bug: Bug, **forms) -> dict:
     user = request.user
     attachments = list(Attachment.objects.filter(bug=bug).select_related("uploader"))
@@ -265,7 +287,7 @@ def _detail_context(request: HttpRequest, bug: Bug, **forms) -> dict:
     moves = allowed_moves(user, bug)
     context = {
         "bug": bug,
-        "timeline": q.timeline(bug, user),
+        "timeline_html": _timeline(request, bug),
         "attachments": attachments,
         "depends_on": depends_on,
         "blocks": blocks,
