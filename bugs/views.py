@@ -313,7 +313,23 @@ _DETAIL_RELATED = ("product", "component", "board", "release", "fixed_in", "repo
 @require_safe
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     bug = _visible_bug(request, pk, related=_DETAIL_RELATED)
-    return render(request, "bugs/detail.html", _detail_context(request, bug))
+    if request.user.is_authenticated:
+        return render(request, "bugs/detail.html", _detail_context(request, bug))
+    # Anonymous readers share the whole content (it has no form for them): every change to
+    # the bug moves its updated_at, one to a linked bug the tracker's generation.
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:16]
+    key = kept_key(f"bugs:page:{bug.pk}:{path}", f"{bug.updated_at.timestamp()}:{BUGS.current()}")
+    (main,) = render_fragments(
+        request,
+        [
+            Fragment(
+                key=key,
+                template="bugs/_detail_main.html",
+                get_context=lambda: _detail_context(request, bug),
+            )
+        ],
+    )
+    return render(request, "bugs/detail.html", {"bug": bug, "main_html": main})
 
 
 def _back(bug: Bug, anchor: str = "") -> HttpResponse:
