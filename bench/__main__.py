@@ -40,7 +40,10 @@ def main(argv: list[str]) -> int:
         os.environ["BENCH_MINUTES"] = str(args.minutes)
     modules = sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))
     if args.words:
-        modules = [m for m in modules if any(word in m for word in args.words)]
+        # A word naming a bench runs that one ("load" is not also "downloads").
+        exact = [m for m in modules if m.removeprefix("bench_") in args.words]
+        rest = [w for w in args.words if f"bench_{w}" not in modules]
+        modules = exact + [m for m in modules if m not in exact and any(w in m for w in rest)]
     else:
         modules = [m for m in modules if m not in OPTIONAL]
     RESULTS.mkdir(exist_ok=True)

@@ -159,15 +159,24 @@ def _users(count: int) -> None:
 
 
 def _catalogue(scale: Scale) -> None:
+    from django.db import transaction
+
     from bench.bench_downloads import bulk_catalogue
     from downloads.models import Artifact, Board, Release
 
+    # Only the catalogue's own names (bench-NN): other benches make bench-… boards and
+    # releases of their own (the bug tracker's boards are protected by its bugs).
+    ours = r"^bench-[0-9]+$"
     wanted = scale.boards * scale.releases * scale.files
-    if Artifact.objects.filter(board__slug__startswith="bench-").count() == wanted:
+    have = Artifact.objects.filter(board__slug__regex=ours, release__version__regex=ours)
+    if have.count() == wanted:
         return
-    Release.objects.filter(version__startswith="bench-").delete()
-    Board.objects.filter(slug__startswith="bench-").delete()
-    bulk_catalogue(boards=scale.boards, releases=scale.releases, files=scale.files, prefix="bench")
+    with transaction.atomic():
+        Release.objects.filter(version__regex=ours).delete()
+        Board.objects.filter(slug__regex=ours).delete()
+        bulk_catalogue(
+            boards=scale.boards, releases=scale.releases, files=scale.files, prefix="bench"
+        )
 
 
 def _forum(scale: Scale) -> None:
