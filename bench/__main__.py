@@ -53,6 +53,8 @@ def main(argv: list[str]) -> int:
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
         "benchmarks": {},
     }
+    if run_file.exists():  # another bench of the same commit today: keep its figures too
+        run["benchmarks"] = json.loads(run_file.read_text()).get("benchmarks", {})
     failed = 0
     for name in modules:
         print(f"== {name}", flush=True)
