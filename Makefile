@@ -21,7 +21,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 # and use the next ones up under `pytest -n`).
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help run test bench audit lint format messages services test-tools clean
+.PHONY: help run test bench bench-tools audit lint format messages services test-tools clean
 
 help:
 	@echo "make run    serve the site on http://127.0.0.1:$(PORT)/ with a Celery worker and beat (embedded defaults)"
@@ -108,7 +108,16 @@ run: $(VENV)/.runtime
 	@# SIGTERM stops all three within seconds (portal/management/commands/runsite.py).
 	DEBUG=$${DEBUG:-1} exec $(PY) manage.py runsite --port $(PORT)
 
-bench: $(VENV)/.dev services
+# What the benches drive, from Debian's packages when missing: wrk (the load generator).
+bench-tools:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing: wrk"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else echo "Please install: wrk (Debian package)" >&2; exit 1; fi; fi
+
+# BENCH_ARGS: names of benches, --scale small|full (the site bench), `load --minutes 10`.
+bench: $(VENV)/.dev services bench-tools
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(BENCH_REDIS_URL)" $(PY) -m bench $(BENCH_ARGS)
 
 # The sections: every folder with an apps.py.

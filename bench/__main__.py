@@ -1,9 +1,12 @@
 """Run the benchmarks: every module bench/bench_*.py with a `run() -> dict` function.
 
 `python -m bench` runs them all; `python -m bench home downloads` runs those whose names
-contain one of the words. Each result is printed and the run is written to
-bench/results/<date>-<commit>.json (rewritten after each benchmark, so a run cut short keeps
-what it measured). The files are meant to be committed: the history shows a page slowing down.
+contain one of the words. `--scale small|full` picks the community of the site bench (full by
+default, see bench.generate); `--minutes N` the length of the optional load test, which runs
+only when named (`python -m bench load --minutes 10`). Each result is printed and the run is
+written to bench/results/<date>-<commit>.json (rewritten after each benchmark, so a run cut
+short keeps what it measured). The files are meant to be committed: the history shows a page
+slowing down.
 """
 
 from __future__ import annotations
@@ -18,10 +21,31 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+# Run only when asked for by name: long, and they write to the database.
+OPTIONAL = {"bench_load"}
+
+
 def main(argv: list[str]) -> int:
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("words", nargs="*")
+    parser.add_argument("--scale", choices=["small", "full"])
+    parser.add_argument("--minutes", type=float)
+    args = parser.parse_args(argv)
+    if args.scale:
+        os.environ["BENCH_SCALE"] = args.scale
+    if args.minutes:
+        os.environ["BENCH_MINUTES"] = str(args.minutes)
     modules = sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))
-    if argv:
-        modules = [m for m in modules if any(word in m for word in argv)]
+    if args.words:
+        # A word naming a bench runs that one ("load" is not also "downloads").
+        exact = [m for m in modules if m.removeprefix("bench_") in args.words]
+        rest = [w for w in args.words if f"bench_{w}" not in modules]
+        modules = exact + [m for m in modules if m not in exact and any(w in m for w in rest)]
+    else:
+        modules = [m for m in modules if m not in OPTIONAL]
     RESULTS.mkdir(exist_ok=True)
     run_file = RESULTS / f"{time.strftime('%Y-%m-%d', time.gmtime())}-{_commit()}.json"
     run = {
@@ -29,6 +53,8 @@ def main(argv: list[str]) -> int:
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
         "benchmarks": {},
     }
+    if run_file.exists():  # another bench of the same commit today: keep its figures too
+        run["benchmarks"] = json.loads(run_file.read_text()).get("benchmarks", {})
     failed = 0
     for name in modules:
         print(f"== {name}", flush=True)

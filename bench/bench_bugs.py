@@ -70,7 +70,8 @@ end
 """
 
 
-def _generate() -> dict:
+def _generate(bugs: int = BUGS, comments: int = COMMENTS) -> dict:
+    """Bugs and comments of the Bench product (also bench.generate's, at its scale)."""
     from django.contrib.auth import get_user_model
     from django.db import connection
 
@@ -90,7 +91,7 @@ def _generate() -> dict:
     user_model = get_user_model()
     people = [user_model.objects.get_or_create(username=f"bench-bugs-{i}")[0] for i in range(50)]
     have = Bug.objects.filter(product=product).count()
-    if have < BUGS:
+    if have < bugs:
         with connection.cursor() as cursor:
             cursor.execute(
                 """
@@ -124,7 +125,7 @@ def _generate() -> dict:
                     "people": [p.pk for p in people],
                     "words": WORDS,
                     "start": have + 1,
-                    "stop": BUGS,
+                    "stop": bugs,
                 },
             )
             cursor.execute(
@@ -142,7 +143,7 @@ def _generate() -> dict:
                     "people": [p.pk for p in people],
                     "words": WORDS,
                     "product": product.pk,
-                    "per_bug": COMMENTS // BUGS,
+                    "per_bug": comments // bugs,
                 },
             )
             cursor.execute(

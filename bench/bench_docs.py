@@ -28,8 +28,8 @@ def _paragraph(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
 
 
-def generate() -> None:
-    """5,000 latest pages over the sections, rendered and indexed as the editors' service does."""
+def generate(count: int = PAGES) -> None:
+    """count (5,000) latest pages over the sections, rendered and indexed as the editors do."""
     from django.contrib.postgres.search import SearchVector
     from django.db import connection, transaction
     from django.utils import timezone
@@ -38,14 +38,14 @@ def generate() -> None:
     from docs_app.querysets import SEARCH_CONFIG
     from docs_app.services import render_source
 
-    if Page.objects.filter(slug__startswith="bench-").count() >= PAGES:
+    if Page.objects.filter(slug__startswith="bench-").count() >= count:
         return
     Page.objects.filter(slug__startswith="bench-").delete()
     rng = random.Random(5)
     sections = list(Section.objects.all())
     now = timezone.now()
     batch = []
-    for i in range(PAGES):
+    for i in range(count):
         title = " ".join(rng.choice(WORDS) for _ in range(3)).title()
         source = "\n\n".join(
             [

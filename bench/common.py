@@ -92,7 +92,11 @@ def gunicorn(*, workers: int = 2) -> Iterator[str]:
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a busy machine: never hide the run's own error
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
 
 def _wait_for_port(port: int, timeout: float = 30) -> None:

@@ -255,6 +255,28 @@ def new(request: HttpRequest) -> HttpResponse:
     return render(request, "bugs/new.html", {"form": form, "duplicates": duplicates})
 
 
+def _timeline(request: HttpRequest, bug: Bug) -> str:
+    """The bug's history, rendered. Every change to it (a comment, a recorded field change)
+    moves the bug's updated_at in the same transaction, so that is its version; readers who
+    see only public bugs share it (others may see links to security bugs in it)."""
+    key = (
+        kept_key(f"bugs:timeline:{bug.pk}", bug.updated_at.timestamp())
+        if q.sees_only_public(request.user)
+        else None
+    )
+    (html,) = render_fragments(
+        request,
+        [
+            Fragment(
+                key=key,
+                template="bugs/_timeline.html",
+                get_context=lambda: {"timeline": q.timeline(bug, request.user)},
+            )
+        ],
+    )
+    return html
+
+
 def _detail_context(request: HttpRequest, bug: Bug, **forms) -> dict:
     user = request.user
     attachments = list(Attachment.objects.filter(bug=bug).select_related("uploader"))
@@ -267,7 +289,7 @@ def _detail_context(request: HttpRequest, bug: Bug, **forms) -> dict:
     moves = allowed_moves(user, bug)
     context = {
         "bug": bug,
-        "timeline": q.timeline(bug, user),
+        "timeline_html": _timeline(request, bug),
         "attachments": attachments,
         "depends_on": depends_on,
         "blocks": blocks,
@@ -293,7 +315,23 @@ _DETAIL_RELATED = ("product", "component", "board", "release", "fixed_in", "repo
 @require_safe
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     bug = _visible_bug(request, pk, related=_DETAIL_RELATED)
-    return render(request, "bugs/detail.html", _detail_context(request, bug))
+    if request.user.is_authenticated:
+        return render(request, "bugs/detail.html", _detail_context(request, bug))
+    # Anonymous readers share the whole content (it has no form for them): every change to
+    # the bug moves its updated_at, one to a linked bug the tracker's generation.
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:16]
+    key = kept_key(f"bugs:page:{bug.pk}:{path}", f"{bug.updated_at.timestamp()}:{BUGS.current()}")
+    (main,) = render_fragments(
+        request,
+        [
+            Fragment(
+                key=key,
+                template="bugs/_detail_main.html",
+                get_context=lambda: _detail_context(request, bug),
+            )
+        ],
+    )
+    return render(request, "bugs/detail.html", {"bug": bug, "main_html": main})
 
 
 def _back(bug: Bug, anchor: str = "") -> HttpResponse:

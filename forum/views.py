@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -143,14 +144,20 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     subcategories = (
         q.readable_categories(request.user).filter(parent=cat) if cat.parent_id is None else []
     )
-    cached = not request.user.is_authenticated
-    if not cached:
-        # Anonymous readers get the list from a cached fragment (evaluated only on a miss);
-        # everyone else sees their own reading state.
+    # Everyone but moderators (who also see hidden topics) shares the rendered list: anonymous
+    # readers evaluate nothing on a hit; a signed-in reader's unread badges go into the markers
+    # of the shared rows, and the subcategories they may read are part of the key.
+    shared = not q.is_moderator(request.user)
+    cache_key = [cat.pk, cat.version, cat.topic_count, cat.last_post_at, page, per_page]
+    unread: dict[int, str] = {}
+    if request.user.is_authenticated:
         topics = list(topics)
         unread = _unread_flags(request, topics, [cat.pk])
         for item in topics:
             item.unread_state = unread.get(item.pk)
+        if shared:
+            subcategories = list(subcategories)
+            cache_key.append(",".join(str(c.pk) for c in subcategories))
     context = {
         "category": cat,
         "subcategories": subcategories,
@@ -160,10 +167,22 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
         "pages": _pages(page, total_pages),
         "may_post": q.may_post_in(request.user, cat),
         "watch": subscription_level(user=request.user, target=cat),
-        "cached": cached,
-        "cache_key": [cat.pk, cat.version, cat.topic_count, cat.last_post_at, page, per_page],
+        "shared": shared,
+        "cache_key": cache_key,
     }
-    return render(request, "forum/category.html", context)
+    response = render(request, "forum/category.html", context)
+    if shared and unread:
+        response.content = _fill_unread_markers(request, response.content, unread)
+    return response
+
+
+def _fill_unread_markers(request: HttpRequest, content: bytes, unread: dict[int, str]) -> bytes:
+    """The reader's badges in the shared list's rows (titles are escaped: no row can fake a
+    marker)."""
+    for pk, state in unread.items():
+        badge = render_to_string("forum/_unread.html", {"pk": pk, "state": state}, request)
+        content = content.replace(f"<!--unread:{pk}-->".encode(), badge.encode())
+    return content
 
 
 # --- A topic --------------------------------------------------------------------------------

@@ -305,3 +305,34 @@ def test_reports_are_svg_without_javascript(client, file_bug, boards):
         html.count('<svg class="chart"') == 3
         and "<script" not in html.split("<main")[1].split("</main>")[0]
     )
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_a_long_bug_page_keeps_its_history_and_shows_a_new_comment_at_once(
+    client, bug, reporter, outsider, signed_in
+):
+    """The history of a 100-comment bug is rendered once and kept (the whole page for anonymous
+    readers): the page's queries do not grow with the comments, and a comment added afterwards
+    is on the next view."""
+    from bugs.models import Comment
+
+    Comment.objects.bulk_create(
+        Comment(bug=bug, author=reporter, body=f"seen {i}", body_html=f"<p>seen {i}</p>")
+        for i in range(100)
+    )
+    if signed_in:
+        client.force_login(outsider)
+    url = reverse("bugs:detail", args=[bug.pk])
+    assert client.get(url).content.decode().count('data-test="timeline-comment"') == 100
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get(url)
+    assert answer.content.decode().count('data-test="timeline-comment"') == 100
+    # Signed out: the bug, the rest is kept whole; signed in: the bug and its side parts
+    # (attachments, links, CC, keywords), the session, the reader, their groups and one
+    # visibility check, not its history.
+    assert len(queries) <= (11 if signed_in else 2), [q["sql"] for q in queries]
+    assert not any("bugs_comment" in q["sql"] for q in queries)
+    filing.add_comment(bug=Bug.objects.get(pk=bug.pk), author=reporter, body="Fixed by 5.1")
+    page = client.get(url).content.decode()
+    assert page.count('data-test="timeline-comment"') == 101
+    assert "Fixed by 5.1" in page

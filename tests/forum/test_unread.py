@@ -66,3 +66,36 @@ def test_watch_levels_through_the_page(client, topic, bob, public):
     assert client.post(url, {"level": "loud"}).status_code == 400
     client.post(url, {"level": ""})
     assert subscription_level(user=bob, target=public) is None
+
+
+def test_signed_in_readers_share_the_list_and_keep_their_own_badges(
+    topic, ada, bob, mod, public, private, make_user, django_assert_max_num_queries
+):
+    """The rendered list is kept for every reader but moderators; each reader's badges are
+    their own, a private subcategory shows only to those who may read it, and a moderator
+    still sees hidden topics."""
+    from django.test import Client
+
+    from forum.models import Category
+
+    Category.objects.filter(pk=private.pk).update(parent=public)
+    carol = make_user("carol")
+    hidden = services.create_topic(
+        user=ada, category=public, title="Hidden one", source="Buy cheap things here."
+    )
+    services.moderate_topic(moderator=mod, topic=hidden, action="hide_topic", reason="spam")
+    readers = {name: Client() for name in ("bob", "carol", "mod")}
+    for name, user in (("bob", bob), ("carol", carol), ("mod", mod)):
+        readers[name].force_login(user)
+    readers["bob"].get(topic.get_absolute_url())  # bob has read it; carol has not
+    rows(readers["carol"], public)  # the list is kept now
+    with django_assert_max_num_queries(9):
+        bob_page = rows(readers["bob"], public)
+    carol_page = rows(readers["carol"], public)
+    assert topic.title in bob_page and topic.title in carol_page
+    assert 'data-test="unread"' not in bob_page
+    assert carol_page.count('data-test="unread"') == 1
+    assert "Hidden one" not in carol_page and "Moderators" not in carol_page
+    mod_page = rows(readers["mod"], public)
+    assert "Hidden one" in mod_page and "Moderators" in mod_page
+    assert "Hidden one" not in rows(Client(), public)

@@ -89,6 +89,12 @@ class Command(BaseCommand):
         topic_table, post_table = Topic._meta.db_table, Post._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
+                "SELECT to_tsvector('english', t)::text FROM unnest(%s::text[]) "
+                "WITH ORDINALITY AS s(t, i) ORDER BY i",
+                [sources],
+            )
+            vectors = [row[0] for row in cursor.fetchall()]
+            cursor.execute(
                 f"""
                 INSERT INTO {topic_table} (category_id, title, author_id, created_at, reply_count,
                     view_count, last_post_at, is_pinned, is_locked, is_hidden, version)
@@ -116,11 +122,17 @@ class Command(BaseCommand):
             cursor.execute(
                 f"""
                 INSERT INTO {post_table} (topic_id, number, author_id, source, html, created_at,
-                    edit_count, like_count, is_hidden, hidden_by_flags)
+                    edit_count, like_count, is_hidden, hidden_by_flags, search_vector)
                 SELECT t.id, n, (%(users)s::bigint[])[1 + (t.id * 7 + n) %% %(nusers)s],
                     (%(sources)s::text[])[1 + (t.id + n) %% %(nsamples)s],
                     (%(htmls)s::text[])[1 + (t.id + n) %% %(nsamples)s],
-                    t.created_at + (n - 1) * interval '1 second', 0, 0, false, false
+                    t.created_at + (n - 1) * interval '1 second', 0, 0, false, false,
+                    -- Searchable as index_post makes them: the title (first post) and the text,
+                    -- each sample's vector computed once.
+                    CASE WHEN n = 1 THEN setweight(to_tsvector('english', t.title), 'A')
+                        ELSE ''::tsvector END
+                    || setweight(
+                        (%(vectors)s::tsvector[])[1 + (t.id + n) %% %(nsamples)s], 'B')
                 FROM {topic_table} t, generate_series(1, t.reply_count + 1) AS n
                 WHERE t.category_id = %(cat)s AND t.id >= %(first)s
                 """,  # noqa: S608 (table names only)  # nosec B608
@@ -129,6 +141,7 @@ class Command(BaseCommand):
                     "nusers": len(user_ids),
                     "sources": sources,
                     "htmls": htmls,
+                    "vectors": vectors,
                     "nsamples": len(SAMPLES),
                     "cat": cat.pk,
                     "first": first_id,
