@@ -1,7 +1,9 @@
-"""What the forum registers with the site: home block, search, profile section, demo data."""
+"""What the forum registers with the site: home block, search, profile timeline, the wording
+and kinds of its notifications, demo data."""
 
 from django.utils.translation import gettext_lazy as _
 
+from portal import notifications
 from portal.registry import (
     FeedGroup,
     HomeBlock,
@@ -100,3 +102,18 @@ def _register_sitemap() -> None:
 
 register_feeds(FeedGroup(name="forum", label=_("Forum"), feeds=_feed_links, order=30))
 _register_sitemap()
+
+
+# How the forum's notifications read ("<actor> <phrase> <topic>") and whose mail choice they
+# follow on the preferences page.
+notifications.register_kind(
+    "forum_watching", _("New topics and replies in what you watch"), order=10
+)
+notifications.register_kind("about_me", _("Mentions, quotes, likes and answers about you"), order=5)
+notifications.register_verb("replied", _("replied in"), kind="forum_watching")
+notifications.register_verb("posted", _("started a topic in"), kind="forum_watching")
+notifications.register_verb("mentioned", _("mentioned you in"), kind="about_me")
+notifications.register_verb("quoted", _("quoted you in"), kind="about_me")
+notifications.register_verb("liked", _("liked your post in"), kind="about_me")
+notifications.register_verb("answered", _("marked your reply as the answer in"), kind="about_me")
+notifications.register_verb("moderated", _("moderated"), kind="about_me")

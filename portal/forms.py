@@ -24,3 +24,19 @@ class ApiTokenForm(forms.Form):
         max_length=80,
         help_text=_("What it is for, e.g. “nightly test lab”."),
     )
+
+
+class MailPreferencesForm(forms.Form):
+    """One choice per registered kind of notification: at once, daily digest, or never."""
+
+    def __init__(self, *args, kinds, initial_choices: dict[str, str], **kwargs) -> None:
+        from portal.notifications import Delivery
+
+        super().__init__(*args, **kwargs)
+        for kind in kinds:
+            self.fields[kind.name] = forms.ChoiceField(
+                label=kind.label,
+                choices=Delivery.choices,
+                initial=initial_choices.get(kind.name),
+                widget=forms.RadioSelect,
+            )

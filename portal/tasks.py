@@ -28,3 +28,12 @@ def send_email(
     if html:
         message.attach_alternative(html, "text/html")
     message.send()
+
+
+@shared_task(name="portal.send_daily_digests")
+def send_daily_digests() -> int:
+    """Beat runs this once a day (NOTIFICATION_DIGEST_HOUR); running it again sends nothing
+    already sent."""
+    from portal.notifications import send_digests
+
+    return send_digests()
