@@ -472,7 +472,7 @@ def send_digests(*, now: datetime.datetime | None = None) -> int:
 def _send_digest(*, user_id: int, now: datetime.datetime) -> int:
     # skip_locked: two runs at once split the people between them instead of both mailing.
     due = list(
-        Notification.objects.select_for_update(skip_locked=True)
+        Notification.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(recipient_id=user_id, digest_due=True, created_at__lte=now)
         .select_related("actor")
         .order_by("created_at", "id")
