@@ -7,19 +7,19 @@ from portal import notifications
 from portal.registry import (
     FeedGroup,
     HomeBlock,
-    ProfileSection,
     SearchProvider,
     Seeder,
+    TimelineItem,
+    TimelineSource,
     register_feeds,
     register_home_block,
-    register_profile_section,
     register_search_provider,
     register_seeder,
     register_sitemap,
+    register_timeline_source,
 )
 
 HOME_TOPICS = 8
-PROFILE_ITEMS = 10
 
 
 def _latest_block(request):
@@ -37,22 +37,41 @@ def _latest_block_version(request):
     return FORUM.current()
 
 
-def _profile(request, person):
+def _timeline(*, viewer, person, limit):
+    """Topics the person started and replies they wrote, as far as `viewer` may read them:
+    two queries."""
+    from django.utils.translation import gettext
+
     from forum.querysets import visible_posts, visible_topics
 
     topics = (
-        visible_topics(request.user)
+        visible_topics(viewer)
         .filter(author=person)
         .select_related("category")
-        .order_by("-created_at")[:PROFILE_ITEMS]
+        .only("pk", "title", "created_at", "category__name")
+        .order_by("-created_at")[:limit]
     )
     posts = (
-        visible_posts(request.user)
+        visible_posts(viewer)
         .filter(author=person, number__gt=1)
-        .select_related("topic")
-        .order_by("-created_at")[:PROFILE_ITEMS]
+        .select_related("topic__category")
+        .only("pk", "number", "created_at", "topic__title", "topic__category__name")
+        .order_by("-created_at")[:limit]
     )
-    return {"topics": list(topics), "posts": list(posts), "person": person}
+    started, replied = gettext("started a topic"), gettext("replied")
+    return [
+        TimelineItem(t.created_at, started, t.title, t.get_absolute_url(), t.category.name)
+        for t in topics
+    ] + [
+        TimelineItem(
+            p.created_at,
+            replied,
+            f"{p.topic.title} #{p.number}",
+            p.get_absolute_url(),
+            p.topic.category.name,
+        )
+        for p in posts
+    ]
 
 
 def _search(*, query, user, limit):
@@ -77,14 +96,7 @@ register_home_block(
     )
 )
 register_search_provider(SearchProvider(name="forum", label=_("Forum"), search=_search, order=20))
-register_profile_section(
-    ProfileSection(
-        name="forum.activity",
-        template="forum/_profile_activity.html",
-        get_context=_profile,
-        order=20,
-    )
-)
+register_timeline_source(TimelineSource(name="forum", items=_timeline))
 register_seeder(Seeder(name="forum", run=_seed, order=30))
 
 
