@@ -97,26 +97,21 @@ def test_a_days_events_gather_into_one_digest_mail(
     assert choices["bugs"] == "immediate"
 
 
-def test_digest_skips_kinds_turned_off_since_and_records_what_it_took(people, news):
+def test_kinds_defaults_and_what_the_digest_records(people, news):
     ada, bob = people
+    # A kind turned off after the event: the digest drops it but records it as taken.
     notifications.set_preferences(user=ada, choices={"about_me": "digest"})
     notifications.notify(recipients=[ada], actor=bob, verb="liked", target=news, url="/")
     notifications.set_preferences(user=ada, choices={"about_me": "never"})
     assert notifications.send_digests() == 0
     note = Notification.objects.get(recipient=ada)
     assert note.digest_due is False and note.digested_at is not None
-
-
-def test_unknown_verbs_follow_the_default_kind(people, news):
-    ada, bob = people
-    notifications.set_preferences(user=ada, choices={"other": "digest"})
-    notifications.notify(recipients=[ada], actor=bob, verb="no_such_verb", target=news, url="/")
-    note = Notification.objects.get(recipient=ada)
+    # Verbs no section registered follow the default kind.
+    notifications.set_preferences(user=bob, choices={"other": "digest"})
+    notifications.notify(recipients=[bob], actor=ada, verb="no_such_verb", target=news, url="/")
+    note = Notification.objects.get(recipient=bob)
     assert note.kind == "other" and note.digest_due is True
-
-
-def test_the_old_switch_means_never_for_every_kind(people):
-    ada, _bob = people
+    # The old "no notification mail" switch, as migrated, means never for every kind.
     Profile.objects.filter(user=ada).update(mail_preferences={"*": "never"})
     assert set(notifications.preferences_of(ada).values()) == {"never"}
 
