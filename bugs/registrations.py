@@ -1,4 +1,4 @@
-"""What the tracker registers with the site: home block, search, profile section, board and
+"""What the tracker registers with the site: home block, search, profile timeline, board and
 release panels, demo data, API routes live in bugs/api.py (portal/urls.py mounts them)."""
 
 from django.utils.translation import gettext_lazy as _
@@ -7,21 +7,21 @@ from portal.registry import (
     FeedGroup,
     HomeBlock,
     PagePanel,
-    ProfileSection,
     SearchProvider,
     Seeder,
+    TimelineItem,
+    TimelineSource,
     register_feeds,
     register_home_block,
     register_page_panel,
-    register_profile_section,
     register_search_provider,
     register_seeder,
     register_sitemap,
+    register_timeline_source,
 )
 
 HOME_BUGS = 6
 PANEL_BUGS = 10
-PROFILE_BUGS = 10
 
 
 def _public_version(request, key=None):
@@ -54,11 +54,24 @@ def _release_panel(request, version):
     return {"version": version, "bugs": bugs} if bugs else None
 
 
-def _profile(request, person):
+def _timeline(*, viewer, person, limit):
+    """Bugs the person filed that `viewer` may read (a security bug only for its readers):
+    one query."""
+    from django.utils.translation import gettext
+
     from bugs import querysets as q
 
-    bugs = q.for_list(q.visible_to(request.user).filter(reporter=person)).order_by("-id")
-    return {"bugs": list(bugs[:PROFILE_BUGS]), "person": person}
+    bugs = (
+        q.visible_to(viewer)
+        .filter(reporter=person)
+        .only("pk", "summary", "created_at")
+        .order_by("-created_at")[:limit]
+    )
+    filed = gettext("filed a bug")
+    return [
+        TimelineItem(bug.created_at, filed, f"#{bug.pk} {bug.summary}", bug.get_absolute_url())
+        for bug in bugs
+    ]
 
 
 def _search(*, query, user, limit, filters=None):
@@ -111,11 +124,7 @@ register_page_panel(
 register_search_provider(
     SearchProvider(name="bugs", label=_("Bugs"), search=_search, order=40, facets=_search_facets)
 )
-register_profile_section(
-    ProfileSection(
-        name="bugs.reported", template="bugs/_profile.html", get_context=_profile, order=40
-    )
-)
+register_timeline_source(TimelineSource(name="bugs", items=_timeline))
 register_seeder(Seeder(name="bugs", run=_seed, order=60))
 
 

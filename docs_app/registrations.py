@@ -1,7 +1,9 @@
-"""What the docs register with the site: search, a home block, demo data."""
+"""What the docs register with the site: search, a home block, the wording of their
+notifications, demo data."""
 
 from django.utils.translation import gettext_lazy as _
 
+from portal import notifications
 from portal.registry import (
     FeedGroup,
     HomeBlock,
@@ -89,3 +91,8 @@ def _register_sitemap() -> None:
 
 register_feeds(FeedGroup(name="docs", label=_("Docs"), feeds=_feed_links, order=20))
 _register_sitemap()
+
+
+# "<editor> edited <page title>", mailed to the page's watchers as they chose for this kind.
+notifications.register_kind("docs", _("Edits to guides you watch"), order=40)
+notifications.register_verb("doc_edited", _("edited"), kind="docs")

@@ -24,6 +24,7 @@ from docs_app.artifacts import ArtifactExtension
 from docs_app.models import DocImage, Page, PageRevision, Section
 from docs_app.querysets import SEARCH_CONFIG
 from downloads.models import Release
+from portal import notifications
 from portal.images import prepare_image
 from portal.markup import MarkupTooLong, render_markdown
 
@@ -153,7 +154,34 @@ def save_page(
     )
     _update_search_vector(page)
     transaction.on_commit(fragments.bump_generation)
+    if number > 1:
+        _tell_watchers(page=page, author=author, message=message.strip())
     return page
+
+
+def _tell_watchers(*, page: Page, author: Any, message: str) -> None:
+    """A saved edit is published at once: everyone watching the page hears of it."""
+    if page.release_id is not None and page.release.status != Release.Status.PUBLISHED:
+        return  # a draft release's pages reach no reader yet
+    people = notifications.watchers(targets=[page])
+    if people:
+        notifications.notify(
+            recipients=people,
+            actor=author,
+            verb="doc_edited",
+            target=page,
+            url=page.get_absolute_url(),
+            title=page.title,
+            excerpt=message,
+            via=page,
+        )
+
+
+def set_watch(*, user: Any, page: Page, watching: bool) -> None:
+    if watching:
+        notifications.subscribe(user=user, target=page)
+    else:
+        notifications.unsubscribe(user=user, target=page)
 
 
 def _is_below(candidate: Page, page: Page) -> bool:

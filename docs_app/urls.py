@@ -16,6 +16,7 @@ urlpatterns = [
     path("edit/new/", views.edit_page, name="create"),
     path("edit/<int:pk>/", views.edit_page, name="edit"),
     path("edit/<int:pk>/history/", views.history, name="history"),
+    path("watch/<int:pk>/", views.watch_page, name="watch"),
     path("edit/<int:pk>/diff/<int:number>/", views.revision_diff, name="diff"),
     path("edit/<int:pk>/revert/<int:number>/", views.revert, name="revert"),
     path("images/", views.images, name="images"),

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from docs_app import artifacts, fragments, querysets, services
 from docs_app.forms import ImageForm, PageForm
 from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
+from portal.models import Subscription
 from portal.ratelimits import rate_limited
 from portal.search import query_text
 
@@ -235,6 +236,7 @@ def _page_parts(request: HttpRequest, version: str, section: str, slug: str) -> 
         "description": truncatewords(page.text, 30),
         "canonical": reverse("docs_app:page", args=[LATEST, page.section.slug, page.slug]),
         "section_title": context["section_title"],
+        "page_pk": page.pk,
         **_partials("docs_app/page.html", ("breadcrumbs", "aside", "article"), context),
     }
 
@@ -248,12 +250,41 @@ def page_view(request: HttpRequest, version: str, section: str, slug: str) -> Ht
         (version, language, section, slug, "editor" if editor else "reader"),
         lambda: _page_parts(request, version, section, slug),
     )
+    # The reader's own watch choice stays out of the kept parts (one query, signed in only).
+    watching = (
+        request.user.is_authenticated
+        and "page_pk" in parts
+        and Subscription.objects.filter(
+            user=request.user,
+            # Joined, not looked up: the page keeps its one extra query.
+            content_type__app_label=Page._meta.app_label,
+            content_type__model=Page._meta.model_name,
+            object_id=parts["page_pk"],
+            level=Subscription.Level.WATCHING,
+        ).exists()
+    )
     response = render(
         request,
         "docs_app/page.html",
-        {"parts": parts, "version": version, "board": _board(request)},
+        {"parts": parts, "version": version, "board": _board(request), "watching": watching},
     )
     return _remember(response, request, version)
+
+
+@login_required
+@require_POST
+def watch_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Watch a page (mail when it is edited) or stop watching it."""
+    page = get_object_or_404(querysets.public_pages().select_related("section", "release"), pk=pk)
+    level = request.POST.get("level", "")
+    if level not in ("", Subscription.Level.WATCHING):
+        return HttpResponseBadRequest(_("Unknown watch level."))
+    services.set_watch(user=request.user, page=page, watching=bool(level))
+    if level:
+        messages.success(request, _("You are watching this page: edits will be notified."))
+    else:
+        messages.success(request, _("You no longer watch this page."))
+    return redirect(page.get_absolute_url())
 
 
 @require_GET

@@ -1,23 +1,25 @@
-"""What the forum registers with the site: home block, search, profile section, demo data."""
+"""What the forum registers with the site: home block, search, profile timeline, the wording
+and kinds of its notifications, demo data."""
 
 from django.utils.translation import gettext_lazy as _
 
+from portal import notifications
 from portal.registry import (
     FeedGroup,
     HomeBlock,
-    ProfileSection,
     SearchProvider,
     Seeder,
+    TimelineItem,
+    TimelineSource,
     register_feeds,
     register_home_block,
-    register_profile_section,
     register_search_provider,
     register_seeder,
     register_sitemap,
+    register_timeline_source,
 )
 
 HOME_TOPICS = 8
-PROFILE_ITEMS = 10
 
 
 def _latest_block(request):
@@ -35,22 +37,41 @@ def _latest_block_version(request):
     return FORUM.current()
 
 
-def _profile(request, person):
+def _timeline(*, viewer, person, limit):
+    """Topics the person started and replies they wrote, as far as `viewer` may read them:
+    two queries."""
+    from django.utils.translation import gettext
+
     from forum.querysets import visible_posts, visible_topics
 
     topics = (
-        visible_topics(request.user)
+        visible_topics(viewer)
         .filter(author=person)
         .select_related("category")
-        .order_by("-created_at")[:PROFILE_ITEMS]
+        .only("pk", "title", "created_at", "category__name")
+        .order_by("-created_at")[:limit]
     )
     posts = (
-        visible_posts(request.user)
+        visible_posts(viewer)
         .filter(author=person, number__gt=1)
-        .select_related("topic")
-        .order_by("-created_at")[:PROFILE_ITEMS]
+        .select_related("topic__category")
+        .only("pk", "number", "created_at", "topic__title", "topic__category__name")
+        .order_by("-created_at")[:limit]
     )
-    return {"topics": list(topics), "posts": list(posts), "person": person}
+    started, replied = gettext("started a topic"), gettext("replied")
+    return [
+        TimelineItem(t.created_at, started, t.title, t.get_absolute_url(), t.category.name)
+        for t in topics
+    ] + [
+        TimelineItem(
+            p.created_at,
+            replied,
+            f"{p.topic.title} #{p.number}",
+            p.get_absolute_url(),
+            p.topic.category.name,
+        )
+        for p in posts
+    ]
 
 
 def _search(*, query, user, limit, filters=None):
@@ -83,14 +104,7 @@ register_home_block(
 register_search_provider(
     SearchProvider(name="forum", label=_("Forum"), search=_search, order=30, facets=_search_facets)
 )
-register_profile_section(
-    ProfileSection(
-        name="forum.activity",
-        template="forum/_profile_activity.html",
-        get_context=_profile,
-        order=20,
-    )
-)
+register_timeline_source(TimelineSource(name="forum", items=_timeline))
 register_seeder(Seeder(name="forum", run=_seed, order=30))
 
 
@@ -108,3 +122,18 @@ def _register_sitemap() -> None:
 
 register_feeds(FeedGroup(name="forum", label=_("Forum"), feeds=_feed_links, order=30))
 _register_sitemap()
+
+
+# How the forum's notifications read ("<actor> <phrase> <topic>") and whose mail choice they
+# follow on the preferences page.
+notifications.register_kind(
+    "forum_watching", _("New topics and replies in what you watch"), order=10
+)
+notifications.register_kind("about_me", _("Mentions, quotes, likes and answers about you"), order=5)
+notifications.register_verb("replied", _("replied in"), kind="forum_watching")
+notifications.register_verb("posted", _("started a topic in"), kind="forum_watching")
+notifications.register_verb("mentioned", _("mentioned you in"), kind="about_me")
+notifications.register_verb("quoted", _("quoted you in"), kind="about_me")
+notifications.register_verb("liked", _("liked your post in"), kind="about_me")
+notifications.register_verb("answered", _("marked your reply as the answer in"), kind="about_me")
+notifications.register_verb("moderated", _("moderated"), kind="about_me")

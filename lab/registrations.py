@@ -4,6 +4,9 @@ demo data.
 No home block: the home page keeps its query budget (tests/portal/test_pages.py), and the
 lab is one click away in the header."""
 
+from django.utils.translation import gettext_lazy
+
+from portal import notifications
 from portal.registry import (
     PagePanel,
     Seeder,
@@ -68,3 +71,8 @@ def _register_sitemaps() -> None:
 
 
 _register_sitemaps()
+
+
+# A slot cancelled because its board went out of service: "<staff> cancelled your reservation".
+notifications.register_kind("lab", gettext_lazy("Your Open Lab reservations"), order=60)
+notifications.register_verb("lab_cancelled", gettext_lazy("cancelled"), kind="lab")

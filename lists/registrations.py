@@ -1,4 +1,4 @@
-"""What the archive registers with the site: home block, search, profile section, demo data."""
+"""What the archive registers with the site: home block, search, profile timeline, demo data."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -6,20 +6,20 @@ from portal.registry import (
     FeedGroup,
     HomeBlock,
     PagePanel,
-    ProfileSection,
     SearchProvider,
     Seeder,
+    TimelineItem,
+    TimelineSource,
     register_feeds,
     register_home_block,
     register_page_panel,
-    register_profile_section,
     register_search_provider,
     register_seeder,
     register_sitemap,
+    register_timeline_source,
 )
 
 HOME_THREADS = 6
-PROFILE_ITEMS = 10
 BOARD_THREADS = 6
 
 
@@ -52,15 +52,29 @@ def _public_version(request, key=None):
     return SITE.current()
 
 
-def _profile(request, person):
+def _timeline(*, viewer, person, limit):
+    """Messages sent from the person's verified addresses, on lists `viewer` may read: two
+    queries (the addresses, the messages)."""
     from allauth.account.models import EmailAddress
+    from django.urls import reverse
+    from django.utils.translation import gettext
 
     from lists.querysets import messages_from
 
     addresses = list(
         EmailAddress.objects.filter(user=person, verified=True).values_list("email", flat=True)
     )
-    return {"messages": list(messages_from(request.user, addresses)[:PROFILE_ITEMS])}
+    wrote = gettext("wrote to a list")
+    return [
+        TimelineItem(
+            message.date,
+            wrote,
+            message.subject or gettext("(no subject)"),
+            reverse("lists:message", args=[message.mailing_list.name, message.message_id]),
+            message.mailing_list.name,
+        )
+        for message in messages_from(viewer, addresses)[:limit]
+    ]
 
 
 def _search(*, query, user, limit, filters=None):
@@ -105,14 +119,7 @@ register_search_provider(
         name="lists", label=_("Mailing lists"), search=_search, order=50, facets=_search_facets
     )
 )
-register_profile_section(
-    ProfileSection(
-        name="lists.messages",
-        template="lists/_profile_messages.html",
-        get_context=_profile,
-        order=40,
-    )
-)
+register_timeline_source(TimelineSource(name="lists", items=_timeline))
 register_seeder(Seeder(name="lists", run=_seed, order=50))
 
 

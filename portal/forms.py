@@ -47,3 +47,19 @@ class ApiTokenForm(forms.Form):
         choices=[(n, LIFETIME_LABELS[n]) for n in API_TOKEN_LIFETIMES],
         initial=API_TOKEN_DEFAULT_LIFETIME,
     )
+
+
+class MailPreferencesForm(forms.Form):
+    """One choice per registered kind of notification: at once, daily digest, or never."""
+
+    def __init__(self, *args, kinds, initial_choices: dict[str, str], **kwargs) -> None:
+        from portal.notifications import Delivery
+
+        super().__init__(*args, **kwargs)
+        for kind in kinds:
+            self.fields[kind.name] = forms.ChoiceField(
+                label=kind.label,
+                choices=Delivery.choices,
+                initial=initial_choices.get(kind.name),
+                widget=forms.RadioSelect,
+            )

@@ -27,11 +27,9 @@ class Profile(models.Model):
     trust_level = models.PositiveSmallIntegerField(
         _("trust level"), choices=TrustLevel.choices, default=TrustLevel.NEW
     )
-    notify_by_email = models.BooleanField(
-        _("e-mail me notifications"),
-        default=True,
-        help_text=_("Replies in what you watch, mentions, likes and answers."),
-    )
+    # Per kind of notification: "immediate", "digest" or "never"; "*" for kinds not set
+    # (portal/notifications.py reads it; missing: each kind's default).
+    mail_preferences = models.JSONField(_("notification e-mail"), default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -125,6 +123,12 @@ class Notification(models.Model):
     # Plain text, kept so that the centre lists notifications without fetching each target.
     target_title = models.CharField(_("about"), max_length=300, blank=True)
     url = models.CharField(_("link"), max_length=500)
+    # Which preference governs its mail (see register_verb), and what the digest quotes.
+    kind = models.CharField(_("kind"), max_length=30, blank=True)
+    excerpt = models.TextField(_("excerpt"), blank=True)
+    # Waiting for the person's daily digest; digested_at records which digest took it.
+    digest_due = models.BooleanField(default=False)
+    digested_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -134,6 +138,11 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=models.Q(digest_due=True),
+                name="notification_digest_due",
+            ),
             models.Index(
                 fields=["recipient"],
                 condition=models.Q(read_at__isnull=True),

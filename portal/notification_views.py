@@ -1,4 +1,5 @@
-"""The notification centre's pages: the inbox, reading, and the one-click unsubscribe."""
+"""The notification centre's pages: the inbox, reading, mail preferences and the one-click
+unsubscribe."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import notifications
-from portal.models import Notification, Profile
+from portal.forms import MailPreferencesForm
+from portal.models import Notification
 
 PER_PAGE = 30
 
@@ -24,16 +26,32 @@ PER_PAGE = 30
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(notifications.inbox(request.user), PER_PAGE).get_page(request.GET.get("page"))
-    profile = Profile.objects.filter(user=request.user).only("notify_by_email").first()
     return render(
         request,
         "portal/notifications.html",
         {
             "page": page,
             "items": [(n, notifications.verb_phrase(n.verb)) for n in page.object_list],
-            "notify_by_email": profile.notify_by_email if profile else True,
         },
     )
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    """One choice per kind of notification: e-mail at once, in the daily digest, or never."""
+    kinds = notifications.kinds()
+    form = MailPreferencesForm(
+        request.POST if request.method == "POST" else None,
+        kinds=kinds,
+        initial_choices=notifications.preferences_of(request.user),
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            notifications.set_preferences(user=request.user, choices=form.cleaned_data)
+            messages.success(request, _("Your notification e-mail choices were saved."))
+            return redirect("notifications:preferences")
+        return render(request, "portal/notification_preferences.html", {"form": form}, status=400)
+    return render(request, "portal/notification_preferences.html", {"form": form})
 
 
 @login_required
@@ -56,23 +74,11 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
     return redirect("notifications:inbox")
 
 
-@login_required
-@require_POST
-def email_preference(request: HttpRequest) -> HttpResponse:
-    enabled = request.POST.get("enabled") == "1"
-    notifications.set_email_preference(user=request.user, enabled=enabled)
-    if enabled:
-        messages.success(request, _("Notifications will be e-mailed to you."))
-    else:
-        messages.success(request, _("Notifications will no longer be e-mailed to you."))
-    return redirect("notifications:inbox")
-
-
 @csrf_exempt  # RFC 8058 one-click: mail clients POST without a session; the token is signed.
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (link scanners must not unsubscribe anyone); POST does it."""
     try:
-        notifications.read_unsubscribe_token(token)
+        request_ = notifications.read_unsubscribe_token(token)
     except signing.BadSignature:
         return render(request, "portal/unsubscribe.html", {"invalid": True}, status=400)
     if request.method == "POST":
@@ -81,4 +87,4 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         except (signing.BadSignature, ObjectDoesNotExist):
             return render(request, "portal/unsubscribe.html", {"invalid": True}, status=400)
         return render(request, "portal/unsubscribe.html", {"done": done})
-    return render(request, "portal/unsubscribe.html", {"token": token})
+    return render(request, "portal/unsubscribe.html", {"token": token, "digest": request_.digest})

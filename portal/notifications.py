@@ -1,14 +1,18 @@
 """The site-wide notification centre: subscriptions, notifications and their e-mail.
 
-Sections call `notify()` from their services; this module knows nothing of them. Each
-notification is stored for the centre and, when the recipient wants mail, sent by the worker
-with a one-click unsubscribe link (a signed token: no login needed) and a List-Unsubscribe
-header. Unsubscribing mutes the object the mail came through (a topic, a category), or, for
-mail about the person themselves (mentions, likes), turns notification mail off.
+Sections call `notify()` from their services; this module knows nothing of them: each section
+registers its kinds of notification and how its verbs read (`register_kind`, `register_verb`)
+from its AppConfig.ready(). Each notification is stored for the centre; its mail follows the
+recipient's choice for its kind: at once, in the daily digest, or never. Every mail carries a
+one-click unsubscribe link (a signed token: no login needed) and a List-Unsubscribe header.
+Unsubscribing mutes the object the mail came through (a topic, a category), or, for mail about
+the person themselves (mentions, likes), stops mail of that kind; a digest's link stops the
+digest.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -22,7 +26,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Notification, Profile, Subscription
@@ -32,25 +36,96 @@ from portal.tasks import send_email
 UNSUBSCRIBE_SALT = "portal.notifications.unsubscribe"
 UNREAD_CACHE_TIMEOUT = 300
 
-# What a notification says, per verb: "<actor> <phrase> <target title>".
-VERB_PHRASES = {
-    "replied": _("replied in"),
-    "mentioned": _("mentioned you in"),
-    "liked": _("liked your post in"),
-    "answered": _("marked your reply as the answer in"),
-    "quoted": _("quoted you in"),
-    "posted": _("started a topic in"),
-    "moderated": _("moderated"),
-}
+
+class Delivery(models.TextChoices):
+    """How a person wants mail of one kind of notification."""
+
+    IMMEDIATE = "immediate", _("E-mail at once")
+    DIGEST = "digest", _("Daily digest")
+    NEVER = "never", _("Never e-mail (the centre only)")
 
 
-def register_verb(verb: str, phrase: str) -> None:
-    """A section names its own verbs (from its services), so portal holds no section's wording."""
+# The kind of verbs no section gave one, and the key of a person's choice for kinds they
+# never set (the old "no notification mail" switch became {"*": "never"}).
+DEFAULT_KIND = "other"
+ANY_KIND = "*"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of notification a person chooses mail for, e.g. "replies in what I watch"."""
+
+    name: str
+    label: str
+    order: int = 100
+    default: str = Delivery.IMMEDIATE
+
+
+KINDS: dict[str, Kind] = {}
+# What a notification says, per verb: "<actor> <phrase> <target title>", and its kind.
+VERB_PHRASES: dict[str, str] = {}
+VERB_KINDS: dict[str, str] = {}
+
+
+def register_kind(name: str, label: str, *, order: int = 100, default: str = "") -> None:
+    """A section names a kind of notification for the preferences page (idempotent)."""
+    KINDS[name] = Kind(name=name, label=label, order=order, default=default or Delivery.IMMEDIATE)
+
+
+def register_verb(verb: str, phrase: str, kind: str = DEFAULT_KIND) -> None:
+    """A section names its own verbs (from its AppConfig.ready()), so portal holds no section's
+    wording; `kind` says which choice on the preferences page governs their mail."""
     VERB_PHRASES[verb] = phrase
+    VERB_KINDS[verb] = kind
 
 
 def verb_phrase(verb: str) -> str:
     return str(VERB_PHRASES.get(verb, verb))
+
+
+def verb_kind(verb: str) -> str:
+    return VERB_KINDS.get(verb, DEFAULT_KIND)
+
+
+def kinds() -> list[Kind]:
+    """Registered kinds for the preferences page, the default kind last."""
+    return sorted(KINDS.values(), key=lambda k: (k.name == DEFAULT_KIND, k.order, k.name))
+
+
+register_kind(DEFAULT_KIND, _("Everything else"), order=1000)
+
+
+def delivery_for(preferences: dict[str, str] | None, kind: str) -> str:
+    """A person's choice for `kind`: their own, else their choice for unset kinds, else the
+    kind's default. Kinds no section registered count as the default kind."""
+    preferences = preferences or {}
+    if kind not in KINDS:
+        kind = DEFAULT_KIND
+    choice = preferences.get(kind) or preferences.get(ANY_KIND)
+    if choice in Delivery.values:
+        return choice
+    return KINDS[kind].default
+
+
+def preferences_of(user: AbstractBaseUser) -> dict[str, str]:
+    """Every registered kind with the person's delivery for it."""
+    stored = (
+        Profile.objects.filter(user=user).values_list("mail_preferences", flat=True).first() or {}
+    )
+    return {kind.name: delivery_for(stored, kind.name) for kind in kinds()}
+
+
+@transaction.atomic
+def set_preferences(*, user: AbstractBaseUser, choices: dict[str, str]) -> None:
+    """Save the person's delivery per kind (kinds left out keep their choice)."""
+    for kind, delivery in choices.items():
+        if kind not in KINDS and kind != ANY_KIND:
+            raise ValueError(f"unknown notification kind {kind!r}")
+        if delivery not in Delivery.values:
+            raise ValueError(f"unknown delivery {delivery!r}")
+    profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+    profile.mail_preferences = {**(profile.mail_preferences or {}), **choices}
+    profile.save(update_fields=["mail_preferences", "updated_at"])
 
 
 # --- Subscriptions --------------------------------------------------------------------------
@@ -160,15 +235,25 @@ class Unsubscribe:
     user_id: int
     content_type_id: int | None
     object_id: int | None
+    kind: str | None = None
+    digest: bool = False
 
 
 def unsubscribe_token(
-    *, user_id: int, via: models.Model | None = None
-) -> str:  # via: the watched object
-    payload: dict[str, int] = {"u": user_id}
-    if via is not None:
+    *,
+    user_id: int,
+    via: models.Model | None = None,  # the watched object: the link mutes it
+    kind: str | None = None,  # else the link stops mail of this kind
+    digest: bool = False,  # a digest's link stops the digest
+) -> str:
+    payload: dict[str, int | str] = {"u": user_id}
+    if digest:
+        payload["d"] = 1
+    elif via is not None:
         content_type, object_id = _key(via)
         payload |= {"c": content_type.pk, "o": object_id}
+    elif kind:
+        payload["k"] = kind
     return signing.dumps(payload, salt=UNSUBSCRIBE_SALT, compress=True)
 
 
@@ -177,8 +262,13 @@ def read_unsubscribe_token(token: str) -> Unsubscribe:
     payload = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
         raise signing.BadSignature("malformed unsubscribe token")
+    kind = payload.get("k")
     return Unsubscribe(
-        user_id=payload["u"], content_type_id=payload.get("c"), object_id=payload.get("o")
+        user_id=payload["u"],
+        content_type_id=payload.get("c"),
+        object_id=payload.get("o"),
+        kind=kind if isinstance(kind, str) else None,
+        digest=payload.get("d") == 1,
     )
 
 
@@ -189,6 +279,12 @@ def apply_unsubscribe(*, token: str) -> str:
     user = get_user_model().objects.filter(pk=request.user_id, is_active=True).first()
     if user is None:
         raise signing.BadSignature("no such user")
+    if request.digest:
+        current = preferences_of(user)
+        stop = {k: Delivery.NEVER for k, d in current.items() if d == Delivery.DIGEST}
+        set_preferences(user=user, choices=stop)
+        Notification.objects.filter(recipient=user, digest_due=True).update(digest_due=False)
+        return gettext("You will no longer receive the daily digest.")
     if request.content_type_id is not None and request.object_id is not None:
         content_type = ContentType.objects.get_for_id(request.content_type_id)
         Subscription.objects.update_or_create(
@@ -199,15 +295,20 @@ def apply_unsubscribe(*, token: str) -> str:
         )
         target = content_type.get_object_for_this_type(pk=request.object_id)
         return gettext("You will no longer hear about “%(target)s”.") % {"target": target}
+    if request.kind in KINDS:
+        set_preferences(user=user, choices={request.kind: Delivery.NEVER})
+        return gettext("You will no longer receive e-mail about: %(kind)s.") % {
+            "kind": KINDS[request.kind].label
+        }
     set_email_preference(user=user, enabled=False)
     return gettext("You will no longer receive notification e-mail.")
 
 
 @transaction.atomic
 def set_email_preference(*, user: AbstractBaseUser, enabled: bool) -> None:
-    profile, _created = Profile.objects.get_or_create(user=user)
-    profile.notify_by_email = enabled
-    profile.save(update_fields=["notify_by_email", "updated_at"])
+    """Mail for every kind at once, or none: the old single switch."""
+    delivery = Delivery.IMMEDIATE if enabled else Delivery.NEVER
+    set_preferences(user=user, choices={ANY_KIND: delivery} | {k.name: delivery for k in kinds()})
 
 
 def _absolute(url: str) -> str:
@@ -225,62 +326,105 @@ def notify(
     title: str = "",
     excerpt: str = "",
     via: models.Model | None = None,
+    kind: str | None = None,
 ) -> list[Notification]:
     """Tell each recipient (never the actor) that `actor` did `verb` on `target`.
 
     `via` is the watched object that made this person a recipient (a topic, a category); the
-    e-mail's unsubscribe link mutes it. Without it the link turns notification mail off.
+    e-mail's unsubscribe link mutes it. Without it the link stops mail of this kind. `kind`
+    overrides the kind the verb was registered with.
     """
     ids = {r if isinstance(r, int) else r.pk for r in recipients}
     if actor is not None:
         ids.discard(actor.pk)
     if not ids:
         return []
+    kind = kind or verb_kind(verb)
     target_type, target_id = (None, None)
     if target is not None:
         target_type, target_id = _key(target)
     title = (title or (str(target) if target is not None else ""))[:300]
     now = timezone.now()
+    # One query: who may get mail at all, with their choices; the rest get the centre only.
+    mailable = {
+        person.pk: person
+        for person in get_user_model()
+        .objects.filter(pk__in=ids, is_active=True)
+        .exclude(email="")
+        .select_related("profile")
+        .only("pk", "email", "username", "profile__mail_preferences")
+    }
+
+    def delivery(user_id: int) -> str:
+        person = mailable.get(user_id)
+        if person is None:
+            return Delivery.NEVER
+        profile = getattr(person, "profile", None)
+        return delivery_for(profile.mail_preferences if profile else None, kind)
+
+    deliveries = {user_id: delivery(user_id) for user_id in ids}
     created = Notification.objects.bulk_create(
         [
             Notification(
                 recipient_id=user_id,
                 actor=actor,
                 verb=verb,
+                kind=kind[:30],
                 target_type=target_type,
                 target_id=target_id,
                 target_title=title,
                 url=url[:500],
+                excerpt=excerpt[:1500],
+                digest_due=deliveries[user_id] == Delivery.DIGEST,
                 created_at=now,
             )
             for user_id in sorted(ids)
         ]
     )
     transaction.on_commit(lambda: _forget_unread(ids))
-    _queue_mail(ids=ids, actor=actor, verb=verb, title=title, url=url, excerpt=excerpt, via=via)
+    at_once = [mailable[i] for i in sorted(ids) if deliveries[i] == Delivery.IMMEDIATE]
+    _queue_mail(
+        people=at_once, actor=actor, verb=verb, kind=kind, title=title, url=url, excerpt=excerpt,
+        via=via,
+    )  # fmt: skip
     return created
+
+
+def _signature(unsubscribe_url: str, *, digest: bool = False) -> list[str]:
+    preferences_url = _absolute(reverse("notifications:preferences"))
+    stop = (
+        gettext("Stop the daily digest: %(url)s")
+        if digest
+        else gettext("Stop these e-mails: %(url)s")
+    )
+    return [
+        "-- ",
+        stop % {"url": unsubscribe_url},
+        gettext("Choose what is e-mailed to you: %(url)s") % {"url": preferences_url},
+    ]
+
+
+def _unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def _queue_mail(
     *,
-    ids: set[int],
+    people: list[AbstractBaseUser],
     actor: AbstractBaseUser | None,
     verb: str,
+    kind: str,
     title: str,
     url: str,
     excerpt: str,
     via: models.Model | None,
 ) -> None:
-    people = (
-        get_user_model()
-        .objects.filter(pk__in=ids, is_active=True)
-        .exclude(email="")
-        .exclude(profile__notify_by_email=False)
-        .only("pk", "email", "username")
-    )
     actor_name = actor.get_username() if actor is not None else gettext("Someone")
     for person in people:
-        token = unsubscribe_token(user_id=person.pk, via=via)
+        token = unsubscribe_token(user_id=person.pk, via=via, kind=kind)
         unsubscribe_url = _absolute(reverse("notifications:unsubscribe", args=[token]))
         with translation.override(settings.LANGUAGE_CODE):
             subject = f"{actor_name} {verb_phrase(verb)} {title}"
@@ -293,19 +437,99 @@ def _queue_mail(
                 "",
                 _absolute(url),
                 "",
-                "-- ",
-                gettext("Stop these e-mails: %(url)s") % {"url": unsubscribe_url},
+                *_signature(unsubscribe_url),
             ]
         send_on_commit(
             send_email,
             subject=f"[Estuary] {subject}"[:250],
             body="\n".join(lines),
             to=[person.email],
-            headers={
-                "List-Unsubscribe": f"<{unsubscribe_url}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
+            headers=_unsubscribe_headers(unsubscribe_url),
         )
+
+
+# --- The daily digest -----------------------------------------------------------------------
+
+
+def send_digests(*, now: datetime.datetime | None = None) -> int:
+    """Mail each person one digest of their notifications waiting for it; returns how many.
+
+    Each person's batch is claimed and marked in one transaction with the mail queued on
+    commit: a second or late run finds nothing left to send, and nothing is lost.
+    """
+    now = now or timezone.now()
+    user_ids = list(
+        Notification.objects.filter(digest_due=True, created_at__lte=now)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+        .order_by("recipient_id")
+    )
+    sent = 0
+    for user_id in user_ids:
+        sent += _send_digest(user_id=user_id, now=now)
+    return sent
+
+
+@transaction.atomic
+def _send_digest(*, user_id: int, now: datetime.datetime) -> int:
+    # skip_locked: two runs at once split the people between them instead of both mailing.
+    due = list(
+        Notification.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(recipient_id=user_id, digest_due=True, created_at__lte=now)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    if not due:
+        return 0
+    Notification.objects.filter(pk__in=[n.pk for n in due]).update(
+        digest_due=False, digested_at=now
+    )
+    person = (
+        get_user_model()
+        .objects.filter(pk=user_id, is_active=True)
+        .exclude(email="")
+        .select_related("profile")
+        .first()
+    )
+    if person is None:
+        return 0
+    profile = getattr(person, "profile", None)
+    preferences = profile.mail_preferences if profile else None
+    # A kind switched to "never" since stays in the centre only.
+    due = [n for n in due if delivery_for(preferences, n.kind) != Delivery.NEVER]
+    if not due:
+        return 0
+    token = unsubscribe_token(user_id=person.pk, digest=True)
+    unsubscribe_url = _absolute(reverse("notifications:unsubscribe", args=[token]))
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = ngettext(
+            "Your daily digest: %(count)d notification",
+            "Your daily digest: %(count)d notifications",
+            len(due),
+        ) % {"count": len(due)}
+        lines = [gettext("Hello %(name)s,") % {"name": person.get_username()}, ""]
+        lines.append(gettext("Here is what happened since your last digest:"))
+        lines.append("")
+        for item in due:
+            actor = item.actor.get_username() if item.actor else gettext("Someone")
+            lines.append(f"* {actor} {verb_phrase(item.verb)} {item.target_title}")
+            if item.excerpt:
+                lines.append("  " + " ".join(item.excerpt.split())[:200])
+            lines.append("  " + _absolute(item.url))
+            lines.append("")
+        lines.append(
+            gettext("All your notifications: %(url)s")
+            % {"url": _absolute(reverse("notifications:inbox"))}
+        )
+        lines.append("")
+        lines.extend(_signature(unsubscribe_url, digest=True))
+    send_email.delay_on_commit(
+        subject=f"[Estuary] {subject}"[:250],
+        body="\n".join(lines),
+        to=[person.email],
+        headers=_unsubscribe_headers(unsubscribe_url),
+    )
+    return 1
 
 
 @transaction.atomic

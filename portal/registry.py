@@ -102,6 +102,27 @@ class ProfileSection:
 
 
 @dataclass(frozen=True)
+class TimelineItem:
+    """One thing a person did, for their profile's timeline."""
+
+    date: Any  # an aware datetime
+    kind: str  # what it was, as the reader sees it: "started a topic", "filed a bug"
+    title: str
+    url: str
+    where: str = ""  # the category, list or board it happened in
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """A section's part of a profile's timeline: `items(viewer=, person=, limit=)` returns at
+    most `limit` TimelineItems, newest first, only those `viewer` may read, in one or two
+    queries (the profile merges every source and pages through the result)."""
+
+    name: str
+    items: Callable[..., Iterable[TimelineItem]]
+
+
+@dataclass(frozen=True)
 class PublishCheck:
     """A section's word before a release is published: `check(release)` returns what a person
     must knowingly accept (a failed boot test, say), or nothing. Publishing asks first, and the
@@ -117,6 +138,7 @@ class Registry:
     seeders: dict[str, Seeder] = field(default_factory=dict)
     search_providers: dict[str, SearchProvider] = field(default_factory=dict)
     profile_sections: dict[str, ProfileSection] = field(default_factory=dict)
+    timeline_sources: dict[str, TimelineSource] = field(default_factory=dict)
     page_panels: dict[str, PagePanel] = field(default_factory=dict)
     publish_checks: dict[str, PublishCheck] = field(default_factory=dict)
     feed_groups: dict[str, FeedGroup] = field(default_factory=dict)
@@ -160,6 +182,10 @@ def register_search_provider(provider: SearchProvider) -> None:
 
 def register_profile_section(section: ProfileSection) -> None:
     registry.profile_sections[section.name] = section
+
+
+def register_timeline_source(source: TimelineSource) -> None:
+    registry.timeline_sources[source.name] = source
 
 
 def register_page_panel(panel: PagePanel) -> None:

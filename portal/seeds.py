@@ -67,3 +67,29 @@ def seed_site(say: Callable[[str], None]) -> None:
 
 
 register_seeder(Seeder(name="site", run=seed_site, order=0))
+
+
+# The forum's demo people, once the sections have seeded: each chooses mail differently, so
+# the preferences page and the digest have something to show.
+DEMO_MAIL_CHOICES = {
+    "lin": {"about_me": "immediate", "forum_watching": "digest", "docs": "digest"},
+    "marta": {"*": "digest"},
+    "joao": {"about_me": "immediate", "bugs": "never", "other": "never"},
+}
+
+
+@transaction.atomic
+def seed_notification_choices(say: Callable[[str], None]) -> None:
+    from portal.models import Profile
+
+    for username, choices in DEMO_MAIL_CHOICES.items():
+        person = get_user_model().objects.filter(username=username).first()
+        if person is None:
+            continue
+        profile = ensure_profile(user=person)
+        if not profile.mail_preferences:
+            Profile.objects.filter(pk=profile.pk).update(mail_preferences=choices)
+    say("Notification e-mail choices for the demo people.")
+
+
+register_seeder(Seeder(name="notification-choices", run=seed_notification_choices, order=900))

@@ -383,6 +383,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 30.0,
     },
 }
+# One mail a day per person with the notifications they chose to get as a digest.
+NOTIFICATION_DIGEST_HOUR = env.int("NOTIFICATION_DIGEST_HOUR", default=7)
+CELERY_BEAT_SCHEDULE["portal-daily-digests"] = {
+    "task": "portal.send_daily_digests",
+    "schedule": crontab(hour=NOTIFICATION_DIGEST_HOUR, minute=0),
+}
 if BUILD_NIGHTLY_ENABLED:
     CELERY_BEAT_SCHEDULE["builds-nightly"] = {
         "task": "builds.start_nightly_builds",

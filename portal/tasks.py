@@ -36,3 +36,12 @@ def send_pending_tasks() -> int:
     from portal.outbox import send_pending
 
     return send_pending()
+
+
+@shared_task(name="portal.send_daily_digests")
+def send_daily_digests() -> int:
+    """Beat runs this once a day (NOTIFICATION_DIGEST_HOUR); running it again sends nothing
+    already sent."""
+    from portal.notifications import send_digests
+
+    return send_digests()

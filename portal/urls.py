@@ -67,7 +67,7 @@ urlpatterns = [
                     path("", notification_views.inbox, name="inbox"),
                     path("<int:pk>/", notification_views.open_notification, name="open"),
                     path("read/", notification_views.mark_all_read, name="mark_all_read"),
-                    path("email/", notification_views.email_preference, name="email"),
+                    path("preferences/", notification_views.preferences, name="preferences"),
                     path(
                         "unsubscribe/<str:token>/",
                         notification_views.unsubscribe,

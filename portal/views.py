@@ -32,6 +32,7 @@ from portal.services import (
     revoke_api_token,
     update_profile,
 )
+from portal.timeline import page_number, timeline
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +77,11 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         {"template": section.template, "context": section.get_context(request, user)}
         for section in registry.sorted_profile_sections()
     ]
+    activity = timeline(viewer=request.user, person=user, page=page_number(request.GET.get("page")))
     return render(
         request,
         "portal/profile.html",
-        {"person": user, "profile": profile_obj, "sections": sections},
+        {"person": user, "profile": profile_obj, "sections": sections, "activity": activity},
     )
 
 

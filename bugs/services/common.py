@@ -97,9 +97,10 @@ def index_bugs(ids: Iterable[int]) -> None:
 
 
 # What the notification centre and the mail say about the tracker.
-notifications.register_verb("bug_filed", _("filed"))
-notifications.register_verb("bug_changed", _("changed"))
-notifications.register_verb("bug_commented", _("commented on"))
+notifications.register_kind("bugs", _("Changes and comments on bugs you follow"), order=30)
+notifications.register_verb("bug_filed", _("filed"), kind="bugs")
+notifications.register_verb("bug_changed", _("changed"), kind="bugs")
+notifications.register_verb("bug_commented", _("commented on"), kind="bugs")
 
 
 def involved(bug: Bug) -> set[int]:

@@ -233,7 +233,7 @@ def set_health(
         notifications.notify(
             recipients=[reservation.user],
             actor=user,
-            verb="moderated",
+            verb="lab_cancelled",
             target=lab_board,
             url=reverse("lab:my_reservations"),
             title=title,

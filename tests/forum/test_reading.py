@@ -74,7 +74,7 @@ def test_cached_fragments_follow_changes(client, topic, ada, bob, mod):
 def test_profile_and_home_list_forum_activity(client, topic, bob):
     services.post_reply(user=bob, topic=topic, source="my reply")
     profile = client.get(reverse("profile", args=["bob"])).content.decode()
-    assert 'data-test="profile-post"' in profile and "D05 does not boot #2" in profile
+    assert 'data-test="timeline-item"' in profile and "D05 does not boot #2" in profile
     assert "D05 does not boot" in client.get("/").content.decode()
 
 

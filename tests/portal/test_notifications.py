@@ -70,8 +70,10 @@ def test_unsubscribe_from_direct_mail_turns_mail_off(client, celery_worker, peop
     celery_worker.clear_mail()
     notifications.notify(recipients=[ada], actor=bob, verb="mentioned", target=news, url="/news/x/")
     path = unsubscribe_link(celery_worker.wait_for_mail(to="ada@example.org")).split(":8000")[1]
-    client.post(path)
-    assert Profile.objects.get(user=ada).notify_by_email is False
+    done = client.post(path).content.decode()
+    assert "Mentions, quotes, likes and answers about you" in done
+    assert notifications.preferences_of(ada)["about_me"] == "never"
+    assert notifications.preferences_of(ada)["forum_watching"] == "immediate"
     celery_worker.clear_mail()
     notifications.notify(
         recipients=[ada, bob], actor=None, verb="mentioned", target=news, url="/news/x/"
@@ -88,7 +90,7 @@ def test_forged_tokens_are_refused(client, people):
         response = client.post(reverse("notifications:unsubscribe", args=[bad]))
         assert response.status_code == 400
         assert "not valid" in response.content.decode()
-    assert Profile.objects.get(user=ada).notify_by_email is True
+    assert Profile.objects.get(user=ada).mail_preferences == {}
 
 
 def test_centre_badge_and_mark_read(client, people, news):
