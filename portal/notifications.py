@@ -523,7 +523,10 @@ def _send_digest(*, user_id: int, now: datetime.datetime) -> int:
         )
         lines.append("")
         lines.extend(_signature(unsubscribe_url, digest=True))
-    send_email.delay_on_commit(
+    # Through the outbox like every other mail: the day's events are marked digested in this
+    # transaction, so a broker away at that moment must not lose their only mail.
+    send_on_commit(
+        send_email,
         subject=f"[Estuary] {subject}"[:250],
         body="\n".join(lines),
         to=[person.email],
