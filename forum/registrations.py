@@ -5,18 +5,23 @@ from django.utils.translation import gettext_lazy as _
 from portal.registry import (
     FeedGroup,
     HomeBlock,
+    PagePanel,
     ProfileSection,
+    ReleaseListener,
     SearchProvider,
     Seeder,
     register_feeds,
     register_home_block,
+    register_page_panel,
     register_profile_section,
+    register_release_listener,
     register_search_provider,
     register_seeder,
     register_sitemap,
 )
 
 HOME_TOPICS = 8
+BOARD_TOPICS = 5
 PROFILE_ITEMS = 10
 
 
@@ -100,3 +105,54 @@ def _register_sitemap() -> None:
 
 register_feeds(FeedGroup(name="forum", label=_("Forum"), feeds=_feed_links, order=30))
 _register_sitemap()
+
+
+def _open_release_topic(event):
+    from forum.releases import open_release_topic
+
+    open_release_topic(event)
+
+
+def _board_topics(request, slug):
+    # One query: the board page counts its queries.
+    from forum.querysets import latest_topics
+
+    topics = list(latest_topics(request.user).filter(boards__slug=slug)[:BOARD_TOPICS])
+    return {"slug": slug, "topics": topics}
+
+
+def _release_topic(request, version):
+    from forum.querysets import visible_topics
+
+    topic = (
+        visible_topics(request.user)
+        .filter(release__version=version)
+        .select_related("category")
+        .order_by("created_at")
+        .first()
+    )
+    return {"topic": topic} if topic else None
+
+
+# Publishing a release opens its topic in Announcements (after the news item, order 100).
+register_release_listener(ReleaseListener(name="forum", published=_open_release_topic))
+register_page_panel(
+    PagePanel(
+        name="forum",
+        page="board",
+        template="forum/_board_panel.html",
+        get_context=_board_topics,
+        order=60,
+        cache_version=lambda request, key: _latest_block_version(request),
+    )
+)
+register_page_panel(
+    PagePanel(
+        name="forum",
+        page="release",
+        template="forum/_release_panel.html",
+        get_context=_release_topic,
+        order=15,
+        cache_version=lambda request, key: _latest_block_version(request),
+    )
+)
