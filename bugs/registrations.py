@@ -8,12 +8,14 @@ from portal.registry import (
     HomeBlock,
     PagePanel,
     ProfileSection,
+    ReleaseListener,
     SearchProvider,
     Seeder,
     register_feeds,
     register_home_block,
     register_page_panel,
     register_profile_section,
+    register_release_listener,
     register_search_provider,
     register_seeder,
     register_sitemap,
@@ -125,3 +127,20 @@ def _register_sitemap() -> None:
 
 register_feeds(FeedGroup(name="bugs", label=_("Bugs"), feeds=_feed_links, order=40))
 _register_sitemap()
+
+
+def _fixed_bugs_notes(release) -> str:
+    # The announcement is public: it names only bugs anyone may read.
+    from django.utils.translation import gettext
+
+    from bugs.querysets import fixed_in_public
+
+    bugs = list(fixed_in_public(release)[:100])
+    if not bugs:
+        return ""
+    lines = [f"## {gettext('Bugs fixed')}", ""]
+    lines += [f"- [#{bug.pk} {bug.summary}]({bug.get_absolute_url()})" for bug in bugs]
+    return "\n".join(lines)
+
+
+register_release_listener(ReleaseListener(name="bugs", notes=_fixed_bugs_notes, order=30))

@@ -227,3 +227,21 @@ def start_here(limit: int = 6) -> list[Page]:
         .only("slug", "title", "section__slug")
         .order_by("order", "title")[:limit]
     )
+
+
+def release_guides_markdown(release: Release, limit: int = 12) -> str:
+    """Markdown links to the guides of a release's boards (pages tagged with a board's slug),
+    as the release's own version of each page, for its announcement (one or two queries)."""
+    from django.utils.translation import gettext
+
+    slugs = set(release.artifacts.filter(board__isnull=False).values_list("board__slug", flat=True))
+    pages = [
+        page
+        for page in pages_for(version=release.version, language=Page.Language.ENGLISH)
+        if slugs & {str(t).lower() for t in page.tags}
+    ][:limit]
+    if not pages:
+        return ""
+    lines = [f"## {gettext('Guides')}", ""]
+    lines += [f"- [{p.title}]({p.get_absolute_url(version=release.version)})" for p in pages]
+    return "\n".join(lines)
