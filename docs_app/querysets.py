@@ -103,7 +103,8 @@ def pages_for(*, version: str, language: str, section: Section | None = None) ->
     if section is not None:
         pages = pages.filter(section=section)
     pages = pages.select_related("section").only(
-        "section__slug", "section__title", "section__title_zh", "section__order", "slug",
+        "section__slug", "section__title", "section__title_zh", "section__order",
+        "section__description", "slug",
         "title", "order", "tags", "language", "release_id", "parent_id",
     )  # fmt: skip
     return _best_per_slug(list(pages), version=version, language=language)
