@@ -76,6 +76,16 @@ register_search_provider(
 register_seeder(Seeder(name="downloads", run=_seed, order=10))
 
 
+def _seed_watchers(say):
+    from downloads.seeds import seed_watchers
+
+    seed_watchers(say)
+
+
+# After the site's people exist (the forum's and the tracker's demo accounts).
+register_seeder(Seeder(name="downloads.watchers", run=_seed_watchers, order=90))
+
+
 def _feed_links():
     from downloads.feeds import feed_links
 

@@ -45,9 +45,8 @@ def _announcer(event: ReleaseEvent) -> AbstractBaseUser:
         return event.actor
     if event.release.created_by_id:
         return event.release.created_by
-    user, created = get_user_model().objects.get_or_create(
-        username=settings.RELEASE_ANNOUNCER, defaults={"is_active": False}
-    )
+    # Active, so that its profile (linked from the topic) opens; no password can sign it in.
+    user, created = get_user_model().objects.get_or_create(username=settings.RELEASE_ANNOUNCER)
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
