@@ -138,7 +138,7 @@ def _fixed_bugs_notes(release) -> str:
     bugs = list(fixed_in_public(release)[:100])
     if not bugs:
         return ""
-    lines = [f"## {gettext('Bugs fixed')}", ""]
+    lines = ["## " + gettext("Bugs fixed"), ""]
     lines += [f"- [#{bug.pk} {bug.summary}]({bug.get_absolute_url()})" for bug in bugs]
     return "\n".join(lines)
 

@@ -243,6 +243,6 @@ def release_guides_markdown(release: Release, limit: int = 12) -> str:
     ][:limit]
     if not pages:
         return ""
-    lines = [f"## {gettext('Guides')}", ""]
+    lines = ["## " + gettext("Guides"), ""]
     lines += [f"- [{p.title}]({p.get_absolute_url(version=release.version)})" for p in pages]
     return "\n".join(lines)

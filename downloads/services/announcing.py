@@ -33,7 +33,7 @@ def _files_markdown(release: Release, artifacts: list[Artifact]) -> str:
     for artifact in artifacts:
         by_folder.setdefault(artifact.folder, []).append(artifact)
         boards[artifact.folder] = artifact.board
-    lines = [f"## {gettext('Boards and files')}", ""]
+    lines = ["## " + gettext("Boards and files"), ""]
     for folder, files in by_folder.items():
         board = boards[folder]
         name = f"[{board.name}]({board.get_absolute_url()})" if board else gettext("All boards")
