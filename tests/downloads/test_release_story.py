@@ -185,3 +185,24 @@ def test_the_board_page_shows_guides_bugs_topics_and_a_watch_button(
     client.logout()
     assert client.post(reverse("downloads:watch_board", args=["d02"])).status_code == 302
     assert "Sign in to watch this board" in client.get(url).content.decode()
+
+
+def test_the_catalogue_and_the_announcer_import_no_section():
+    """Publishing reaches the forum, the docs and the tracker only through what they register."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sections = {"forum", "bugs", "docs_app", "lists", "lab", "builds"}
+    files = [*(root / "downloads").rglob("*.py"), root / "portal" / "announcements.py"]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                assert name.split(".")[0] not in sections, f"{path} imports {name}"
