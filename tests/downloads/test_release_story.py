@@ -206,3 +206,24 @@ def test_the_catalogue_and_the_announcer_import_no_section():
             )
             for name in names:
                 assert name.split(".")[0] not in sections, f"{path} imports {name}"
+
+
+@pytest.mark.django_db
+def test_a_topic_tagged_with_a_board_shows_on_both_pages(client, boards, people):
+    from forum.models import Access, Category
+
+    category = Category.objects.create(
+        name="Boards", slug="boards-talk", read_access=Access.EVERYONE, post_access=Access.MEMBERS
+    )
+    client.force_login(people["board_fan"])
+    response = client.post(
+        reverse("forum:new_topic", args=[category.slug]),
+        {"title": "D02 fan speed", "source": "How loud is yours?", "boards": [boards["d02"].pk],
+         "post": "1"},
+    )  # fmt: skip
+    topic = Topic.objects.get(title="D02 fan speed")
+    assert response.status_code == 302 and [b.slug for b in topic.boards.all()] == ["d02"]
+    page = client.get(topic.get_absolute_url()).content.decode()
+    assert f'href="{reverse("downloads:board", args=["d02"])}"' in page
+    board = client.get(reverse("downloads:board", args=["d02"])).content.decode()
+    assert "D02 fan speed" in board.split('data-test="board-topics"')[1]
