@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from bugs.models import (
     OPEN_STATUSES,
@@ -22,6 +22,7 @@ from bugs.models import (
     Component,
     Product,
     SavedSearch,
+    Severity,
 )
 from bugs.workflow import SECURITY, group_names
 from portal.search import (
@@ -319,5 +320,19 @@ def fixed_in_release(user: AbstractBaseUser | AnonymousUser | None, version: str
     return for_list(visible_to(user).filter(fixed_in__version=version)).order_by("id")
 
 
+def severity_rank() -> Case:
+    """Blocker first, enhancement last (the choices' order), as a sortable number."""
+    return Case(
+        *(When(severity=value, then=Value(rank)) for rank, value in enumerate(Severity.values)),
+        default=Value(len(Severity.values)),
+    )
+
+
 def open_on_board(user: AbstractBaseUser | AnonymousUser | None, slug: str) -> QuerySet[Bug]:
-    return for_list(open_bugs(user).filter(board__slug=slug)).order_by("-id")
+    """A board's open bugs, the most severe first, the newest first within a severity."""
+    return for_list(open_bugs(user).filter(board__slug=slug)).order_by(severity_rank(), "-id")
+
+
+def fixed_in_public(release: Any) -> QuerySet[Bug]:
+    """Bugs a release fixes that anyone may read (an announcement names no security bug)."""
+    return visible_to(None).filter(fixed_in=release).only("id", "summary").order_by("id")

@@ -7,6 +7,7 @@ from portal.registry import (
     FeedGroup,
     HomeBlock,
     PagePanel,
+    ReleaseListener,
     SearchProvider,
     Seeder,
     TimelineItem,
@@ -14,6 +15,7 @@ from portal.registry import (
     register_feeds,
     register_home_block,
     register_page_panel,
+    register_release_listener,
     register_search_provider,
     register_seeder,
     register_sitemap,
@@ -142,3 +144,20 @@ def _register_sitemap() -> None:
 
 register_feeds(FeedGroup(name="bugs", label=_("Bugs"), feeds=_feed_links, order=40))
 _register_sitemap()
+
+
+def _fixed_bugs_notes(release) -> str:
+    # The announcement is public: it names only bugs anyone may read.
+    from django.utils.translation import gettext
+
+    from bugs.querysets import fixed_in_public
+
+    bugs = list(fixed_in_public(release)[:100])
+    if not bugs:
+        return ""
+    lines = ["## " + gettext("Bugs fixed"), ""]
+    lines += [f"- [#{bug.pk} {bug.summary}]({bug.get_absolute_url()})" for bug in bugs]
+    return "\n".join(lines)
+
+
+register_release_listener(ReleaseListener(name="bugs", notes=_fixed_bugs_notes, order=30))

@@ -38,6 +38,7 @@ PRODUCTS = [
     ]),
     ("portal", "Portal", "This web site: docs, downloads, forum, lists and this tracker.", [
         ("website", "Web site", "Pages, search and accounts."),
+        ("docs", "Docs", "The guides: mistakes, gaps, steps that no longer work."),
     ]),
 ]  # fmt: skip
 

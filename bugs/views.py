@@ -7,6 +7,7 @@ import csv
 import hashlib
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -50,6 +51,8 @@ from portal.caching import Fragment, kept_key, render_fragments
 from portal.ratelimits import rate_limited
 
 PAGE_SIZE = 50
+# The component of the portal product that bugs in the docs go to (bugs/seeds.py makes it).
+DOCS_COMPONENT = "docs"
 COLUMNS = [
     ("id", _lazy("Number")),
     ("summary", _lazy("Summary")),
@@ -215,6 +218,26 @@ def _initial_for_new(request: HttpRequest) -> dict:
     component = request.GET.get("component", "")
     if component.isdigit() and Component.objects.filter(pk=int(component)).exists():
         initial["component"] = int(component)
+    initial.update(_initial_for_guide(request, has_component="component" in initial))
+    return initial
+
+
+def _initial_for_guide(request: HttpRequest, *, has_component: bool) -> dict:
+    """A guide's "Report a problem with this guide" names the page (a path on this site only)
+    and its title; the bug goes to the site's docs component when there is one."""
+    path = request.GET.get("doc", "")[:300]
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return {}
+    title = " ".join(request.GET.get("title", "").split())[:120]
+    url = settings.SITE_URL.rstrip("/") + path
+    initial = {
+        "summary": (_("Guide “%(title)s”: ") % {"title": title}) if title else "",
+        "steps": _("While reading the guide %(url)s") % {"url": url},
+    }
+    if not has_component:
+        docs = Component.objects.filter(product__slug="portal", slug=DOCS_COMPONENT).first()
+        if docs is not None:
+            initial["component"] = docs.pk
     return initial
 
 

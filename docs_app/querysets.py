@@ -116,7 +116,8 @@ def pages_for(*, version: str, language: str, section: Section | None = None) ->
     if section is not None:
         pages = pages.filter(section=section)
     pages = pages.select_related("section").only(
-        "section__slug", "section__title", "section__title_zh", "section__order", "slug",
+        "section__slug", "section__title", "section__title_zh", "section__order",
+        "section__description", "slug",
         "title", "order", "tags", "language", "release_id", "parent_id",
     )  # fmt: skip
     return _best_per_slug(list(pages), version=version, language=language)
@@ -286,3 +287,21 @@ def start_here(limit: int = 6) -> list[Page]:
         .only("slug", "title", "section__slug")
         .order_by("order", "title")[:limit]
     )
+
+
+def release_guides_markdown(release: Release, limit: int = 12) -> str:
+    """Markdown links to the guides of a release's boards (pages tagged with a board's slug),
+    as the release's own version of each page, for its announcement (one or two queries)."""
+    from django.utils.translation import gettext
+
+    slugs = set(release.artifacts.filter(board__isnull=False).values_list("board__slug", flat=True))
+    pages = [
+        page
+        for page in pages_for(version=release.version, language=Page.Language.ENGLISH)
+        if slugs & {str(t).lower() for t in page.tags}
+    ][:limit]
+    if not pages:
+        return ""
+    lines = ["## " + gettext("Guides"), ""]
+    lines += [f"- [{p.title}]({p.get_absolute_url(version=release.version)})" for p in pages]
+    return "\n".join(lines)

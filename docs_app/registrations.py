@@ -7,11 +7,15 @@ from portal import notifications
 from portal.registry import (
     FeedGroup,
     HomeBlock,
+    PagePanel,
+    ReleaseListener,
     SearchHit,
     SearchProvider,
     Seeder,
     register_feeds,
     register_home_block,
+    register_page_panel,
+    register_release_listener,
     register_search_provider,
     register_seeder,
     register_sitemap,
@@ -96,3 +100,35 @@ _register_sitemap()
 # "<editor> edited <page title>", mailed to the page's watchers as they chose for this kind.
 notifications.register_kind("docs", _("Edits to guides you watch"), order=40)
 notifications.register_verb("doc_edited", _("edited"), kind="docs")
+
+
+def _release_guides(release) -> str:
+    from docs_app.querysets import release_guides_markdown
+
+    return release_guides_markdown(release)
+
+
+def _board_guides(request, slug):
+    # From the kept table of contents: no query once the docs' contents are cached.
+    from django.utils.translation import get_language
+
+    from docs_app.fragments import contents
+    from docs_app.models import LATEST, Page
+
+    language = get_language() if get_language() in Page.Language.values else "en"
+    guides = contents(version=LATEST, language=language).by_tag.get(slug.lower(), [])
+    return {"guides": guides, "version": LATEST}
+
+
+# The announcement of a release links the guides of its boards; a board page lists them.
+register_release_listener(ReleaseListener(name="docs", notes=_release_guides, order=20))
+register_page_panel(
+    PagePanel(
+        name="docs",
+        page="board",
+        template="docs_app/_board_panel.html",
+        get_context=_board_guides,
+        order=30,
+        cache_version=lambda request, key: _docs_generation(),
+    )
+)

@@ -6,11 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from portal.registry import (
     FeedGroup,
     HomeBlock,
+    PagePanel,
     SearchHit,
     SearchProvider,
     Seeder,
     register_feeds,
     register_home_block,
+    register_page_panel,
     register_search_provider,
     register_seeder,
     register_sitemap,
@@ -124,6 +126,16 @@ register_search_provider(
 register_seeder(Seeder(name="downloads", run=_seed, order=10))
 
 
+def _seed_watchers(say):
+    from downloads.seeds import seed_watchers
+
+    seed_watchers(say)
+
+
+# After the site's people exist (the forum's and the tracker's demo accounts).
+register_seeder(Seeder(name="downloads.watchers", run=_seed_watchers, order=90))
+
+
 def _feed_links():
     from downloads.feeds import feed_links
 
@@ -139,3 +151,66 @@ def _register_sitemaps() -> None:
 
 register_feeds(FeedGroup(name="downloads", label=_("Downloads"), feeds=_feed_links, order=10))
 _register_sitemaps()
+
+
+def _watch_panel(request, slug):
+    """The "Watch this board" button: for a signed-in reader, what they chose (one query)."""
+    if not request.user.is_authenticated:
+        return {"slug": slug, "signed_in": False}
+    from django.contrib.contenttypes.models import ContentType
+
+    from downloads.models import Board
+    from portal.models import Subscription
+
+    level = (
+        Subscription.objects.filter(
+            user=request.user,
+            content_type=ContentType.objects.get_for_model(Board),
+            object_id__in=Board.objects.filter(slug=slug).values("pk"),
+        )
+        .values_list("level", flat=True)
+        .first()
+    )
+    return {"slug": slug, "signed_in": True, "watching": level == Subscription.Level.WATCHING}
+
+
+def _announcement_panel(request, version):
+    """The release's news item, once it is published (staff may keep it a draft first)."""
+    from downloads.models import Release
+
+    news = (
+        Release.objects.filter(version=version, announcement__is_published=True)
+        .values("announcement__title", "announcement__slug")
+        .first()
+    )
+    return (
+        {"title": news["announcement__title"], "slug": news["announcement__slug"]} if news else None
+    )
+
+
+def _announcement_version(request, version):
+    from portal.caching import NEWS
+
+    return f"{NEWS.current()}.{_catalogue_generation()}"
+
+
+register_page_panel(
+    PagePanel(
+        name="downloads.watch",
+        page="board",
+        template="downloads/_watch_panel.html",
+        get_context=_watch_panel,
+        order=1,
+        cache_version=lambda request, key: None if request.user.is_authenticated else "anonymous",
+    )
+)
+register_page_panel(
+    PagePanel(
+        name="downloads.announcement",
+        page="release",
+        template="downloads/_announcement_panel.html",
+        get_context=_announcement_panel,
+        order=10,
+        cache_version=_announcement_version,
+    )
+)

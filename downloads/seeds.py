@@ -419,3 +419,21 @@ def seed_catalogue(say: Callable[[str], None]) -> None:
         )
         say(f"  a throwaway signing key {fingerprint} in {settings.GNUPG_HOME}")
     seed_releases(say)
+
+
+@transaction.atomic
+def seed_watchers(say: Callable[[str], None]) -> None:
+    """The demo admin watches the D02 board and all releases: the board page shows the
+    "Stop watching" state and the next publish notifies them."""
+    from django.contrib.auth import get_user_model
+
+    from downloads.services.announcing import releases_watch_target
+    from portal.notifications import subscribe
+
+    admin = get_user_model().objects.filter(username="admin").first()
+    board = Board.objects.filter(slug="d02").first()
+    if admin is None or board is None:
+        return
+    subscribe(user=admin, target=board)
+    subscribe(user=admin, target=releases_watch_target())
+    say("  admin watches D02 and all releases")

@@ -30,6 +30,8 @@ urlpatterns = [
     path("manage/<version:version>/remove/<int:pk>/", views.manage_remove, name="manage_remove"),
     path("manage/<version:version>/publish/", views.manage_publish, name="manage_publish"),
     path("manage/<version:version>/withdraw/", views.manage_withdraw, name="manage_withdraw"),
+    path("watch-releases/", views.watch_releases, name="watch_releases"),
     path("<slug:slug>/", views.board, name="board"),
+    path("<slug:slug>/watch/", views.watch_board, name="watch_board"),
     path("<slug:slug>/feed/", feeds.BoardReleaseFeed(), name="board_feed"),
 ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,6 +40,7 @@ from downloads.forms import (
 )
 from downloads.models import Artifact, Board, Release
 from downloads.permissions import release_manager_required
+from downloads.services.announcing import releases_watch_target
 from downloads.services.artifacts import (
     ArtifactError,
     add_artifact_from_path,
@@ -60,6 +62,8 @@ from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import local_path, signed_url
 from downloads.uploads import ArtifactUploadHandler
 from portal.caching import page_panels
+from portal.models import Subscription
+from portal.notifications import subscribe, subscription_level, unsubscribe
 from portal.registry import publish_objections
 
 logger = logging.getLogger(__name__)
@@ -212,7 +216,36 @@ def releases(request: HttpRequest) -> HttpResponse:
         return {"body": render_to_string("downloads/_releases_body.html", {"data": data}, request)}
 
     page = cached_page(page_key("releases"), build)
-    return render(request, "downloads/releases.html", {"body": page["body"]})
+    watching = request.user.is_authenticated and (
+        subscription_level(user=request.user, target=releases_watch_target())
+        == Subscription.Level.WATCHING
+    )
+    return render(request, "downloads/releases.html", {"body": page["body"], "watching": watching})
+
+
+def _watch(request: HttpRequest, target: Any, *, name: str) -> None:
+    """Watch or stop watching `target` as the form asks (the notification centre keeps it)."""
+    if request.POST.get("watch") == "1":
+        subscribe(user=request.user, target=target)
+        messages.success(request, _("You are watching %(name)s.") % {"name": name})
+    else:
+        unsubscribe(user=request.user, target=target)
+        messages.success(request, _("You no longer watch %(name)s.") % {"name": name})
+
+
+@login_required
+@require_POST
+def watch_board(request: HttpRequest, slug: str) -> HttpResponse:
+    board_obj = get_object_or_404(q.boards(), slug=slug)
+    _watch(request, board_obj, name=board_obj.name)
+    return redirect(board_obj)
+
+
+@login_required
+@require_POST
+def watch_releases(request: HttpRequest) -> HttpResponse:
+    _watch(request, releases_watch_target(), name=_("all releases"))
+    return redirect("downloads:releases")
 
 
 def _gone(request: HttpRequest, release: Release, *, path: str = "") -> HttpResponse:

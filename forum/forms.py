@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from downloads.models import Board
 from forum.models import Flag
 from forum.services import TITLE_MAX
 from portal.images import PreparedImage, prepare_image
@@ -47,7 +48,14 @@ class PostForm(forms.Form):
 
 class TopicForm(PostForm):
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX, min_length=5)
-    field_order = ["title", "source", "images"]
+    boards = forms.ModelMultipleChoiceField(
+        label=_("Boards"),
+        queryset=Board.objects.order_by("order", "name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The boards this topic is about: their pages list it."),
+    )
+    field_order = ["title", "source", "boards", "images"]
 
 
 class EditForm(forms.Form):

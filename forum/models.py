@@ -124,6 +124,19 @@ class Topic(models.Model):
     )
     # Bumped by every service that changes what the topic's pages show (cached fragments' key).
     version = models.PositiveIntegerField(default=0, editable=False)
+    # Boards the topic is about: the board pages list their recent topics.
+    boards = models.ManyToManyField(
+        "downloads.Board", blank=True, related_name="forum_topics", verbose_name=_("boards")
+    )
+    # The release this topic discusses, when publishing opened it (its page links the topic).
+    release = models.ForeignKey(
+        "downloads.Release",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="forum_topics",
+        verbose_name=_("release"),
+    )
 
     class Meta:
         verbose_name = _("topic")

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet
+from django.db.models.functions import JSONObject
 
 from forum.models import Access, Category, Post, Topic, TopicRead
 from portal.search import (
@@ -115,13 +117,23 @@ def visible_posts(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Post]:
     return posts
 
 
+def _board_tags() -> ArraySubquery:
+    """The topic's boards as [{slug, name}] in the topic's own query (no second one)."""
+    from downloads.models import Board
+
+    boards = Board.objects.filter(forum_topics=OuterRef("pk")).order_by("order", "name")
+    return ArraySubquery(boards.values(tag=JSONObject(slug="slug", name="name")))
+
+
 def visible_topic(
     user: AbstractBaseUser | AnonymousUser, pk: int, *, related: Sequence[str] = ()
 ) -> Topic | None:
     """One topic the user may read, or None: a primary-key lookup with its category and the
     category's parent joined, the rights checked on them (the same rule as visible_topics)."""
     found = list(
-        Topic.objects.select_related("category", "category__parent", *related).filter(pk=pk)[:1]
+        Topic.objects.select_related("category", "category__parent", *related)
+        .annotate(board_tags=_board_tags())
+        .filter(pk=pk)[:1]
     )
     if not found:
         return None

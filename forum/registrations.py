@@ -7,12 +7,16 @@ from portal import notifications
 from portal.registry import (
     FeedGroup,
     HomeBlock,
+    PagePanel,
+    ReleaseListener,
     SearchProvider,
     Seeder,
     TimelineItem,
     TimelineSource,
     register_feeds,
     register_home_block,
+    register_page_panel,
+    register_release_listener,
     register_search_provider,
     register_seeder,
     register_sitemap,
@@ -20,6 +24,7 @@ from portal.registry import (
 )
 
 HOME_TOPICS = 8
+BOARD_TOPICS = 5
 
 
 def _latest_block(request):
@@ -137,3 +142,54 @@ notifications.register_verb("quoted", _("quoted you in"), kind="about_me")
 notifications.register_verb("liked", _("liked your post in"), kind="about_me")
 notifications.register_verb("answered", _("marked your reply as the answer in"), kind="about_me")
 notifications.register_verb("moderated", _("moderated"), kind="about_me")
+
+
+def _open_release_topic(event):
+    from forum.releases import open_release_topic
+
+    open_release_topic(event)
+
+
+def _board_topics(request, slug):
+    # One query: the board page counts its queries.
+    from forum.querysets import latest_topics
+
+    topics = list(latest_topics(request.user).filter(boards__slug=slug)[:BOARD_TOPICS])
+    return {"slug": slug, "topics": topics}
+
+
+def _release_topic(request, version):
+    from forum.querysets import visible_topics
+
+    topic = (
+        visible_topics(request.user)
+        .filter(release__version=version)
+        .select_related("category")
+        .order_by("created_at")
+        .first()
+    )
+    return {"topic": topic} if topic else None
+
+
+# Publishing a release opens its topic in Announcements (after the news item, order 100).
+register_release_listener(ReleaseListener(name="forum", published=_open_release_topic))
+register_page_panel(
+    PagePanel(
+        name="forum",
+        page="board",
+        template="forum/_board_panel.html",
+        get_context=_board_topics,
+        order=60,
+        cache_version=lambda request, key: _latest_block_version(request),
+    )
+)
+register_page_panel(
+    PagePanel(
+        name="forum",
+        page="release",
+        template="forum/_release_panel.html",
+        get_context=_release_topic,
+        order=15,
+        cache_version=lambda request, key: _latest_block_version(request),
+    )
+)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from downloads.models import Board, Release
 from forum.markup import RenderedPost, count_links, render_post
 from forum.models import (
     Access,
@@ -347,11 +348,34 @@ def create_topic(
     title: str,
     source: str,
     images: Sequence[PreparedImage] = (),
+    boards: Iterable[Board] = (),
 ) -> Topic:
     _require_post_right(user, category)
     title = clean_title(title)
     rendered = _render(source)
     check_limits(user=user, source=source, rendered=rendered, images=images, starting_topic=True)
+    return _open_topic(
+        user=user,
+        category=category,
+        title=title,
+        source=source,
+        rendered=rendered,
+        images=images,
+        boards=boards,
+    )
+
+
+def _open_topic(
+    *,
+    user: AbstractBaseUser,
+    category: Category,
+    title: str,
+    source: str,
+    rendered: RenderedPost,
+    images: Sequence[PreparedImage] = (),
+    boards: Iterable[Board] = (),
+    release: Release | None = None,
+) -> Topic:
     now = timezone.now()
     topic = Topic.objects.create(
         category=category,
@@ -360,7 +384,10 @@ def create_topic(
         created_at=now,
         last_post_at=now,
         last_poster=user,
+        release=release,
     )
+    if boards := list(boards):
+        topic.boards.set(boards)
     post = Post.objects.create(
         topic=topic, number=1, author=user, source=source, html=rendered.html, created_at=now
     )

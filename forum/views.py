@@ -308,6 +308,7 @@ def new_topic(request: HttpRequest, slug: str) -> HttpResponse:
                 title=data["title"],
                 source=data["source"],
                 images=data["images"],
+                boards=data["boards"],
             )
         ),
     )

@@ -133,6 +133,45 @@ class PublishCheck:
 
 
 @dataclass
+class ReleaseEvent:
+    """What the catalogue tells the site when a release is published or withdrawn.
+
+    portal knows no Release: `release` is handed to the listeners as it is. `watched` are the
+    objects whose watchers hear of it, most specific first (its boards, then "the releases").
+    Listeners add to `links` (name -> URL, e.g. "topic") what later ones and the mail may show.
+    """
+
+    kind: str  # "published" or "withdrawn"
+    release: Any
+    title: str
+    url: str
+    notes: str  # Markdown: the release notes and the catalogue's own lines (boards, files)
+    watched: list[Any]
+    actor: Any | None = None
+    reason: str = ""
+    replacement: tuple[str, str] | None = None  # (title, URL)
+    news: Any | None = None  # the news item, once made
+    links: dict[str, str] = field(default_factory=dict)
+    more: list[str] = field(default_factory=list)  # Markdown listeners add below the news
+
+
+@dataclass(frozen=True)
+class ReleaseListener:
+    """A section's part in a release's story (the forum opens its topic, the docs and the
+    tracker add their guides and fixed bugs to the announcement).
+
+    `notes(release)` returns Markdown added to the announcement; `published(event)` and
+    `withdrawn(event)` run inside the publishing transaction: raising undoes the whole publish.
+    """
+
+    name: str
+    notes: Callable[[Any], str] | None = None
+    published: Callable[[ReleaseEvent], None] | None = None
+    withdrawn: Callable[[ReleaseEvent], None] | None = None
+    order: int = 100
+
+
+@dataclass
 class Registry:
     home_blocks: dict[str, HomeBlock] = field(default_factory=dict)
     seeders: dict[str, Seeder] = field(default_factory=dict)
@@ -142,6 +181,7 @@ class Registry:
     page_panels: dict[str, PagePanel] = field(default_factory=dict)
     publish_checks: dict[str, PublishCheck] = field(default_factory=dict)
     feed_groups: dict[str, FeedGroup] = field(default_factory=dict)
+    release_listeners: dict[str, ReleaseListener] = field(default_factory=dict)
     # name -> a django.contrib.sitemaps Sitemap class listing the section's public pages
     sitemaps: dict[str, Any] = field(default_factory=dict)
 
@@ -159,6 +199,9 @@ class Registry:
 
     def sorted_feed_groups(self) -> list[FeedGroup]:
         return sorted(self.feed_groups.values(), key=lambda g: (g.order, g.name))
+
+    def sorted_release_listeners(self) -> list[ReleaseListener]:
+        return sorted(self.release_listeners.values(), key=lambda r: (r.order, r.name))
 
     def panels_for(self, page: str) -> list[PagePanel]:
         panels = (p for p in self.page_panels.values() if p.page == page)
@@ -199,6 +242,10 @@ def register_publish_check(check: PublishCheck) -> None:
 def publish_objections(release: Any) -> list[str]:
     """What the registered checks say against publishing `release` (empty: nothing)."""
     return [text for check in registry.publish_checks.values() for text in check.check(release)]
+
+
+def register_release_listener(listener: ReleaseListener) -> None:
+    registry.release_listeners[listener.name] = listener
 
 
 def register_feeds(group: FeedGroup) -> None:

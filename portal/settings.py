@@ -182,6 +182,11 @@ DOWNLOADS_X_ACCEL_PREFIX = env("DOWNLOADS_X_ACCEL_PREFIX", default="")
 GNUPG_HOME = env("GNUPG_HOME", default=str(VAR_DIR / "gnupg"))
 SIGNING_KEY_ID = env("SIGNING_KEY_ID", default="")
 REQUIRE_SIGNING = env.bool("REQUIRE_SIGNING", default=False)
+# Publishing a release writes its news item: a draft for staff to edit first (True), or
+# published with the release (False).
+RELEASE_NEWS_DRAFT = env.bool("RELEASE_NEWS_DRAFT", default=False)
+# Who opens a release's forum topic when nobody is signed in (the nightly auto-publish).
+RELEASE_ANNOUNCER = env("RELEASE_ANNOUNCER", default="estuary-releases")
 
 STORAGES = {
     "default": {

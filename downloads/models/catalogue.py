@@ -113,6 +113,15 @@ class Release(models.Model):
     # Detached signatures of the checksum lists, made at publication: {"SHA256SUMS": armour,
     # "d02/SHA256SUMS": armour, ...}; empty when no signing key is configured.
     signatures = models.JSONField(_("checksum signatures"), default=dict, blank=True)
+    # The news item publishing wrote (portal.announcements); staff may edit or publish it.
+    announcement = models.ForeignKey(
+        "portal.NewsItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("announcement"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

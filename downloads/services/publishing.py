@@ -10,6 +10,7 @@ the error names the file.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from downloads.caching import bump_generation_on_commit
 from downloads.checksums import checksum_list, list_key
 from downloads.models import Artifact, Board, Distribution, Release
 from downloads.models.catalogue import VERSION_PATTERN
+from downloads.services.announcing import announce_published, announce_withdrawn
 from downloads.services.artifacts import (
     ArtifactError,
     add_artifact_from_path,
@@ -34,6 +36,8 @@ from downloads.services.artifacts import (
 from downloads.services.signing import SigningError, sign_text, signing_enabled
 from downloads.storage import artifact_storage, local_path
 from portal.markup import render_markdown
+
+logger = logging.getLogger(__name__)
 
 # Files in a folder given to publish_directory that are not artifacts: the lists are made here.
 SKIPPED_NAMES = {"SHA256SUMS", "SHA256SUMS.asc", "MD5SUMS", "MD5SUMS.asc"}
@@ -175,6 +179,15 @@ def publish_release(
     release.published_at = timezone.now()
     release.release_date = release.release_date or timezone.localdate()
     release.save(update_fields=["status", "published_at", "release_date", "signatures"])
+    # The news item, the forum topic and the watchers' notifications belong to the publish:
+    # in this transaction, so that if one fails the release stays a draft and none remains.
+    try:
+        announce_published(release=release, artifacts=artifacts, user=user)
+    except Exception as exc:
+        logger.exception("announcing release %s failed", release.version)
+        raise PublishError(
+            f"release {release.version}: announcing it failed ({exc}), so it stays a draft"
+        ) from exc
     bump_generation_on_commit()
     return release
 
@@ -200,6 +213,7 @@ def withdraw_release(
     release.withdrawn_reason = reason.strip()[:300]
     release.replaced_by = replaced_by
     release.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "replaced_by"])
+    announce_withdrawn(release=release, user=user)
     bump_generation_on_commit()
     return release
 
