@@ -24,8 +24,9 @@ from portal.services import save_news
 PUBLISHED = "release_published"
 WITHDRAWN = "release_withdrawn"
 
-notifications.register_verb(PUBLISHED, _("published"))
-notifications.register_verb(WITHDRAWN, _("withdrew"))
+notifications.register_kind("releases", _("New and withdrawn releases of what you watch"), order=20)
+notifications.register_verb(PUBLISHED, _("published"), kind="releases")
+notifications.register_verb(WITHDRAWN, _("withdrew"), kind="releases")
 
 
 def _unique_slug(base: str) -> str:

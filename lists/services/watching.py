@@ -18,7 +18,8 @@ from portal.models import Subscription
 VERB = "list_message"
 EXCERPT = 500
 
-notifications.register_verb(VERB, _("wrote in"))
+notifications.register_kind("lists", _("New mail in list threads you watch"), order=50)
+notifications.register_verb(VERB, _("wrote in"), kind="lists")
 
 
 def is_watching(*, user: AbstractBaseUser, thread: Thread) -> bool:
