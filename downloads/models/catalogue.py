@@ -1,10 +1,8 @@
 """The catalogue: boards, distributions, releases and the files (artifacts) of a release."""
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -218,11 +216,9 @@ class Artifact(models.Model):
             # "the newest release with a file for this board": the board grid and latest links.
             models.Index(fields=["board", "release"], name="artifact_board_release_idx"),
             # The site search: a full sha256 finds its file, and so does part of a file name
-            # (Django's icontains is UPPER(filename) LIKE UPPER(...), which trigrams serve).
+            # (Django's icontains is UPPER(filename) LIKE UPPER(...), which a trigram index on
+            # PostgreSQL serves: migration 0002 makes it there, SQLite has no such index).
             models.Index(fields=["sha256"], name="artifact_sha256_idx"),
-            GinIndex(
-                OpClass(Upper("filename"), name="gin_trgm_ops"), name="artifact_filename_trgm"
-            ),
         ]
 
     def __str__(self) -> str:

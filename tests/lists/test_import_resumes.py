@@ -20,7 +20,9 @@ from tests.conftest import ROOT, _database_url, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker is another process
 
-TOTAL = 1500  # three batches of import_upload's 500: stopped after the first
+# Six batches of import_upload's 500: stopped after the first, with five left to stop in (the
+# import is fast; fewer batches could all be done before the test looks again).
+TOTAL = 3000
 
 
 def test_a_killed_import_resumes_and_counts_each_message_once(public_list, settings, tmp_path):
@@ -47,14 +49,24 @@ def test_a_killed_import_resumes_and_counts_each_message_once(public_list, setti
         "from lists.services import uploads;"
         f"uploads.import_upload(upload_id={upload.pk})"
     )
-    worker = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=ROOT, start_new_session=True,
-        env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
-    )  # fmt: skip
+    output = tmp_path / "worker.log"
+    with output.open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=ROOT, start_new_session=True,
+            env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
-        wait_until(lambda: Message.objects.count() >= 500 or worker.poll() is not None, timeout=120)
+        wait_until(
+            lambda: Message.objects.count() >= 500 or worker.poll() is not None,
+            timeout=120,
+            interval=0.02,
+        )
+        assert worker.poll() is None, f"the import ended by itself:\n{output.read_text()}"
         os.killpg(worker.pid, signal.SIGKILL)
     finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     before = Message.objects.count()
     assert 0 < before < TOTAL, f"the import was not stopped in the middle ({before} of {TOTAL})"
