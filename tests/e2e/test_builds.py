@@ -87,7 +87,7 @@ def test_a_release_manager_builds_a_board_and_watches_it(
     assert "The build succeeded." in page.locator('[data-test="build-summary"]').inner_text()
     screenshot(page, "build-release")
     page.goto("/downloads/builds/")
-    assert "#1" in page.locator("table.builds").inner_text()
+    assert f"#{build.pk}" in page.locator("table.builds").inner_text()
     screenshot(page, "build-list")
 
 
