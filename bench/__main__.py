@@ -2,11 +2,11 @@
 
 `python -m bench` runs them all; `python -m bench home downloads` runs those whose names
 contain one of the words. `--scale small|full` picks the community of the site bench (full by
-default, see bench.generate); `--minutes N` the length of the optional load test, which runs
-only when named (`python -m bench load --minutes 10`). Each result is printed and the run is
-written to bench/results/<date>-<commit>.json (rewritten after each benchmark, so a run cut
-short keeps what it measured). The files are meant to be committed: the history shows a page
-slowing down.
+default, see bench.generate); `--minutes N` the length of the busy-day load test (10 by
+default; `python -m bench load --minutes 2` for a shorter one). Each result is printed and
+the run is written to bench/results/<date>-<commit>.json (rewritten after each benchmark, so
+a run cut short keeps what it measured). The files are meant to be committed: the history
+shows a page slowing down.
 """
 
 from __future__ import annotations
@@ -19,10 +19,6 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-# Run only when asked for by name: long, and they write to the database.
-OPTIONAL = {"bench_load"}
 
 
 def main(argv: list[str]) -> int:
@@ -44,8 +40,6 @@ def main(argv: list[str]) -> int:
         exact = [m for m in modules if m.removeprefix("bench_") in args.words]
         rest = [w for w in args.words if f"bench_{w}" not in modules]
         modules = exact + [m for m in modules if m not in exact and any(w in m for w in rest)]
-    else:
-        modules = [m for m in modules if m not in OPTIONAL]
     RESULTS.mkdir(exist_ok=True)
     run_file = RESULTS / f"{time.strftime('%Y-%m-%d', time.gmtime())}-{_commit()}.json"
     run = {

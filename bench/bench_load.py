@@ -1,5 +1,5 @@
 """A busy day: concurrency 64 for N minutes (10 by default), reads and writes mixed, over the
-site bench's community (bench.generate). Optional, run only when named:
+site bench's community (bench.generate). `make bench` runs it with the others; alone:
 
     python -m bench load --minutes 10 [--scale small|full]
 
