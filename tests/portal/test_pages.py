@@ -28,7 +28,15 @@ def test_home_introduces_estuary_and_links_every_section(client, seeded):
     for name in ["docs_app:index", "downloads:index", "forum:index", "lists:index", "bugs:index"]:
         assert f'href="{reverse(name)}"' in html
     assert "HiKey" in html and "Hip05" in html
-    assert "Welcome to the new Estuary portal" in html
+    # The news: the newest three, the demo releases' announcements among them, linked.
+    from django.utils.html import escape
+
+    from portal.querysets import published_news
+
+    newest = list(published_news()[:3])
+    assert any(item.title.endswith("is out") for item in newest)
+    for item in newest:
+        assert escape(item.title) in html and f'href="{item.get_absolute_url()}"' in html
 
 
 def test_home_query_count_does_not_grow_with_news(client, seeded, django_assert_max_num_queries):
