@@ -201,7 +201,7 @@ EXPECTED: dict[str, tuple] = {
     "lists:reply": (K(list_name="private_list.name", message_id="private_message.message_id"), "login 404 404 404 404 404 404 200", "login 404 404 404 404 404 404 200"),
     "lists:search": (K(list_name="private_list.name"), "404 404 404 404 404 404 404 200", None),
     "lists:search_mbox": (K(list_name="private_list.name"), "404 404 404 404 404 404 404 400", None),
-    "lists:watch_thread": (K(list_name="private_list.name", pk="private_message.thread_id"), "login 405 405 405 405 405 405 405", "login 404 404 404 404 404 404 302"),
+    "lists:watch_thread": (K(list_name="private_list.name", pk="private_message.thread_id"), "login 405 405 405 405 405 405 405", "login 404 404 404 404 404 404 400"),
     "lists:thread": (K(list_name="private_list.name", pk="private_message.thread_id"), "404 404 404 404 404 404 404 200", None),
     "lists:thread_feed": (K(list_name="private_list.name", pk="private_message.thread_id"), NOBODY, None),
     "lists:thread_mbox": (K(list_name="private_list.name", pk="private_message.thread_id"), "404 404 404 404 404 404 404 200", None),
