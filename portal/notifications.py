@@ -439,12 +439,8 @@ def _queue_mail(
                 "",
                 *_signature(unsubscribe_url),
             ]
-        send_on_commit(
-            send_email,
-            subject=f"[Estuary] {subject}"[:250],
-            body="\n".join(lines),
-            to=[person.email],
-            headers=_unsubscribe_headers(unsubscribe_url),
+        _mail_on_commit(
+            to=person.email, subject=subject, lines=lines, unsubscribe_url=unsubscribe_url
         )
 
 
@@ -523,16 +519,20 @@ def _send_digest(*, user_id: int, now: datetime.datetime) -> int:
         )
         lines.append("")
         lines.extend(_signature(unsubscribe_url, digest=True))
-    # Through the outbox like every other mail: the day's events are marked digested in this
-    # transaction, so a broker away at that moment must not lose their only mail.
+    _mail_on_commit(to=person.email, subject=subject, lines=lines, unsubscribe_url=unsubscribe_url)
+    return 1
+
+
+def _mail_on_commit(*, to: str, subject: str, lines: list[str], unsubscribe_url: str) -> None:
+    """Every notification mail leaves through the outbox once the transaction commits: a broker
+    away at that moment must not lose it (a digest's events are already marked sent)."""
     send_on_commit(
         send_email,
         subject=f"[Estuary] {subject}"[:250],
         body="\n".join(lines),
-        to=[person.email],
+        to=[to],
         headers=_unsubscribe_headers(unsubscribe_url),
     )
-    return 1
 
 
 @transaction.atomic
