@@ -17,11 +17,12 @@ import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from psycopg2.errorcodes import DEADLOCK_DETECTED
 
 from lab import querysets as q
 from lab.errors import LabError
@@ -62,15 +63,21 @@ def _check_overlap(
 
 def _save_refused_on_overlap(reservation: Reservation, *, update_fields=None) -> None:
     """Write the row; the exclusion constraint's refusal becomes a LabError."""
+    taken = LabError(
+        _("%(board)s was booked for that time a moment ago") % {"board": reservation.lab_board.name}
+    )
     try:
         with transaction.atomic():
             reservation.save(update_fields=update_fields)
     except IntegrityError as exc:
         if "reservation_no_overlap" in str(exc):
-            raise LabError(
-                _("%(board)s was booked for that time a moment ago")
-                % {"board": reservation.lab_board.name}
-            ) from exc
+            raise taken from exc
+        raise
+    except OperationalError as exc:
+        # Two overlapping rows written at the same moment wait on each other in the exclusion
+        # check, and PostgreSQL ends one of them as a deadlock: the same refusal, not a 500.
+        if getattr(exc.__cause__, "pgcode", None) == DEADLOCK_DETECTED:
+            raise taken from exc
         raise
 
 
