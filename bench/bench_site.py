@@ -26,7 +26,10 @@ from pathlib import Path
 
 from bench.common import gunicorn
 
-CONCURRENCY = (1, 16, 64)
+# BENCH_CONCURRENCY=16 and BENCH_PAGES=home,search narrow a run while working on a page; the
+# committed results come from whole runs.
+CONCURRENCY = tuple(int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,16,64").split(","))
+PAGES = [p for p in os.environ.get("BENCH_PAGES", "").split(",") if p]
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 SEARCHES = 1_200
 GOAL_CONCURRENCY = 16
@@ -347,6 +350,8 @@ def run() -> dict:
     scale_name = os.environ.get("BENCH_SCALE", "full")
     generated = generate(scale_name)
     named = pages(SCALES[scale_name])
+    if PAGES:
+        named = {name: path for name, path in named.items() if name in PAGES}
     cookie = _session_cookie("bench-reader")
     queries = search_queries()
     workers = 2 * (os.cpu_count() or 1) + 1
