@@ -9,13 +9,19 @@
   file and a Range resume from the middle; nginx proxying to Django with X-Accel-Redirect, whole
   and the same Range. Each is reported as MiB/s and as a ratio of nginx's own. Small Range
   requests (4 KiB from the middle, wrk at concurrency 8) give requests/s on the same paths.
+- Uploads and imports stream: the VmRSS of the gunicorn worker taking a release manager's
+  upload of the 1 GiB file (sampled every 50 ms), and the peak RSS of `manage.py import_mbox`
+  over a generated mbox of 1 GiB and one of 1/8 of it (../shared/bench/gen_mbox.py): memory
+  independent of the input's size.
 - Memory: the VmRSS of each gunicorn worker before and after 100,000 requests of a mix of pages
   (home, a board page, a release page, a doc page, a forum topic, the API's latest release),
   sampled every 10,000 requests; and sampled every 50 ms while a worker streams the 1 GiB file.
 
 The pages come from the bench community (`python -m bench.generate --scale small`, with
 BENCH_DATABASE naming its database). BENCH_REDIS_URL, when set, is the Redis the bench uses;
-BENCH_SERVING_REQUESTS shortens the memory run. On a shared machine absolute figures move with
+BENCH_SERVING_REQUESTS shortens the memory run; BENCH_SERVING_PARTS=uploads,imports (of
+downloads, uploads, imports, requests) runs some parts only; BENCH_IMPORT_BYTES sets the large
+mbox's size. On a shared machine absolute figures move with
 the other load: the ratios within one run are what compare.
 """
 
@@ -24,9 +30,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -35,7 +43,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.common import _wait_for_port, free_port, gunicorn, ratio, setup_django
+from bench.common import _wait_for_port, bench_env, free_port, gunicorn, ratio, setup_django
 
 BIG_SIZE = 1024**3
 BLOCK = 1024 * 1024
@@ -48,6 +56,11 @@ WRK_SECONDS = 5
 REQUESTS = int(os.environ.get("BENCH_SERVING_REQUESTS", "100000"))
 SAMPLE_EVERY = REQUESTS // 10
 CONNECTIONS = 8
+PARTS = os.environ.get("BENCH_SERVING_PARTS", "downloads,uploads,imports,requests").split(",")
+IMPORT_BYTES = int(os.environ.get("BENCH_IMPORT_BYTES", str(BIG_SIZE)))
+UPLOAD_VERSION = "bench-serving-upload"
+IMPORT_LIST = "bench-import"
+GEN_MBOX = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "gen_mbox.py"
 X_ACCEL_PREFIX = "/protected-artifacts/"
 
 NGINX_CONF = """
@@ -271,32 +284,8 @@ def _small_ranges(url: str) -> dict:
 
 def _streaming_rss(url: str, workers: list[int]) -> dict:
     """Each worker's VmRSS every 50 ms while one of them streams the whole file to curl."""
-    before = {pid: _rss_kib(pid) for pid in workers}
-    peak = dict(before)
-    finished = threading.Event()
-
-    def sample() -> None:
-        while not finished.is_set():
-            for pid in workers:
-                peak[pid] = max(peak[pid], _rss_kib(pid))
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    try:
-        download = _curl(url)
-    finally:
-        finished.set()
-        sampler.join()
-    growth = max(peak[pid] - before[pid] for pid in workers)
-    names = {pid: f"worker_{i}" for i, pid in enumerate(workers)}
-    return {
-        "download": download,
-        "rss_before_kib": {names[pid]: kib for pid, kib in before.items()},
-        "rss_peak_kib": {names[pid]: kib for pid, kib in peak.items()},
-        "largest_growth_kib": growth,
-        "largest_growth_share_of_file": round(growth * 1024 / BIG_SIZE, 5),
-    }
+    download, rss = _peak_rss_while(workers, lambda: _curl(url))
+    return {"download": download, **rss}
 
 
 def downloads(artifacts: Path, file_url: str, path: Path, sha256: str) -> tuple[dict, dict]:
@@ -358,6 +347,155 @@ def downloads(artifacts: Path, file_url: str, path: Path, sha256: str) -> tuple[
         small[label]["ok"] for label in urls
     )
     return figures, memory
+
+
+# --- Uploads and imports ----------------------------------------------------------------------
+
+
+def _peak_rss_while(workers: list[int], action) -> tuple[object, dict]:
+    """Run `action()` while sampling each worker's VmRSS every 50 ms: its result, and the RSS."""
+    before = {pid: _rss_kib(pid) for pid in workers}
+    peak = dict(before)
+    finished = threading.Event()
+
+    def sample() -> None:
+        while not finished.is_set():
+            for pid in workers:
+                peak[pid] = max(peak[pid], _rss_kib(pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        result = action()
+    finally:
+        finished.set()
+        sampler.join()
+    growth = max(peak[pid] - before[pid] for pid in workers)
+    names = {pid: f"worker_{i}" for i, pid in enumerate(workers)}
+    return result, {
+        "rss_before_kib": {names[pid]: kib for pid, kib in before.items()},
+        "rss_peak_kib": {names[pid]: kib for pid, kib in peak.items()},
+        "largest_growth_kib": growth,
+        "largest_growth_share_of_file": round(growth * 1024 / BIG_SIZE, 5),
+    }
+
+
+def upload(path: Path, sha256: str) -> dict:
+    """A release manager uploads the 1 GiB file through the manage page's form, by curl as a
+    browser would (multipart), to a draft release; the stored artifact's sha256 is checked."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from bench.bench_site import _session_cookie
+    from downloads.models import Artifact, Release
+    from downloads.querysets import RELEASE_MANAGERS
+    from downloads.services.publishing import create_release
+
+    cookie = _session_cookie("bench-manager")
+    manager = get_user_model().objects.get(username="bench-manager")
+    manager.groups.add(Group.objects.get_or_create(name=RELEASE_MANAGERS)[0])
+    Release.objects.filter(version=UPLOAD_VERSION).delete()
+    create_release(version=UPLOAD_VERSION, notes="Uploaded by the serving bench.")
+    token = _get_new_csrf_string()
+    with _gunicorn_with(SECOND_FACTOR_REQUIRED="0") as url:
+        workers = _workers(url)
+        target = f"{url}/downloads/manage/{UPLOAD_VERSION}/upload/"
+        page = urllib.request.Request(
+            f"{url}/downloads/manage/{UPLOAD_VERSION}/", headers={"Cookie": cookie}
+        )
+        for _ in range(4 * len(workers)):  # every worker warm: growth is the upload's own
+            with urllib.request.urlopen(page, timeout=60) as answer:
+                answer.read()
+
+        def post() -> dict:
+            started = time.monotonic()
+            out = subprocess.run(
+                [
+                    "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                    "-H", f"Cookie: {cookie}; csrftoken={token}", "-H", f"Referer: {target}",
+                    "-F", f"csrfmiddlewaretoken={token}", "-F", f"file=@{path};filename=upload.img",
+                    "-F", "kind=", target,
+                ],
+                capture_output=True, text=True, timeout=600,
+            )  # fmt: skip
+            return {"status": out.stdout.strip(), "seconds": round(time.monotonic() - started, 1)}
+
+        result, rss = _peak_rss_while(workers, post)
+    stored = Artifact.objects.filter(release__version=UPLOAD_VERSION, filename="upload.img")
+    stored_sha = stored.values_list("sha256", flat=True).first()
+    Release.objects.filter(version=UPLOAD_VERSION).delete()
+    return {
+        **result,
+        "bytes": BIG_SIZE,
+        "stored_sha256_matches": stored_sha == sha256,
+        "MiB_per_second": round(BIG_SIZE / 2**20 / result["seconds"], 1),
+        **rss,
+    }
+
+
+def _mbox_of(size: int, folder: Path) -> tuple[Path, int]:
+    """A generated mbox of about `size` bytes (gen_mbox.py makes ~1.76 KB a message)."""
+    messages = max(100, size // 1760)
+    path = folder / f"archive-{messages}.mbox"
+    subprocess.run([sys.executable, str(GEN_MBOX), str(messages), str(path), "--seed", "7"],
+                   check=True, capture_output=True)  # fmt: skip
+    return path, messages
+
+
+def _drop_list() -> None:
+    """The import bench's list and its mail (messages hold their threads: those go first)."""
+    from lists.models import MailingList, Message, Thread
+
+    Message.objects.filter(mailing_list__name=IMPORT_LIST).delete()
+    Thread.objects.filter(mailing_list__name=IMPORT_LIST).delete()
+    MailingList.objects.filter(name=IMPORT_LIST).delete()
+
+
+def _import_peak(path: Path) -> dict:
+    """`manage.py import_mbox` into an empty list, in its own process: the peak RSS of it and
+    of its parsing processes (ru_maxrss of the largest), and how many messages it stored."""
+    from lists.models import MailingList, Message
+
+    _drop_list()
+    mailing_list = MailingList.objects.create(
+        name=IMPORT_LIST, title="Import bench", posting_address=f"{IMPORT_LIST}@example.org"
+    )
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "import_mbox", IMPORT_LIST, str(path), "--no-progress"],
+        cwd=Path(__file__).resolve().parents[1], env=bench_env(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    stored = Message.objects.filter(mailing_list=mailing_list).count()
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    _drop_list()
+    return {
+        "bytes": path.stat().st_size,
+        "exit_status": os.waitstatus_to_exitcode(status),
+        "messages_stored": stored,
+        "seconds": round(seconds, 1),
+        "peak_rss_kib": usage.ru_maxrss,
+        "peak_rss_kib_any_child_so_far": peak_children,
+    }
+
+
+def imports() -> dict:
+    """Peak RSS importing 1/8 of IMPORT_BYTES and then all of it: flat if imports stream."""
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
+        small, small_count = _mbox_of(IMPORT_BYTES // 8, Path(folder))
+        small_figures = _import_peak(small) | {"messages": small_count}
+        small.unlink()
+        large, large_count = _mbox_of(IMPORT_BYTES, Path(folder))
+        large_figures = _import_peak(large) | {"messages": large_count}
+    return {
+        "eighth": small_figures,
+        "whole": large_figures,
+        "peak_rss_growth_kib": large_figures["peak_rss_kib"] - small_figures["peak_rss_kib"],
+    }
 
 
 # --- Memory over many requests ----------------------------------------------------------------
@@ -432,10 +570,16 @@ def run() -> dict:
 
     file_url, path, sha256 = _published_file()
     named = mix()
-    figures: dict = {"load_average": os.getloadavg()}
-    download, streaming = downloads(Path(settings.ARTIFACTS_ROOT), file_url, path, sha256)
-    figures["download_1GiB"] = download
-    figures["memory_streaming_1GiB"] = streaming
-    figures["memory_over_requests"] = memory_over_requests(named)
+    figures: dict = {"load_average": os.getloadavg(), "parts": PARTS}
+    if "downloads" in PARTS:
+        download, streaming = downloads(Path(settings.ARTIFACTS_ROOT), file_url, path, sha256)
+        figures["download_1GiB"] = download
+        figures["memory_streaming_1GiB"] = streaming
+    if "uploads" in PARTS:
+        figures["memory_upload_1GiB"] = upload(path, sha256)
+    if "imports" in PARTS:
+        figures["memory_import_mbox"] = imports()
+    if "requests" in PARTS:
+        figures["memory_over_requests"] = memory_over_requests(named)
     figures["load_average_after"] = os.getloadavg()
     return figures
