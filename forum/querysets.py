@@ -12,7 +12,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet
-from django.db.models.functions import JSONObject
+from django.db.models.functions import JSONObject, Left
 
 from forum.models import Access, Category, Post, Topic, TopicRead
 from portal.search import (
@@ -184,6 +184,29 @@ def read_states(user: AbstractBaseUser | AnonymousUser, topic_ids: list[int]) ->
 
 # Posts have a date only: no board or release of their own (a board filter leaves them out).
 SEARCH_FACETS = FacetFields(date="created_at")
+# A topic is dated by its last post: "past week" finds the topics talked about this week.
+TOPIC_FACETS = FacetFields(date="last_post_at")
+_START, _STOP = "\x02", "\x03"
+# A snippet is cut from at most this much of a post: ts_headline's cost grows with the text.
+SNIPPET_SOURCE = 3000
+
+
+def _by_topic(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the search ranks topics by their documents (forum.indexing): everyone but the
+    moderators, whose search also finds hidden posts (left out of the documents)."""
+    return connection.vendor == "postgresql" and not is_moderator(user)
+
+
+def _search_query(query: str) -> SearchQuery:
+    return SearchQuery(query, search_type="websearch", config="english")
+
+
+def matching_topics(
+    *, query: str, user: AbstractBaseUser | AnonymousUser, filters: SearchFilters | None = None
+) -> QuerySet[Topic]:
+    """The topics a search matches that the user may read (topic_search serves the match)."""
+    topics = visible_topics(user).filter(search_document=_search_query(query))
+    return narrow(topics, TOPIC_FACETS, filters)
 
 
 def matching_posts(
@@ -192,8 +215,7 @@ def matching_posts(
     """The posts a search matches that the user may read (post_search serves the match)."""
     posts = visible_posts(user)
     if connection.vendor == "postgresql":
-        search = SearchQuery(query, search_type="websearch", config="english")
-        posts = posts.filter(search_vector=search)
+        posts = posts.filter(search_vector=_search_query(query))
     else:
         posts = posts.filter(Q(source__icontains=query) | Q(topic__title__icontains=query))
     return narrow(posts, SEARCH_FACETS, filters)
@@ -202,6 +224,8 @@ def matching_posts(
 def search_facets(
     *, query: str, user: AbstractBaseUser | AnonymousUser, filters: SearchFilters | None = None
 ) -> SectionCounts:
+    if _by_topic(user):
+        return count_facets(matching_topics(query=query, user=user, filters=filters), TOPIC_FACETS)
     return count_facets(matching_posts(query=query, user=user, filters=filters), SEARCH_FACETS)
 
 
@@ -215,6 +239,8 @@ def search_posts(
     """The site search's hits: the best of the first CANDIDATES matches, one query."""
     from portal.registry import SearchHit
 
+    if _by_topic(user):
+        return _topic_hits(query=query, user=user, limit=limit, filters=filters)
     matches = matching_posts(query=query, user=user, filters=filters)
     if connection.vendor != "postgresql":
         posts = matches.select_related("topic").order_by("-created_at")[:limit]
@@ -227,18 +253,17 @@ def search_posts(
             )
             for p in posts
         ]
-    search = SearchQuery(query, search_type="websearch", config="english")
-    start, stop = "\x02", "\x03"
+    search = _search_query(query)
     posts = (
         candidates(matches)
         .annotate(
             rank=SearchRank(F("search_vector"), search),
             headline=SearchHeadline(
-                "source",
+                Left("source", SNIPPET_SOURCE),
                 search,
                 config="english",
-                start_sel=start,
-                stop_sel=stop,
+                start_sel=_START,
+                stop_sel=_STOP,
                 max_words=35,
                 min_words=15,
             ),
@@ -246,17 +271,82 @@ def search_posts(
         .select_related("topic", "author")
         .order_by("-rank", "-created_at")[:limit]
     )
+    return [
+        SearchHit(
+            title=post.topic.title,
+            url=post.get_absolute_url(),
+            snippet=_snippet(post.headline, post.source[:SNIPPET_SOURCE]),
+            meta=f"#{post.number} · {post.author.get_username()} · {post.created_at:%Y-%m-%d}",
+        )
+        for post in posts
+    ]
+
+
+def _snippet(headline: str, text: str) -> str:
+    # The headline is the raw source: escape it all, then turn the markers into <mark>.
+    headline = whole_words(headline, text, start=_START, stop=_STOP)
+    return html.escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>")
+
+
+# The best topics (ranked by their documents among the first CANDIDATES matches), each with the
+# first of its visible posts the query matches (or its first post), its author and a headline
+# of it: one query. The posts' own index on (topic, number) serves the lateral part.
+_TOPIC_HITS_SQL = """
+SELECT r.id, r.title, p.id, p.number, p.created_at, u.{username}, left(p.source, {cut}),
+    ts_headline('english', left(p.source, {cut}), websearch_to_tsquery('english', %s), %s)
+FROM ({ranked}) r
+LEFT JOIN LATERAL (
+    SELECT id, number, created_at, author_id, source FROM forum_post p
+    WHERE p.topic_id = r.id AND NOT p.is_hidden
+    ORDER BY (p.search_vector @@ websearch_to_tsquery('english', %s)) DESC, p.number
+    LIMIT 1
+) p ON TRUE
+LEFT JOIN {users} u ON u.id = p.author_id
+ORDER BY r.rank DESC, r.last_post_at DESC
+"""
+
+
+def _topic_hits(
+    *,
+    query: str,
+    user: AbstractBaseUser | AnonymousUser,
+    limit: int,
+    filters: SearchFilters | None,
+) -> list[Any]:
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from portal.registry import SearchHit
+
+    ranked = (
+        candidates(matching_topics(query=query, user=user, filters=filters))
+        .annotate(rank=SearchRank(F("search_document"), _search_query(query)))
+        .order_by("-rank", "-last_post_at")
+        .values("id", "title", "rank", "last_post_at")[:limit]
+    )
+    ranked_sql, ranked_params = ranked.query.sql_with_params()
+    users = get_user_model()
+    sql = _TOPIC_HITS_SQL.format(
+        username=connection.ops.quote_name(users._meta.get_field(users.USERNAME_FIELD).column),
+        users=connection.ops.quote_name(users._meta.db_table),
+        ranked=ranked_sql,
+        cut=SNIPPET_SOURCE,
+    )
+    options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [query, options, *ranked_params, query])
+        rows = cursor.fetchall()
     hits = []
-    for post in posts:
-        # The headline is the raw source: escape it all, then turn the markers into <mark>.
-        headline = whole_words(post.headline, post.source, start=start, stop=stop)
-        snippet = html.escape(headline).replace(start, "<mark>").replace(stop, "</mark>")
+    for topic_id, title, post_id, number, created_at, author, text, headline in rows:
+        if post_id is None:  # every post hidden: the title matched
+            hits.append(SearchHit(title=title, url=reverse("forum:topic", args=[topic_id])))
+            continue
         hits.append(
             SearchHit(
-                title=post.topic.title,
-                url=post.get_absolute_url(),
-                snippet=snippet,
-                meta=f"#{post.number} · {post.author.get_username()} · {post.created_at:%Y-%m-%d}",
+                title=title,
+                url=reverse("forum:post", args=[post_id]),
+                snippet=_snippet(headline, text),
+                meta=f"#{number} · {author} · {created_at:%Y-%m-%d}",
             )
         )
     return hits

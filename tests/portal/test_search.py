@@ -110,7 +110,10 @@ def world(settings) -> World:
     hidden = forum.create_topic(
         user=reader, category=public, title="Spam here", source="quokkahidden"
     )
-    Post.objects.filter(topic=hidden).update(is_hidden=True)
+    # Hidden as moderators hide (the service also takes it out of the topic's search document).
+    forum.set_post_hidden(
+        moderator=moderator, post=Post.objects.get(topic=hidden), hidden=True, reason="spam"
+    )
 
     product = Product.objects.create(name="Kernel", slug="kernel")
     component = Component.objects.create(product=product, name="Drivers", slug="drivers")
