@@ -16,14 +16,17 @@ from django.db.models.functions import JSONObject, Left
 
 from forum.models import Access, Category, Post, Topic, TopicRead
 from portal.search import (
+    SNIPPET_TEXT,
+    DocumentRows,
     FacetFields,
     SearchFilters,
     SectionCounts,
     candidates,
     count_facets,
     cut_at_word,
+    document_hits,
+    marked_snippet,
     narrow,
-    whole_words,
 )
 
 MODERATORS = "moderators"
@@ -187,8 +190,6 @@ SEARCH_FACETS = FacetFields(date="created_at")
 # A topic is dated by its last post: "past week" finds the topics talked about this week.
 TOPIC_FACETS = FacetFields(date="last_post_at")
 _START, _STOP = "\x02", "\x03"
-# A snippet is cut from at most this much of a post: ts_headline's cost grows with the text.
-SNIPPET_SOURCE = 3000
 
 
 def _by_topic(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -259,7 +260,7 @@ def search_posts(
         .annotate(
             rank=SearchRank(F("search_vector"), search),
             headline=SearchHeadline(
-                Left("source", SNIPPET_SOURCE),
+                Left("source", SNIPPET_TEXT),
                 search,
                 config="english",
                 start_sel=_START,
@@ -275,35 +276,24 @@ def search_posts(
         SearchHit(
             title=post.topic.title,
             url=post.get_absolute_url(),
-            snippet=_snippet(post.headline, post.source[:SNIPPET_SOURCE]),
+            snippet=marked_snippet(post.headline, post.source[:SNIPPET_TEXT]),
             meta=f"#{post.number} · {post.author.get_username()} · {post.created_at:%Y-%m-%d}",
         )
         for post in posts
     ]
 
 
-def _snippet(headline: str, text: str) -> str:
-    # The headline is the raw source: escape it all, then turn the markers into <mark>.
-    headline = whole_words(headline, text, start=_START, stop=_STOP)
-    return html.escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>")
-
-
-# The best topics (ranked by their documents among the first CANDIDATES matches), each with the
-# first of its visible posts the query matches (or its first post), its author and a headline
-# of it: one query. The posts' own index on (topic, number) serves the lateral part.
-_TOPIC_HITS_SQL = """
-SELECT r.id, r.title, p.id, p.number, p.created_at, u.{username}, left(p.source, {cut}),
-    ts_headline('english', left(p.source, {cut}), websearch_to_tsquery('english', %s), %s)
-FROM ({ranked}) r
-LEFT JOIN LATERAL (
-    SELECT id, number, created_at, author_id, source FROM forum_post p
-    WHERE p.topic_id = r.id AND NOT p.is_hidden
-    ORDER BY (p.search_vector @@ websearch_to_tsquery('english', %s)) DESC, p.number
-    LIMIT 1
-) p ON TRUE
-LEFT JOIN {users} u ON u.id = p.author_id
-ORDER BY r.rank DESC, r.last_post_at DESC
-"""
+# A topic's rows for its hit: the first visible post the query matches, and who wrote it.
+_TOPIC_POSTS = DocumentRows(
+    table="forum_post",
+    parent="topic_id",
+    vector="search_vector",
+    order="number",
+    text="source",
+    columns="c.id AS post_id, c.number, c.created_at, c.source, "
+    "(SELECT u.username FROM auth_user u WHERE u.id = c.author_id) AS author",
+    condition="NOT c.is_hidden",
+)
 
 
 def _topic_hits(
@@ -313,7 +303,6 @@ def _topic_hits(
     limit: int,
     filters: SearchFilters | None,
 ) -> list[Any]:
-    from django.contrib.auth import get_user_model
     from django.urls import reverse
 
     from portal.registry import SearchHit
@@ -324,29 +313,24 @@ def _topic_hits(
         .order_by("-rank", "-last_post_at")
         .values("id", "title", "rank", "last_post_at")[:limit]
     )
-    ranked_sql, ranked_params = ranked.query.sql_with_params()
-    users = get_user_model()
-    sql = _TOPIC_HITS_SQL.format(
-        username=connection.ops.quote_name(users._meta.get_field(users.USERNAME_FIELD).column),
-        users=connection.ops.quote_name(users._meta.db_table),
-        ranked=ranked_sql,
-        cut=SNIPPET_SOURCE,
+    rows = document_hits(
+        ranked,
+        _TOPIC_POSTS,
+        tsquery="websearch_to_tsquery('english', %s)",
+        query=query,
+        config="english",
     )
-    options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [query, options, *ranked_params, query])
-        rows = cursor.fetchall()
     hits = []
-    for topic_id, title, post_id, number, created_at, author, text, headline in rows:
-        if post_id is None:  # every post hidden: the title matched
-            hits.append(SearchHit(title=title, url=reverse("forum:topic", args=[topic_id])))
+    for row in rows:
+        if row["post_id"] is None:  # every post hidden: the title matched
+            hits.append(SearchHit(title=row["title"], url=reverse("forum:topic", args=[row["id"]])))
             continue
         hits.append(
             SearchHit(
-                title=title,
-                url=reverse("forum:post", args=[post_id]),
-                snippet=_snippet(headline, text),
-                meta=f"#{number} · {author} · {created_at:%Y-%m-%d}",
+                title=row["title"],
+                url=reverse("forum:post", args=[row["post_id"]]),
+                snippet=marked_snippet(row["headline"], row["source"][:SNIPPET_TEXT]),
+                meta=f"#{row['number']} · {row['author']} · {row['created_at']:%Y-%m-%d}",
             )
         )
     return hits

@@ -7,6 +7,7 @@ filtering through their querysets, so nothing private reaches this page.
 from __future__ import annotations
 
 import datetime
+import html
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -127,6 +128,85 @@ def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
             counts.periods[name] += n
     counts.capped = counts.total >= CANDIDATES
     return counts
+
+
+# Where a section ranks documents of many rows (a topic's posts, a thread's messages): the best
+# documents, ranked among the first CANDIDATES matches, each with the first of its rows the
+# query matches (or its first row) and a headline cut from that row: one query. The rows' own
+# index on (document, order) serves the lateral part; the headline reads at most SNIPPET_TEXT.
+SNIPPET_TEXT = 3000
+_START, _STOP = "\x02", "\x03"
+_DOCUMENT_HITS_SQL = """
+SELECT r.*, c.*, ts_headline(%s::regconfig, left(c.{text}, {cut}), {tsquery}, %s) AS headline
+FROM ({ranked}) r
+LEFT JOIN LATERAL (
+    SELECT {columns} FROM {table} c
+    WHERE c.{parent} = r.id AND {condition}
+    ORDER BY (c.{vector} @@ {tsquery}) DESC, c.{order}
+    LIMIT 1
+) c ON TRUE
+ORDER BY r.rank DESC, r.{ranked_order} DESC
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRows:
+    """The rows a section's documents are made of, as _DOCUMENT_HITS_SQL reads them: `table`
+    (its alias is c), the column naming the document, the search vector, the order, the text
+    the headline is cut from, the columns to return and an SQL condition (rows the reader may
+    see, or "TRUE")."""
+
+    table: str
+    parent: str
+    vector: str
+    order: str
+    text: str
+    columns: str
+    condition: str = "TRUE"
+
+
+def document_hits(
+    ranked: QuerySet,
+    rows: DocumentRows,
+    *,
+    tsquery: str,
+    query: str,
+    config: str,
+    max_words: int = 35,
+    min_words: int = 15,
+) -> list[dict]:
+    """Run `ranked` (values with id, rank and its own order column last; at most a page of
+    them) with each document's best row: dicts of the ranked values, the row's columns and a
+    `headline` (the query marked with _START/_STOP). `tsquery` is the SQL of the query taking
+    one parameter, `query`."""
+    from django.db import connection
+
+    ranked_sql, ranked_params = ranked.query.sql_with_params()
+    sql = _DOCUMENT_HITS_SQL.format(
+        ranked=ranked_sql,
+        ranked_order=ranked._fields[-1],
+        text=rows.text,
+        cut=SNIPPET_TEXT,
+        tsquery=tsquery,
+        columns=rows.columns,
+        table=rows.table,
+        parent=rows.parent,
+        condition=rows.condition,
+        vector=rows.vector,
+        order=rows.order,
+    )
+    options = f"StartSel={_START}, StopSel={_STOP}, MaxWords={max_words}, MinWords={min_words}"
+    params = [config, query, options, *ranked_params, query]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def marked_snippet(headline: str, text: str) -> str:
+    """A headline of raw text as safe HTML: grown to whole words, escaped, matches in <mark>."""
+    headline = whole_words(headline, text, start=_START, stop=_STOP)
+    return html.escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
