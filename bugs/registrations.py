@@ -3,6 +3,7 @@ release panels, demo data, API routes live in bugs/api.py (portal/urls.py mounts
 
 from django.utils.translation import gettext_lazy as _
 
+from bugs.services.common import BUGS
 from portal.registry import (
     FeedGroup,
     HomeBlock,
@@ -124,7 +125,14 @@ register_page_panel(
     )
 )
 register_search_provider(
-    SearchProvider(name="bugs", label=_("Bugs"), search=_search, order=40, facets=_search_facets)
+    SearchProvider(
+        name="bugs",
+        label=_("Bugs"),
+        search=_search,
+        order=40,
+        facets=_search_facets,
+        generation=BUGS,
+    )
 )
 register_timeline_source(TimelineSource(name="bugs", items=_timeline))
 register_seeder(Seeder(name="bugs", run=_seed, order=60))

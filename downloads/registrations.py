@@ -3,6 +3,7 @@
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from downloads.caching import CATALOGUE
 from portal.registry import (
     FeedGroup,
     HomeBlock,
@@ -120,7 +121,12 @@ register_home_block(
 )
 register_search_provider(
     SearchProvider(
-        name="downloads", label=_("Downloads"), search=_search, order=20, facets=_search_facets
+        name="downloads",
+        label=_("Downloads"),
+        search=_search,
+        order=20,
+        facets=_search_facets,
+        generation=CATALOGUE,
     )
 )
 register_seeder(Seeder(name="downloads", run=_seed, order=10))

@@ -3,6 +3,7 @@ and kinds of its notifications, demo data."""
 
 from django.utils.translation import gettext_lazy as _
 
+from forum.services import FORUM
 from portal import notifications
 from portal.registry import (
     FeedGroup,
@@ -107,7 +108,14 @@ register_home_block(
     )
 )
 register_search_provider(
-    SearchProvider(name="forum", label=_("Forum"), search=_search, order=30, facets=_search_facets)
+    SearchProvider(
+        name="forum",
+        label=_("Forum"),
+        search=_search,
+        order=30,
+        facets=_search_facets,
+        generation=FORUM,
+    )
 )
 register_timeline_source(TimelineSource(name="forum", items=_timeline))
 register_seeder(Seeder(name="forum", run=_seed, order=30))

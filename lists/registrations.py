@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from lists.caching import SITE
 from portal.registry import (
     FeedGroup,
     HomeBlock,
@@ -116,7 +117,12 @@ register_page_panel(
 )
 register_search_provider(
     SearchProvider(
-        name="lists", label=_("Mailing lists"), search=_search, order=50, facets=_search_facets
+        name="lists",
+        label=_("Mailing lists"),
+        search=_search,
+        order=50,
+        facets=_search_facets,
+        generation=SITE,
     )
 )
 register_timeline_source(TimelineSource(name="lists", items=_timeline))

@@ -7,18 +7,20 @@ filtering through their querysets, so nothing private reaches this page.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import html
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import Case, Count, F, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from portal.ratelimits import rate_limited
 from portal.registry import registry
@@ -136,8 +138,8 @@ def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
 # index on (document, order) serves the lateral part; the headline reads at most SNIPPET_TEXT.
 SNIPPET_TEXT = 3000
 _START, _STOP = "\x02", "\x03"
-_DOCUMENT_HITS_SQL = """
-SELECT r.*, c.*, ts_headline(%s::regconfig, left(c.{text}, {cut}), {tsquery}, %s) AS headline
+_DOCUMENT_HITS_SQL = """SELECT r.*, c.*,
+    ts_headline(%s::regconfig, left(c.{text}, {cut}), {tsquery}, %s) AS headline
 FROM ({ranked}) r
 LEFT JOIN LATERAL (
     SELECT {columns} FROM {table} c
@@ -318,43 +320,9 @@ def search_view(request: HttpRequest) -> HttpResponse:
         )
     elif not query and "q" in request.GET:
         notes.append(_("Type what you are looking for: a word, a file name or a checksum."))
-    sections = []
-    boards: Counter = Counter()
-    releases: Counter = Counter()
-    periods: Counter = Counter()
+    sections, facets = [], []
     if searchable:
-        for provider in providers:
-            counts = (
-                provider.facets(query=query, user=request.user, filters=filters)
-                if provider.facets
-                else None
-            )
-            if counts is not None:
-                boards.update(counts.boards)
-                releases.update(counts.releases)
-                periods.update(counts.periods)
-            hits = []
-            if (not wanted or provider.name == wanted) and (counts is None or counts.total):
-                hits = list(
-                    provider.search(
-                        query=query, user=request.user, limit=HITS_PER_SECTION, filters=filters
-                    )
-                )
-            total = counts.total if counts is not None else len(hits)
-            sections.append(
-                {
-                    "name": provider.name,
-                    "label": provider.label,
-                    "hits": hits,
-                    "count": _count_label(total, counts is not None and counts.capped),
-                    "total": total,
-                    "shown": not wanted or provider.name == wanted,
-                    "link": _link(params, section=provider.name),
-                    "selected": provider.name == wanted,
-                    "more": bool(hits) and total > len(hits) and not wanted,
-                }
-            )
-    facets = _facets(params, boards, releases, periods) if searchable else []
+        sections, facets = _answer(request, providers, query, wanted, filters, params)
     return render(
         request,
         "portal/search.html",
@@ -371,6 +339,92 @@ def search_view(request: HttpRequest) -> HttpResponse:
             "clear_link": _link({"q": query}),
         },
     )
+
+
+# How long a kept answer lives at most: the sections' generations make it stale at their first
+# change; this bounds what no generation tells (a list made private in the admin, "past week").
+ANSWER_TIMEOUT = 300
+
+
+def _answer_key(providers: list, query: str, wanted: str, filters: SearchFilters) -> str:
+    """The kept answer's key: the query, the narrowing, the language and every section's
+    generation (one round trip to the cache)."""
+    keys = [p.generation.key for p in providers if p.generation is not None]
+    known = cache.get_many(keys)
+    versions = [
+        str(known.get(p.generation.key) or p.generation.current())
+        for p in providers
+        if p.generation is not None
+    ]
+    what = "\x1f".join([query, wanted, filters.board, filters.release, filters.period])
+    digest = hashlib.sha256(what.encode()).hexdigest()[:32]
+    return f"search:{get_language()}:{digest}:{'.'.join(versions)}"
+
+
+def _answer(
+    request: HttpRequest,
+    providers: list,
+    query: str,
+    wanted: str,
+    filters: SearchFilters,
+    params: dict[str, str],
+) -> tuple[list, list]:
+    """The sections' hits and counts and the facets: kept for signed-out readers (all of them
+    see the same things), asked of the sections for everyone else."""
+    if request.user.is_authenticated:
+        return _ask(request, providers, query, wanted, filters, params)
+    key = _answer_key(providers, query, wanted, filters)
+    kept = cache.get(key)
+    if kept is None:
+        kept = _ask(request, providers, query, wanted, filters, params)
+        cache.set(key, kept, ANSWER_TIMEOUT)
+    return kept
+
+
+def _ask(
+    request: HttpRequest,
+    providers: list,
+    query: str,
+    wanted: str,
+    filters: SearchFilters,
+    params: dict[str, str],
+) -> tuple[list, list]:
+    sections = []
+    boards: Counter = Counter()
+    releases: Counter = Counter()
+    periods: Counter = Counter()
+    for provider in providers:
+        counts = (
+            provider.facets(query=query, user=request.user, filters=filters)
+            if provider.facets
+            else None
+        )
+        if counts is not None:
+            boards.update(counts.boards)
+            releases.update(counts.releases)
+            periods.update(counts.periods)
+        hits = []
+        if (not wanted or provider.name == wanted) and (counts is None or counts.total):
+            hits = list(
+                provider.search(
+                    query=query, user=request.user, limit=HITS_PER_SECTION, filters=filters
+                )
+            )
+        total = counts.total if counts is not None else len(hits)
+        sections.append(
+            {
+                "name": provider.name,
+                "label": str(provider.label),
+                "hits": hits,
+                "count": _count_label(total, counts is not None and counts.capped),
+                "total": total,
+                "shown": not wanted or provider.name == wanted,
+                "link": _link(params, section=provider.name),
+                "selected": provider.name == wanted,
+                "more": bool(hits) and total > len(hits) and not wanted,
+            }
+        )
+    return sections, _facets(params, boards, releases, periods)
 
 
 def _facets(params: dict[str, str], boards: Counter, releases: Counter, periods: Counter) -> list:
