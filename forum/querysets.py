@@ -24,7 +24,7 @@ from portal.search import (
     candidates,
     count_facets,
     cut_at_word,
-    document_hits,
+    documents_answer,
     marked_snippet,
     narrow,
 )
@@ -240,8 +240,6 @@ def search_posts(
     """The site search's hits: the best of the first CANDIDATES matches, one query."""
     from portal.registry import SearchHit
 
-    if _by_topic(user):
-        return _topic_hits(query=query, user=user, limit=limit, filters=filters)
     matches = matching_posts(query=query, user=user, filters=filters)
     if connection.vendor != "postgresql":
         posts = matches.select_related("topic").order_by("-created_at")[:limit]
@@ -296,29 +294,35 @@ _TOPIC_POSTS = DocumentRows(
 )
 
 
-def _topic_hits(
+def search_answer(
     *,
     query: str,
     user: AbstractBaseUser | AnonymousUser,
     limit: int,
-    filters: SearchFilters | None,
-) -> list[Any]:
+    filters: SearchFilters | None = None,
+) -> tuple[SectionCounts, list[Any]]:
+    """The site search's counts and hits: for readers, one query over the topics' documents."""
+    if not _by_topic(user):
+        counts = search_facets(query=query, user=user, filters=filters)
+        if not counts.total:
+            return counts, []
+        return counts, search_posts(query=query, user=user, limit=limit, filters=filters)
     from django.urls import reverse
 
     from portal.registry import SearchHit
 
-    ranked = (
-        candidates(matching_topics(query=query, user=user, filters=filters))
-        .annotate(rank=SearchRank(F("search_document"), _search_query(query)))
-        .order_by("-rank", "-last_post_at")
-        .values("id", "title", "rank", "last_post_at")[:limit]
-    )
-    rows = document_hits(
-        ranked,
+    counts, rows = documents_answer(
+        matching_topics(query=query, user=user, filters=filters),
+        TOPIC_FACETS,
         _TOPIC_POSTS,
+        document="search_document",
+        search=_search_query(query),
+        values=["id", "title"],
+        order="last_post_at",
         tsquery="websearch_to_tsquery('english', %s)",
         query=query,
         config="english",
+        limit=limit,
     )
     hits = []
     for row in rows:
@@ -333,4 +337,4 @@ def _topic_hits(
                 meta=f"#{row['number']} · {row['author']} · {row['created_at']:%Y-%m-%d}",
             )
         )
-    return hits
+    return counts, hits

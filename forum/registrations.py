@@ -86,6 +86,12 @@ def _search(*, query, user, limit, filters=None):
     return search_posts(query=query, user=user, limit=limit, filters=filters)
 
 
+def _search_answer(*, query, user, limit, filters=None):
+    from forum.querysets import search_answer
+
+    return search_answer(query=query, user=user, limit=limit, filters=filters)
+
+
 def _search_facets(*, query, user, filters=None):
     from forum.querysets import search_facets
 
@@ -114,6 +120,7 @@ register_search_provider(
         search=_search,
         order=30,
         facets=_search_facets,
+        answer=_search_answer,
         generation=FORUM,
     )
 )

@@ -31,7 +31,7 @@ from portal.search import (
     candidates,
     count_facets,
     cut_at_word,
-    document_hits,
+    documents_answer,
     marked_snippet,
     narrow,
 )
@@ -389,22 +389,30 @@ def search_facets(*, query: str, user: User, filters: SearchFilters | None = Non
     return count_facets(_site_matches(user, parsed, filters), SEARCH_FACETS)
 
 
-def _thread_hits(user: User, parsed: ParsedQuery, limit: int, filters: SearchFilters | None):
+def search_answer(
+    *, query: str, user: User, limit: int, filters: SearchFilters | None = None
+) -> tuple[SectionCounts, list]:
+    """The site search's counts and hits: for words, one query over the threads' documents."""
+    parsed = parse_query(query)
+    if not _by_thread(parsed):
+        counts = search_facets(query=query, user=user, filters=filters)
+        if not counts.total:
+            return counts, []
+        return counts, search_hits(query=query, user=user, limit=limit, filters=filters)
     from portal.registry import SearchHit
 
-    search = SearchQuery(parsed.tsquery, search_type="raw", config="english")
-    ranked = (
-        candidates(_thread_matches(user, parsed, filters))
-        .annotate(rank=SearchRank(F("search_document"), search))
-        .order_by("-rank", "-last_activity")
-        .values("id", "subject", "mailing_list__name", "rank", "last_activity")[:limit]
-    )
-    rows = document_hits(
-        ranked,
+    counts, rows = documents_answer(
+        _thread_matches(user, parsed, filters),
+        THREAD_FACETS,
         _THREAD_MESSAGES,
+        document="search_document",
+        search=SearchQuery(parsed.tsquery, search_type="raw", config="english"),
+        values=["id", "subject", "mailing_list__name"],
+        order="last_activity",
         tsquery="to_tsquery('english', %s)",
         query=parsed.tsquery,
         config="english",
+        limit=limit,
         max_words=30,
         min_words=12,
     )
@@ -421,7 +429,7 @@ def _thread_hits(user: User, parsed: ParsedQuery, limit: int, filters: SearchFil
                 meta=f"{name} · {row['sender_name']} · {row['date']:%Y-%m-%d}",
             )
         )
-    return hits
+    return counts, hits
 
 
 def search_hits(
@@ -431,8 +439,6 @@ def search_hits(
     from portal.registry import SearchHit
 
     parsed = parse_query(query)
-    if _by_thread(parsed):
-        return _thread_hits(user, parsed, limit, filters)
     messages = _site_matches(user, parsed, filters)
     start, stop = "\x02", "\x03"
     if connection.vendor == "postgresql" and parsed.tsquery:

@@ -84,6 +84,12 @@ def _search(*, query, user, limit, filters=None):
     return search_hits(query=query, user=user, limit=limit, filters=filters)
 
 
+def _search_answer(*, query, user, limit, filters=None):
+    from lists.querysets import search_answer
+
+    return search_answer(query=query, user=user, limit=limit, filters=filters)
+
+
 def _search_facets(*, query, user, filters=None):
     from lists.querysets import search_facets
 
@@ -122,6 +128,7 @@ register_search_provider(
         search=_search,
         order=50,
         facets=_search_facets,
+        answer=_search_answer,
         generation=SITE,
     )
 )

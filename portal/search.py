@@ -9,12 +9,16 @@ from __future__ import annotations
 import datetime
 import hashlib
 import html
+import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Case, Count, F, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -97,26 +101,28 @@ def candidates(matches: QuerySet) -> QuerySet:
     return matches.model.objects.filter(pk__in=matches.order_by().values("pk")[:CANDIDATES])
 
 
-def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
-    """One query: the candidates grouped by board, release and age."""
+def _age(fields: FacetFields) -> Case:
+    """0 for the past week, 1 the past month, 2 the past year, 3 older (see PERIODS)."""
     now = timezone.now()
-    age = Case(
+    return Case(
         *(
             When(**{f"{fields.date}__gte": now - span}, then=Value(rank))
             for rank, (span, _label) in enumerate(PERIODS.values())
         ),
         default=Value(len(PERIODS)),
     )
-    rows = (
-        candidates(matches)
-        .values(
-            facet_board=F(fields.board) if fields.board else Value(""),
-            facet_release=F(fields.release) if fields.release else Value(""),
-            facet_age=age,
-        )
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+
+
+def _facet_columns(fields: FacetFields) -> dict:
+    return {
+        "facet_board": F(fields.board) if fields.board else Value(""),
+        "facet_release": F(fields.release) if fields.release else Value(""),
+        "facet_age": _age(fields),
+    }
+
+
+def tally(rows: Iterable[dict]) -> SectionCounts:
+    """SectionCounts of grouped candidates: rows of facet_board, facet_release, facet_age, n."""
     counts = SectionCounts()
     names = list(PERIODS)
     for row in rows:
@@ -132,31 +138,45 @@ def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
     return counts
 
 
-# Where a section ranks documents of many rows (a topic's posts, a thread's messages): the best
-# documents, ranked among the first CANDIDATES matches, each with the first of its rows the
-# query matches (or its first row) and a headline cut from that row: one query. The rows' own
-# index on (document, order) serves the lateral part; the headline reads at most SNIPPET_TEXT.
+def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
+    """One query: the candidates grouped by board, release and age."""
+    rows = candidates(matches).values(**_facet_columns(fields)).annotate(n=Count("pk")).order_by()
+    return tally(rows)
+
+
+# Where a section ranks documents of many rows (a topic's posts, a thread's messages), one query
+# answers it: the first CANDIDATES matches (the documents' GIN index finds them) counted by
+# facet, and the best `limit` of them by rank, each with the first of its rows the query
+# matches (or its first row) and a headline cut from at most SNIPPET_TEXT of that row. The
+# rows' own index on (document, order) serves the lateral part.
 SNIPPET_TEXT = 3000
 _START, _STOP = "\x02", "\x03"
-_DOCUMENT_HITS_SQL = """SELECT r.*, c.*,
-    ts_headline(%s::regconfig, left(c.{text}, {cut}), {tsquery}, %s) AS headline
-FROM ({ranked}) r
-LEFT JOIN LATERAL (
-    SELECT {columns} FROM {table} c
-    WHERE c.{parent} = r.id AND {condition}
-    ORDER BY (c.{vector} @@ {tsquery}) DESC, c.{order}
-    LIMIT 1
-) c ON TRUE
-ORDER BY r.rank DESC, r.{ranked_order} DESC
+_DOCUMENTS_SQL = """WITH found AS MATERIALIZED ({found}),
+counted AS (
+    SELECT facet_board, facet_release, facet_age, count(*) AS n FROM found GROUP BY 1, 2, 3
+)
+SELECT (SELECT json_agg(counted) FROM counted) AS counts, best.*
+FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+    SELECT r.*, c.*,
+        ts_headline(%s::regconfig, left(c.{text}, {cut}), {tsquery}, %s) AS headline
+    FROM (SELECT * FROM found ORDER BY rank DESC, {order} DESC LIMIT {limit}) r
+    LEFT JOIN LATERAL (
+        SELECT {columns} FROM {table} c
+        WHERE c.{parent} = r.id AND {condition}
+        ORDER BY (c.{vector} @@ {tsquery}) DESC, c.{row_order}
+        LIMIT 1
+    ) c ON TRUE
+) best ON TRUE
+ORDER BY best.rank DESC, best.{order} DESC
 """
 
 
 @dataclass(frozen=True)
 class DocumentRows:
-    """The rows a section's documents are made of, as _DOCUMENT_HITS_SQL reads them: `table`
-    (its alias is c), the column naming the document, the search vector, the order, the text
-    the headline is cut from, the columns to return and an SQL condition (rows the reader may
-    see, or "TRUE")."""
+    """The rows a section's documents are made of, as _DOCUMENTS_SQL reads them: `table` (its
+    alias is c), the column naming the document, the search vector, the order, the text the
+    headline is cut from, the columns to return (named apart from the document's) and an SQL
+    condition (rows the reader may see, or "TRUE")."""
 
     table: str
     parent: str
@@ -167,42 +187,62 @@ class DocumentRows:
     condition: str = "TRUE"
 
 
-def document_hits(
-    ranked: QuerySet,
+def documents_answer(
+    matches: QuerySet,
+    fields: FacetFields,
     rows: DocumentRows,
     *,
+    document: str,
+    search: SearchQuery,
+    values: list[str],
+    order: str,
     tsquery: str,
     query: str,
     config: str,
+    limit: int,
     max_words: int = 35,
     min_words: int = 15,
-) -> list[dict]:
-    """Run `ranked` (values with id, rank and its own order column last; at most a page of
-    them) with each document's best row: dicts of the ranked values, the row's columns and a
-    `headline` (the query marked with _START/_STOP). `tsquery` is the SQL of the query taking
-    one parameter, `query`."""
+) -> tuple[SectionCounts, list[dict]]:
+    """A section's counts and best hits in one query. `matches` are the documents the reader
+    may see that the query matches (narrowed), `document` their search vector column, `values`
+    what a hit shows of them (with "id"), `order` the column that breaks ties of rank (newest
+    first). `tsquery` is the SQL of the query taking one parameter, `query`. Each hit is a dict
+    of the values, the rows' columns and a `headline` (the query marked with _START/_STOP)."""
     from django.db import connection
 
-    ranked_sql, ranked_params = ranked.query.sql_with_params()
-    sql = _DOCUMENT_HITS_SQL.format(
-        ranked=ranked_sql,
-        ranked_order=ranked._fields[-1],
+    found = (
+        candidates(matches)
+        .annotate(rank=SearchRank(F(document), search), **_facet_columns(fields))
+        .values(*values, order, "rank", "facet_board", "facet_release", "facet_age")
+        .order_by()
+    )
+    try:
+        found_sql, found_params = found.query.sql_with_params()
+    except EmptyResultSet:  # narrowed to nothing (a board filter where there are no boards)
+        return SectionCounts(), []
+    sql = _DOCUMENTS_SQL.format(
+        found=found_sql,
         text=rows.text,
         cut=SNIPPET_TEXT,
         tsquery=tsquery,
+        order=order,
+        limit=int(limit),
         columns=rows.columns,
         table=rows.table,
         parent=rows.parent,
         condition=rows.condition,
         vector=rows.vector,
-        order=rows.order,
+        row_order=rows.order,
     )
     options = f"StartSel={_START}, StopSel={_STOP}, MaxWords={max_words}, MinWords={min_words}"
-    params = [config, query, options, *ranked_params, query]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*found_params, config, query, options, query])
         names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        answer = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    counted = answer[0]["counts"] if answer else None
+    if isinstance(counted, str):
+        counted = json.loads(counted)
+    return tally(counted or []), [hit for hit in answer if hit["id"] is not None]
 
 
 def marked_snippet(headline: str, text: str) -> str:
@@ -394,22 +434,20 @@ def _ask(
     releases: Counter = Counter()
     periods: Counter = Counter()
     for provider in providers:
-        counts = (
-            provider.facets(query=query, user=request.user, filters=filters)
-            if provider.facets
-            else None
-        )
+        shown = not wanted or provider.name == wanted
+        ask = {"query": query, "user": request.user, "filters": filters}
+        if provider.answer:
+            counts, hits = provider.answer(limit=HITS_PER_SECTION, **ask)
+            hits = list(hits) if shown else []
+        else:
+            counts = provider.facets(**ask) if provider.facets else None
+            hits = []
+            if shown and (counts is None or counts.total):
+                hits = list(provider.search(limit=HITS_PER_SECTION, **ask))
         if counts is not None:
             boards.update(counts.boards)
             releases.update(counts.releases)
             periods.update(counts.periods)
-        hits = []
-        if (not wanted or provider.name == wanted) and (counts is None or counts.total):
-            hits = list(
-                provider.search(
-                    query=query, user=request.user, limit=HITS_PER_SECTION, filters=filters
-                )
-            )
         total = counts.total if counts is not None else len(hits)
         sections.append(
             {
@@ -418,7 +456,7 @@ def _ask(
                 "hits": hits,
                 "count": _count_label(total, counts is not None and counts.capped),
                 "total": total,
-                "shown": not wanted or provider.name == wanted,
+                "shown": shown,
                 "link": _link(params, section=provider.name),
                 "selected": provider.name == wanted,
                 "more": bool(hits) and total > len(hits) and not wanted,
