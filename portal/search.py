@@ -465,27 +465,43 @@ def _ask(
     return sections, _facets(params, boards, releases, periods)
 
 
-def _facets(params: dict[str, str], boards: Counter, releases: Counter, periods: Counter) -> list:
-    """The board, release and date facets: only boards and published releases anyone may see
-    are named (a draft's version must not show through a count), at most two queries."""
+def _catalogue_names() -> dict:
+    """Every board's name by slug and the published versions, kept under the catalogue's
+    generation: the facets name only these (a draft's version must not show through a count)."""
+    from downloads.caching import CATALOGUE
     from downloads.models import Board, Release
 
+    key = f"search:names:{CATALOGUE.current()}"
+    names = cache.get(key)
+    if names is None:
+        names = {
+            "boards": dict(Board.objects.values_list("slug", "name")),
+            "published": set(
+                Release.objects.filter(status=Release.Status.PUBLISHED).values_list(
+                    "version", flat=True
+                )
+            ),
+        }
+        cache.set(key, names, ANSWER_TIMEOUT)
+    return names
+
+
+def _facets(params: dict[str, str], boards: Counter, releases: Counter, periods: Counter) -> list:
+    """The board, release and date facets: only boards and published releases anyone may see
+    are named (a draft's version must not show through a count); no query while the catalogue
+    is unchanged."""
     facets = []
+    names = _catalogue_names() if boards or releases or params["board"] or params["release"] else {}
     if boards or params["board"]:
-        named = dict(
-            Board.objects.filter(slug__in=[*boards, params["board"]]).values_list("slug", "name")
-        )
+        wanted = {*boards, params["board"]}
+        named = {slug: name for slug, name in names["boards"].items() if slug in wanted}
         options = [
             (slug, named[slug], boards.get(slug, 0))
             for slug in sorted(named, key=lambda s: (-boards.get(s, 0), named[s].lower()))
         ][:12]
         facets.append(_facet(_("Board"), "board", params, options))
     if releases or params["release"]:
-        published = set(
-            Release.objects.filter(
-                status=Release.Status.PUBLISHED, version__in=[*releases, params["release"]]
-            ).values_list("version", flat=True)
-        )
+        published = names["published"] & {*releases, params["release"]}
         options = [
             (v, v, releases.get(v, 0))
             for v in sorted(published, key=lambda v: (-releases.get(v, 0), v))
