@@ -83,6 +83,12 @@ def _search(*, query, user, limit, filters=None):
     return search_bugs(query=query, user=user, limit=limit, filters=filters)
 
 
+def _search_answer(*, query, user, limit, filters=None):
+    from bugs.querysets import search_answer
+
+    return search_answer(query=query, user=user, limit=limit, filters=filters)
+
+
 def _search_facets(*, query, user, filters=None):
     from bugs.querysets import search_facets
 
@@ -131,6 +137,7 @@ register_search_provider(
         search=_search,
         order=40,
         facets=_search_facets,
+        answer=_search_answer,
         generation=BUGS,
     )
 )

@@ -233,16 +233,16 @@ def test_a_sections_own_search_offers_everywhere(client, world):
 
 
 def test_the_search_page_keeps_its_query_count(client, world, django_assert_max_num_queries):
-    # Five sections: the forum, the archive and the catalogue answer in one query each, the
-    # docs and the tracker in a count and a page of hits; the facets' names (two, then kept).
-    with django_assert_max_num_queries(9):
+    # Five sections: the forum, the archive, the tracker and the catalogue answer in one query
+    # each, the docs in a count and a page of hits; the facets' names (two, then kept).
+    with django_assert_max_num_queries(8):
         _search(client, q="zebrafish")
     public = Category.objects.get(slug="boards")
     for n in range(15):
         forum.create_topic(
             user=world.reader, category=public, title=f"Zebrafish {n}", source=f"zebrafish {n}"
         )
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         response = _search(client, q="zebrafish")
     assert _counts(response)["forum"] == 16
 
