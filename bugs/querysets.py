@@ -23,15 +23,20 @@ from bugs.models import (
     Product,
     SavedSearch,
     Severity,
+    Status,
 )
 from bugs.workflow import SECURITY, group_names
 from portal.search import (
+    SNIPPET_TEXT,
+    DocumentRows,
     FacetFields,
     SearchFilters,
     SectionCounts,
     candidates,
     count_facets,
     cut_at_word,
+    documents_answer,
+    marked_snippet,
     narrow,
 )
 
@@ -308,6 +313,63 @@ def search_bugs(
         )
         for bug in found
     ]
+
+
+# The bug itself is the row its hit shows (its document is its own search vector).
+_BUG_ROW = DocumentRows(
+    table="bugs_bug",
+    parent="id",
+    vector="search_vector",
+    order="id",
+    text="description",
+    columns="c.summary, c.status, c.created_at AS filed, c.description, "
+    "(SELECT p.name FROM bugs_product p WHERE p.id = c.product_id) AS product",
+)
+
+
+def search_answer(
+    *,
+    query: str,
+    user: AbstractBaseUser | AnonymousUser | None,
+    limit: int,
+    filters: SearchFilters | None = None,
+) -> tuple[SectionCounts, list]:
+    """The site search's counts and hits in one query (PostgreSQL), or the two apart."""
+    if connection.vendor != "postgresql":
+        counts = search_facets(query=query, user=user, filters=filters)
+        hits = search_bugs(query=query, user=user, limit=limit, filters=filters)
+        return counts, hits if counts.total else []
+    from django.urls import reverse
+
+    from portal.registry import SearchHit
+
+    counts, rows = documents_answer(
+        matching_bugs(query=query, user=user, filters=filters),
+        SEARCH_FACETS,
+        _BUG_ROW,
+        document="search_vector",
+        search=SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG),
+        values=["id"],
+        order="created_at",
+        tsquery=f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
+        query=query,
+        config=SEARCH_CONFIG,
+        limit=limit,
+        max_words=30,
+        min_words=12,
+    )
+    statuses = dict(Status.choices)
+    hits = [
+        SearchHit(
+            title=f"#{row['id']} {row['summary']}",
+            url=reverse("bugs:detail", args=[row["id"]]),
+            snippet=marked_snippet(row["headline"], row["description"][:SNIPPET_TEXT]),
+            meta=f"{row['product']} · {statuses.get(row['status'], row['status'])} · "
+            f"{row['filed']:%Y-%m-%d}",
+        )
+        for row in rows
+    ]
+    return counts, hits
 
 
 def saved_searches(user: AbstractBaseUser | AnonymousUser) -> QuerySet[SavedSearch]:

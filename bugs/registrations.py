@@ -3,6 +3,7 @@ release panels, demo data, API routes live in bugs/api.py (portal/urls.py mounts
 
 from django.utils.translation import gettext_lazy as _
 
+from bugs.services.common import BUGS
 from portal.registry import (
     FeedGroup,
     HomeBlock,
@@ -82,6 +83,12 @@ def _search(*, query, user, limit, filters=None):
     return search_bugs(query=query, user=user, limit=limit, filters=filters)
 
 
+def _search_answer(*, query, user, limit, filters=None):
+    from bugs.querysets import search_answer
+
+    return search_answer(query=query, user=user, limit=limit, filters=filters)
+
+
 def _search_facets(*, query, user, filters=None):
     from bugs.querysets import search_facets
 
@@ -124,7 +131,15 @@ register_page_panel(
     )
 )
 register_search_provider(
-    SearchProvider(name="bugs", label=_("Bugs"), search=_search, order=40, facets=_search_facets)
+    SearchProvider(
+        name="bugs",
+        label=_("Bugs"),
+        search=_search,
+        order=40,
+        facets=_search_facets,
+        answer=_search_answer,
+        generation=BUGS,
+    )
 )
 register_timeline_source(TimelineSource(name="bugs", items=_timeline))
 register_seeder(Seeder(name="bugs", run=_seed, order=60))

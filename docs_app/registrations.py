@@ -3,6 +3,7 @@ notifications, demo data."""
 
 from django.utils.translation import gettext_lazy as _
 
+from docs_app.fragments import DOCS
 from portal import notifications
 from portal.registry import (
     FeedGroup,
@@ -67,7 +68,14 @@ def _seed(say):
 
 
 register_search_provider(
-    SearchProvider(name="docs", label=_("Docs"), search=_search, order=10, facets=_search_facets)
+    SearchProvider(
+        name="docs",
+        label=_("Docs"),
+        search=_search,
+        order=10,
+        facets=_search_facets,
+        generation=DOCS,
+    )
 )
 register_home_block(
     HomeBlock(

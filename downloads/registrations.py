@@ -3,6 +3,7 @@
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from downloads.caching import CATALOGUE
 from portal.registry import (
     FeedGroup,
     HomeBlock,
@@ -43,14 +44,13 @@ def _matches(query: str, user, filters):
     )
 
 
-def _search(*, query: str, user, limit: int, filters=None) -> list[SearchHit]:
-    """Boards, releases and files (by name or full sha256): one UNION query."""
+def _hits(rows) -> list[SearchHit]:
     from django.urls import reverse
 
     from downloads.querysets import BOARD, RELEASE
 
     hits = []
-    for kind, _pk, board, version, date, title, detail in _matches(query, user, filters)[:limit]:
+    for kind, _pk, board, version, date, title, detail in rows:
         if kind == BOARD:
             hits.append(
                 SearchHit(
@@ -81,15 +81,13 @@ def _search(*, query: str, user, limit: int, filters=None) -> list[SearchHit]:
     return hits
 
 
-def _search_facets(*, query: str, user, filters=None):
-    """Counts of the first CANDIDATES matches by board, release and age (one query)."""
+def _count(rows):
     from django.utils import timezone
 
     from portal.search import CANDIDATES, PERIODS, SectionCounts
 
     counts = SectionCounts()
     now = timezone.now()
-    rows = _matches(query, user, filters).order_by()[:CANDIDATES]
     for _kind, _pk, board, version, date, _title, _detail in rows:
         counts.total += 1
         if board:
@@ -101,6 +99,27 @@ def _search_facets(*, query: str, user, filters=None):
                 counts.periods[name] += 1
     counts.capped = counts.total >= CANDIDATES
     return counts
+
+
+def _search(*, query: str, user, limit: int, filters=None) -> list[SearchHit]:
+    """Boards, releases and files (by name or full sha256): one UNION query."""
+    return _hits(_matches(query, user, filters)[:limit])
+
+
+def _search_facets(*, query: str, user, filters=None):
+    """Counts of the first CANDIDATES matches by board, release and age (one query)."""
+    from portal.search import CANDIDATES
+
+    return _count(_matches(query, user, filters).order_by()[:CANDIDATES])
+
+
+def _search_answer(*, query: str, user, limit: int, filters=None):
+    """Both at once: the first CANDIDATES matches, best first, counted; the first `limit`
+    shown (one UNION query)."""
+    from portal.search import CANDIDATES
+
+    rows = list(_matches(query, user, filters)[:CANDIDATES])
+    return _count(rows), _hits(rows[:limit])
 
 
 def _seed(say):
@@ -120,7 +139,13 @@ register_home_block(
 )
 register_search_provider(
     SearchProvider(
-        name="downloads", label=_("Downloads"), search=_search, order=20, facets=_search_facets
+        name="downloads",
+        label=_("Downloads"),
+        search=_search,
+        order=20,
+        facets=_search_facets,
+        answer=_search_answer,
+        generation=CATALOGUE,
     )
 )
 register_seeder(Seeder(name="downloads", run=_seed, order=10))

@@ -137,6 +137,8 @@ class Topic(models.Model):
         related_name="forum_topics",
         verbose_name=_("release"),
     )
+    # The site search's document of the topic (forum.indexing keeps it; GIN index in 0003).
+    search_document = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("topic")

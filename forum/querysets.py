@@ -12,18 +12,21 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet
-from django.db.models.functions import JSONObject
+from django.db.models.functions import JSONObject, Left
 
 from forum.models import Access, Category, Post, Topic, TopicRead
 from portal.search import (
+    SNIPPET_TEXT,
+    DocumentRows,
     FacetFields,
     SearchFilters,
     SectionCounts,
     candidates,
     count_facets,
     cut_at_word,
+    documents_answer,
+    marked_snippet,
     narrow,
-    whole_words,
 )
 
 MODERATORS = "moderators"
@@ -184,6 +187,27 @@ def read_states(user: AbstractBaseUser | AnonymousUser, topic_ids: list[int]) ->
 
 # Posts have a date only: no board or release of their own (a board filter leaves them out).
 SEARCH_FACETS = FacetFields(date="created_at")
+# A topic is dated by its last post: "past week" finds the topics talked about this week.
+TOPIC_FACETS = FacetFields(date="last_post_at")
+_START, _STOP = "\x02", "\x03"
+
+
+def _by_topic(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the search ranks topics by their documents (forum.indexing): everyone but the
+    moderators, whose search also finds hidden posts (left out of the documents)."""
+    return connection.vendor == "postgresql" and not is_moderator(user)
+
+
+def _search_query(query: str) -> SearchQuery:
+    return SearchQuery(query, search_type="websearch", config="english")
+
+
+def matching_topics(
+    *, query: str, user: AbstractBaseUser | AnonymousUser, filters: SearchFilters | None = None
+) -> QuerySet[Topic]:
+    """The topics a search matches that the user may read (topic_search serves the match)."""
+    topics = visible_topics(user).filter(search_document=_search_query(query))
+    return narrow(topics, TOPIC_FACETS, filters)
 
 
 def matching_posts(
@@ -192,8 +216,7 @@ def matching_posts(
     """The posts a search matches that the user may read (post_search serves the match)."""
     posts = visible_posts(user)
     if connection.vendor == "postgresql":
-        search = SearchQuery(query, search_type="websearch", config="english")
-        posts = posts.filter(search_vector=search)
+        posts = posts.filter(search_vector=_search_query(query))
     else:
         posts = posts.filter(Q(source__icontains=query) | Q(topic__title__icontains=query))
     return narrow(posts, SEARCH_FACETS, filters)
@@ -202,6 +225,8 @@ def matching_posts(
 def search_facets(
     *, query: str, user: AbstractBaseUser | AnonymousUser, filters: SearchFilters | None = None
 ) -> SectionCounts:
+    if _by_topic(user):
+        return count_facets(matching_topics(query=query, user=user, filters=filters), TOPIC_FACETS)
     return count_facets(matching_posts(query=query, user=user, filters=filters), SEARCH_FACETS)
 
 
@@ -227,18 +252,17 @@ def search_posts(
             )
             for p in posts
         ]
-    search = SearchQuery(query, search_type="websearch", config="english")
-    start, stop = "\x02", "\x03"
+    search = _search_query(query)
     posts = (
         candidates(matches)
         .annotate(
             rank=SearchRank(F("search_vector"), search),
             headline=SearchHeadline(
-                "source",
+                Left("source", SNIPPET_TEXT),
                 search,
                 config="english",
-                start_sel=start,
-                stop_sel=stop,
+                start_sel=_START,
+                stop_sel=_STOP,
                 max_words=35,
                 min_words=15,
             ),
@@ -246,17 +270,71 @@ def search_posts(
         .select_related("topic", "author")
         .order_by("-rank", "-created_at")[:limit]
     )
+    return [
+        SearchHit(
+            title=post.topic.title,
+            url=post.get_absolute_url(),
+            snippet=marked_snippet(post.headline, post.source[:SNIPPET_TEXT]),
+            meta=f"#{post.number} · {post.author.get_username()} · {post.created_at:%Y-%m-%d}",
+        )
+        for post in posts
+    ]
+
+
+# A topic's rows for its hit: the first visible post the query matches, and who wrote it.
+_TOPIC_POSTS = DocumentRows(
+    table="forum_post",
+    parent="topic_id",
+    vector="search_vector",
+    order="number",
+    text="source",
+    columns="c.id AS post_id, c.number, c.created_at, c.source, "
+    "(SELECT u.username FROM auth_user u WHERE u.id = c.author_id) AS author",
+    condition="NOT c.is_hidden",
+)
+
+
+def search_answer(
+    *,
+    query: str,
+    user: AbstractBaseUser | AnonymousUser,
+    limit: int,
+    filters: SearchFilters | None = None,
+) -> tuple[SectionCounts, list[Any]]:
+    """The site search's counts and hits: for readers, one query over the topics' documents."""
+    if not _by_topic(user):
+        counts = search_facets(query=query, user=user, filters=filters)
+        if not counts.total:
+            return counts, []
+        return counts, search_posts(query=query, user=user, limit=limit, filters=filters)
+    from django.urls import reverse
+
+    from portal.registry import SearchHit
+
+    counts, rows = documents_answer(
+        matching_topics(query=query, user=user, filters=filters),
+        TOPIC_FACETS,
+        _TOPIC_POSTS,
+        document="search_document",
+        search=_search_query(query),
+        values=["id", "title"],
+        order="last_post_at",
+        tsquery="websearch_to_tsquery('english', %s)",
+        query=query,
+        config="english",
+        limit=limit,
+    )
     hits = []
-    for post in posts:
-        # The headline is the raw source: escape it all, then turn the markers into <mark>.
-        headline = whole_words(post.headline, post.source, start=start, stop=stop)
-        snippet = html.escape(headline).replace(start, "<mark>").replace(stop, "</mark>")
+    for row in rows:
+        if row["post_id"] is None:  # every post hidden: the title matched
+            hits.append(SearchHit(title=row["title"], url=reverse("forum:topic", args=[row["id"]])))
+            continue
         hits.append(
             SearchHit(
-                title=post.topic.title,
-                url=post.get_absolute_url(),
-                snippet=snippet,
-                meta=f"#{post.number} · {post.author.get_username()} · {post.created_at:%Y-%m-%d}",
+                title=row["title"],
+                url=reverse("forum:post", args=[row["post_id"]]),
+                snippet=marked_snippet(row["headline"], row["source"][:SNIPPET_TEXT]),
+                meta=f"#{row['number']} · {row['author']} · {row['created_at']:%Y-%m-%d}",
             )
         )
-    return hits
+    return counts, hits

@@ -3,6 +3,7 @@ and kinds of its notifications, demo data."""
 
 from django.utils.translation import gettext_lazy as _
 
+from forum.services import FORUM
 from portal import notifications
 from portal.registry import (
     FeedGroup,
@@ -85,6 +86,12 @@ def _search(*, query, user, limit, filters=None):
     return search_posts(query=query, user=user, limit=limit, filters=filters)
 
 
+def _search_answer(*, query, user, limit, filters=None):
+    from forum.querysets import search_answer
+
+    return search_answer(query=query, user=user, limit=limit, filters=filters)
+
+
 def _search_facets(*, query, user, filters=None):
     from forum.querysets import search_facets
 
@@ -107,7 +114,15 @@ register_home_block(
     )
 )
 register_search_provider(
-    SearchProvider(name="forum", label=_("Forum"), search=_search, order=30, facets=_search_facets)
+    SearchProvider(
+        name="forum",
+        label=_("Forum"),
+        search=_search,
+        order=30,
+        facets=_search_facets,
+        answer=_search_answer,
+        generation=FORUM,
+    )
 )
 register_timeline_source(TimelineSource(name="forum", items=_timeline))
 register_seeder(Seeder(name="forum", run=_seed, order=30))

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from forum.indexing import index_topics
 from forum.markup import render_post
 from forum.models import Access, Category, Post, Topic
 from forum.services import index_post, recount_categories, renumber_topic
@@ -118,6 +119,7 @@ def seed_forum(say: Callable[[str], None]) -> None:
             )
             index_post(post, title=title, text=rendered.text)
         renumber_topic(topic.pk)
+        index_topics([topic.pk])
         if answer:
             topic.answer = Post.objects.get(topic=topic, number=answer + 1)
             topic.save(update_fields=["answer"])

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from downloads.models import Board, Release
+from forum.indexing import index_topics
 from forum.markup import RenderedPost, count_links, render_post
 from forum.models import (
     Access,
@@ -298,12 +299,15 @@ def save_category(*, category: Category) -> Category:
     return category
 
 
-def _touch(*topic_ids: int | None, categories: Iterable[int] = ()) -> None:
-    """Bump the versions that key the cached fragments of these topics and their categories."""
+def _touch(*topic_ids: int | None, categories: Iterable[int] = (), words: bool = True) -> None:
+    """Bump the versions that key the cached fragments of these topics and their categories,
+    and rebuild the topics' search documents unless their words stayed (`words=False`)."""
     FORUM.bump_on_commit()
     ids = [i for i in topic_ids if i]
     if ids:
         Topic.objects.filter(pk__in=ids).update(version=F("version") + 1)
+        if words:
+            index_topics(ids)
     category_ids = set(categories) | set(
         Topic.objects.filter(pk__in=ids).values_list("category_id", flat=True)
     )
@@ -553,10 +557,10 @@ def toggle_like(*, user: AbstractBaseUser, post: Post) -> bool:
     if not created:
         like.delete()
         Post.objects.filter(pk=post.pk).update(like_count=F("like_count") - 1)
-        _touch(post.topic_id)
+        _touch(post.topic_id, words=False)
         return False
     Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
-    _touch(post.topic_id)
+    _touch(post.topic_id, words=False)
     topic = post.topic
     notifications.notify(
         recipients=readers_among(topic.category, [post.author_id]),
@@ -582,7 +586,7 @@ def mark_answer(*, user: AbstractBaseUser, post: Post | None, topic: Topic) -> T
         raise ValidationError(_("Only a visible reply in this topic can be the answer."))
     topic.answer = post
     topic.save(update_fields=["answer"])
-    _touch(topic.pk)
+    _touch(topic.pk, words=False)
     if post is not None:
         notifications.notify(
             recipients=readers_among(topic.category, [post.author_id]),

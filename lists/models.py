@@ -60,6 +60,8 @@ class Thread(models.Model):
     started_at = models.DateTimeField(null=True)
     last_activity = models.DateTimeField(null=True)
     message_count = models.PositiveIntegerField(default=0)
+    # The site search's document of the thread (lists.documents keeps it; GIN index in 0005).
+    search_document = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("thread")

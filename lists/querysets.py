@@ -11,22 +11,28 @@ import re
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import BinaryField, Case, Count, F, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Left, TruncMonth
 from django.http import Http404
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from lists.models import Attachment, MailingList, Message, Thread, ThreadNode
 from lists.parsing import decode_bytes
 from lists.rendering import render_attachment_text
 from portal.search import (
+    SNIPPET_TEXT,
+    DocumentRows,
     FacetFields,
     SearchFilters,
     SectionCounts,
+    candidates,
     count_facets,
     cut_at_word,
+    documents_answer,
+    marked_snippet,
     narrow,
 )
 
@@ -342,6 +348,34 @@ def search_threads(user: User, query: str, *, mailing_list: MailingList | None =
 
 # Messages have a date only (a board filter leaves the archive out).
 SEARCH_FACETS = FacetFields(date="date")
+# A thread is dated by its last message: "past week" finds the threads talked about this week.
+THREAD_FACETS = FacetFields(date="last_activity")
+# A thread's rows for its hit: the first message the query matches (threads carry the list's
+# visibility already).
+_THREAD_MESSAGES = DocumentRows(
+    table="lists_message",
+    parent="thread_id",
+    vector="search_vector",
+    order="date",
+    text="text",
+    columns="c.message_id, c.subject AS message_subject, c.sender_name, c.date, c.text",
+)
+
+
+def _by_thread(parsed: ParsedQuery) -> bool:
+    """Whether the site search ranks threads by their documents (lists.documents): words only;
+    a sender or a date range asks about single messages."""
+    return (
+        connection.vendor == "postgresql"
+        and bool(parsed.tsquery)
+        and not (parsed.senders or parsed.date_from or parsed.date_to)
+    )
+
+
+def _thread_matches(user: User, parsed: ParsedQuery, filters: SearchFilters | None) -> QuerySet:
+    search = SearchQuery(parsed.tsquery, search_type="raw", config="english")
+    threads = visible_threads(user).filter(search_document=search)
+    return narrow(threads, THREAD_FACETS, filters)
 
 
 def _site_matches(user: User, parsed: ParsedQuery, filters: SearchFilters | None) -> QuerySet:
@@ -349,7 +383,53 @@ def _site_matches(user: User, parsed: ParsedQuery, filters: SearchFilters | None
 
 
 def search_facets(*, query: str, user: User, filters: SearchFilters | None = None) -> SectionCounts:
-    return count_facets(_site_matches(user, parse_query(query), filters), SEARCH_FACETS)
+    parsed = parse_query(query)
+    if _by_thread(parsed):
+        return count_facets(_thread_matches(user, parsed, filters), THREAD_FACETS)
+    return count_facets(_site_matches(user, parsed, filters), SEARCH_FACETS)
+
+
+def search_answer(
+    *, query: str, user: User, limit: int, filters: SearchFilters | None = None
+) -> tuple[SectionCounts, list]:
+    """The site search's counts and hits: for words, one query over the threads' documents."""
+    parsed = parse_query(query)
+    if not _by_thread(parsed):
+        counts = search_facets(query=query, user=user, filters=filters)
+        if not counts.total:
+            return counts, []
+        return counts, search_hits(query=query, user=user, limit=limit, filters=filters)
+    from portal.registry import SearchHit
+
+    counts, rows = documents_answer(
+        _thread_matches(user, parsed, filters),
+        THREAD_FACETS,
+        _THREAD_MESSAGES,
+        document="search_document",
+        search=SearchQuery(parsed.tsquery, search_type="raw", config="english"),
+        values=["id", "subject", "mailing_list__name"],
+        order="last_activity",
+        tsquery="to_tsquery('english', %s)",
+        query=parsed.tsquery,
+        config="english",
+        limit=limit,
+        max_words=30,
+        min_words=12,
+    )
+    hits = []
+    for row in rows:
+        name = row["mailing_list__name"]
+        if row["message_id"] is None:  # a thread emptied since its document was made
+            continue
+        hits.append(
+            SearchHit(
+                title=row["message_subject"] or row["subject"] or row["message_id"],
+                url=reverse("lists:message", args=[name, row["message_id"]]),
+                snippet=marked_snippet(row["headline"], row["text"][:SNIPPET_TEXT]),
+                meta=f"{name} · {row['sender_name']} · {row['date']:%Y-%m-%d}",
+            )
+        )
+    return counts, hits
 
 
 def search_hits(
@@ -359,16 +439,24 @@ def search_hits(
     from portal.registry import SearchHit
 
     parsed = parse_query(query)
-    messages = _site_matches(user, parsed, filters).select_related("mailing_list")
+    messages = _site_matches(user, parsed, filters)
     start, stop = "\x02", "\x03"
     if connection.vendor == "postgresql" and parsed.tsquery:
+        # The best of the first CANDIDATES matches (message_search finds them): walking the
+        # date index newest first read the whole archive when a word was rare.
         search = SearchQuery(parsed.tsquery, search_type="raw", config="english")
-        messages = messages.annotate(
-            headline=SearchHeadline(
-                "text", search, config="english", start_sel=start, stop_sel=stop, max_words=30,
-                min_words=12,
+        messages = (
+            candidates(messages)
+            .annotate(
+                rank=SearchRank(F("search_vector"), search),
+                headline=SearchHeadline(
+                    Left("text", SNIPPET_TEXT), search, config="english", start_sel=start,
+                    stop_sel=stop, max_words=30, min_words=12,
+                ),
             )
+            .order_by("-rank", "-date", "-pk")
         )  # fmt: skip
+    messages = messages.select_related("mailing_list")
     hits = []
     for message in messages.only(
         "message_id", "subject", "date", "sender_name", "mailing_list__name", "text"

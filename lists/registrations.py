@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from lists.caching import SITE
 from portal.registry import (
     FeedGroup,
     HomeBlock,
@@ -83,6 +84,12 @@ def _search(*, query, user, limit, filters=None):
     return search_hits(query=query, user=user, limit=limit, filters=filters)
 
 
+def _search_answer(*, query, user, limit, filters=None):
+    from lists.querysets import search_answer
+
+    return search_answer(query=query, user=user, limit=limit, filters=filters)
+
+
 def _search_facets(*, query, user, filters=None):
     from lists.querysets import search_facets
 
@@ -116,7 +123,13 @@ register_page_panel(
 )
 register_search_provider(
     SearchProvider(
-        name="lists", label=_("Mailing lists"), search=_search, order=50, facets=_search_facets
+        name="lists",
+        label=_("Mailing lists"),
+        search=_search,
+        order=50,
+        facets=_search_facets,
+        answer=_search_answer,
+        generation=SITE,
     )
 )
 register_timeline_source(TimelineSource(name="lists", items=_timeline))

@@ -81,13 +81,19 @@ class SearchHit:
 class SearchProvider:
     """One section's search: `search(query=, user=, limit=, filters=)` returns SearchHits the user
     may see; `facets(query=, user=, filters=)` counts them (a portal.search.SectionCounts) in one
-    query, for the search page's facets. `filters` is a portal.search.SearchFilters or None."""
+    query, for the search page's facets. `filters` is a portal.search.SearchFilters or None.
+    `answer(query=, user=, limit=, filters=)`, where given, returns both (counts, hits) at
+    once, in fewer queries than the two apart. `generation` is the section's
+    portal.caching.Generation, bumped by every change of what its
+    search finds: the search page keeps its answers to signed-out readers under it."""
 
     name: str
     label: str
     search: Callable[..., Iterable[Any]]
     order: int = 100
     facets: Callable[..., Any] | None = None
+    answer: Callable[..., tuple[Any, Iterable[Any]]] | None = None
+    generation: Any = None
 
 
 @dataclass(frozen=True)

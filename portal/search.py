@@ -7,17 +7,24 @@ filtering through their querysets, so nothing private reaches this page.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import html
+import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Case, Count, F, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from portal.ratelimits import rate_limited
 from portal.registry import registry
@@ -94,26 +101,28 @@ def candidates(matches: QuerySet) -> QuerySet:
     return matches.model.objects.filter(pk__in=matches.order_by().values("pk")[:CANDIDATES])
 
 
-def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
-    """One query: the candidates grouped by board, release and age."""
+def _age(fields: FacetFields) -> Case:
+    """0 for the past week, 1 the past month, 2 the past year, 3 older (see PERIODS)."""
     now = timezone.now()
-    age = Case(
+    return Case(
         *(
             When(**{f"{fields.date}__gte": now - span}, then=Value(rank))
             for rank, (span, _label) in enumerate(PERIODS.values())
         ),
         default=Value(len(PERIODS)),
     )
-    rows = (
-        candidates(matches)
-        .values(
-            facet_board=F(fields.board) if fields.board else Value(""),
-            facet_release=F(fields.release) if fields.release else Value(""),
-            facet_age=age,
-        )
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+
+
+def _facet_columns(fields: FacetFields) -> dict:
+    return {
+        "facet_board": F(fields.board) if fields.board else Value(""),
+        "facet_release": F(fields.release) if fields.release else Value(""),
+        "facet_age": _age(fields),
+    }
+
+
+def tally(rows: Iterable[dict]) -> SectionCounts:
+    """SectionCounts of grouped candidates: rows of facet_board, facet_release, facet_age, n."""
     counts = SectionCounts()
     names = list(PERIODS)
     for row in rows:
@@ -127,6 +136,119 @@ def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
             counts.periods[name] += n
     counts.capped = counts.total >= CANDIDATES
     return counts
+
+
+def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
+    """One query: the candidates grouped by board, release and age."""
+    rows = candidates(matches).values(**_facet_columns(fields)).annotate(n=Count("pk")).order_by()
+    return tally(rows)
+
+
+# Where a section ranks documents of many rows (a topic's posts, a thread's messages), one query
+# answers it: the first CANDIDATES matches (the documents' GIN index finds them) counted by
+# facet, and the best `limit` of them by rank, each with the first of its rows the query
+# matches (or its first row) and a headline cut from at most SNIPPET_TEXT of that row. The
+# rows' own index on (document, order) serves the lateral part.
+SNIPPET_TEXT = 3000
+_START, _STOP = "\x02", "\x03"
+_DOCUMENTS_SQL = """WITH found AS MATERIALIZED ({found}),
+counted AS (
+    SELECT facet_board, facet_release, facet_age, count(*) AS n FROM found GROUP BY 1, 2, 3
+)
+SELECT (SELECT json_agg(counted) FROM counted) AS counts, best.*
+FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+    SELECT r.*, c.*,
+        ts_headline(%s::regconfig, left(c.{text}, {cut}), {tsquery}, %s) AS headline
+    FROM (SELECT * FROM found ORDER BY rank DESC, {order} DESC LIMIT {limit}) r
+    LEFT JOIN LATERAL (
+        SELECT {columns} FROM {table} c
+        WHERE c.{parent} = r.id AND {condition}
+        ORDER BY (c.{vector} @@ {tsquery}) DESC, c.{row_order}
+        LIMIT 1
+    ) c ON TRUE
+) best ON TRUE
+ORDER BY best.rank DESC, best.{order} DESC
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRows:
+    """The rows a section's documents are made of, as _DOCUMENTS_SQL reads them: `table` (its
+    alias is c), the column naming the document, the search vector, the order, the text the
+    headline is cut from, the columns to return (named apart from the document's) and an SQL
+    condition (rows the reader may see, or "TRUE")."""
+
+    table: str
+    parent: str
+    vector: str
+    order: str
+    text: str
+    columns: str
+    condition: str = "TRUE"
+
+
+def documents_answer(
+    matches: QuerySet,
+    fields: FacetFields,
+    rows: DocumentRows,
+    *,
+    document: str,
+    search: SearchQuery,
+    values: list[str],
+    order: str,
+    tsquery: str,
+    query: str,
+    config: str,
+    limit: int,
+    max_words: int = 35,
+    min_words: int = 15,
+) -> tuple[SectionCounts, list[dict]]:
+    """A section's counts and best hits in one query. `matches` are the documents the reader
+    may see that the query matches (narrowed), `document` their search vector column, `values`
+    what a hit shows of them (with "id"), `order` the column that breaks ties of rank (newest
+    first). `tsquery` is the SQL of the query taking one parameter, `query`. Each hit is a dict
+    of the values, the rows' columns and a `headline` (the query marked with _START/_STOP)."""
+    from django.db import connection
+
+    found = (
+        candidates(matches)
+        .annotate(rank=SearchRank(F(document), search), **_facet_columns(fields))
+        .values(*values, order, "rank", "facet_board", "facet_release", "facet_age")
+        .order_by()
+    )
+    try:
+        found_sql, found_params = found.query.sql_with_params()
+    except EmptyResultSet:  # narrowed to nothing (a board filter where there are no boards)
+        return SectionCounts(), []
+    sql = _DOCUMENTS_SQL.format(
+        found=found_sql,
+        text=rows.text,
+        cut=SNIPPET_TEXT,
+        tsquery=tsquery,
+        order=order,
+        limit=int(limit),
+        columns=rows.columns,
+        table=rows.table,
+        parent=rows.parent,
+        condition=rows.condition,
+        vector=rows.vector,
+        row_order=rows.order,
+    )
+    options = f"StartSel={_START}, StopSel={_STOP}, MaxWords={max_words}, MinWords={min_words}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*found_params, config, query, options, query])
+        names = [column.name for column in cursor.description]
+        answer = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    counted = answer[0]["counts"] if answer else None
+    if isinstance(counted, str):
+        counted = json.loads(counted)
+    return tally(counted or []), [hit for hit in answer if hit["id"] is not None]
+
+
+def marked_snippet(headline: str, text: str) -> str:
+    """A headline of raw text as safe HTML: grown to whole words, escaped, matches in <mark>."""
+    headline = whole_words(headline, text, start=_START, stop=_STOP)
+    return html.escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -238,43 +360,9 @@ def search_view(request: HttpRequest) -> HttpResponse:
         )
     elif not query and "q" in request.GET:
         notes.append(_("Type what you are looking for: a word, a file name or a checksum."))
-    sections = []
-    boards: Counter = Counter()
-    releases: Counter = Counter()
-    periods: Counter = Counter()
+    sections, facets = [], []
     if searchable:
-        for provider in providers:
-            counts = (
-                provider.facets(query=query, user=request.user, filters=filters)
-                if provider.facets
-                else None
-            )
-            if counts is not None:
-                boards.update(counts.boards)
-                releases.update(counts.releases)
-                periods.update(counts.periods)
-            hits = []
-            if (not wanted or provider.name == wanted) and (counts is None or counts.total):
-                hits = list(
-                    provider.search(
-                        query=query, user=request.user, limit=HITS_PER_SECTION, filters=filters
-                    )
-                )
-            total = counts.total if counts is not None else len(hits)
-            sections.append(
-                {
-                    "name": provider.name,
-                    "label": provider.label,
-                    "hits": hits,
-                    "count": _count_label(total, counts is not None and counts.capped),
-                    "total": total,
-                    "shown": not wanted or provider.name == wanted,
-                    "link": _link(params, section=provider.name),
-                    "selected": provider.name == wanted,
-                    "more": bool(hits) and total > len(hits) and not wanted,
-                }
-            )
-    facets = _facets(params, boards, releases, periods) if searchable else []
+        sections, facets = _answer(request, providers, query, wanted, filters, params)
     return render(
         request,
         "portal/search.html",
@@ -293,27 +381,127 @@ def search_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _facets(params: dict[str, str], boards: Counter, releases: Counter, periods: Counter) -> list:
-    """The board, release and date facets: only boards and published releases anyone may see
-    are named (a draft's version must not show through a count), at most two queries."""
+# How long a kept answer lives at most: the sections' generations make it stale at their first
+# change; this bounds what no generation tells (a list made private in the admin, "past week").
+ANSWER_TIMEOUT = 300
+
+
+def _answer_key(providers: list, query: str, wanted: str, filters: SearchFilters) -> str:
+    """The kept answer's key: the query, the narrowing, the language and every section's
+    generation (one round trip to the cache)."""
+    keys = [p.generation.key for p in providers if p.generation is not None]
+    known = cache.get_many(keys)
+    versions = [
+        str(known.get(p.generation.key) or p.generation.current())
+        for p in providers
+        if p.generation is not None
+    ]
+    what = "\x1f".join([query, wanted, filters.board, filters.release, filters.period])
+    digest = hashlib.sha256(what.encode()).hexdigest()[:32]
+    return f"search:{get_language()}:{digest}:{'.'.join(versions)}"
+
+
+def _answer(
+    request: HttpRequest,
+    providers: list,
+    query: str,
+    wanted: str,
+    filters: SearchFilters,
+    params: dict[str, str],
+) -> tuple[list, list]:
+    """The sections' hits and counts and the facets: kept for signed-out readers (all of them
+    see the same things), asked of the sections for everyone else."""
+    if request.user.is_authenticated:
+        return _ask(request, providers, query, wanted, filters, params)
+    key = _answer_key(providers, query, wanted, filters)
+    kept = cache.get(key)
+    if kept is None:
+        kept = _ask(request, providers, query, wanted, filters, params)
+        cache.set(key, kept, ANSWER_TIMEOUT)
+    return kept
+
+
+def _ask(
+    request: HttpRequest,
+    providers: list,
+    query: str,
+    wanted: str,
+    filters: SearchFilters,
+    params: dict[str, str],
+) -> tuple[list, list]:
+    sections = []
+    boards: Counter = Counter()
+    releases: Counter = Counter()
+    periods: Counter = Counter()
+    for provider in providers:
+        shown = not wanted or provider.name == wanted
+        ask = {"query": query, "user": request.user, "filters": filters}
+        if provider.answer:
+            counts, hits = provider.answer(limit=HITS_PER_SECTION, **ask)
+            hits = list(hits) if shown else []
+        else:
+            counts = provider.facets(**ask) if provider.facets else None
+            hits = []
+            if shown and (counts is None or counts.total):
+                hits = list(provider.search(limit=HITS_PER_SECTION, **ask))
+        if counts is not None:
+            boards.update(counts.boards)
+            releases.update(counts.releases)
+            periods.update(counts.periods)
+        total = counts.total if counts is not None else len(hits)
+        sections.append(
+            {
+                "name": provider.name,
+                "label": str(provider.label),
+                "hits": hits,
+                "count": _count_label(total, counts is not None and counts.capped),
+                "total": total,
+                "shown": shown,
+                "link": _link(params, section=provider.name),
+                "selected": provider.name == wanted,
+                "more": bool(hits) and total > len(hits) and not wanted,
+            }
+        )
+    return sections, _facets(params, boards, releases, periods)
+
+
+def _catalogue_names() -> dict:
+    """Every board's name by slug and the published versions, kept under the catalogue's
+    generation: the facets name only these (a draft's version must not show through a count)."""
+    from downloads.caching import CATALOGUE
     from downloads.models import Board, Release
 
+    key = f"search:names:{CATALOGUE.current()}"
+    names = cache.get(key)
+    if names is None:
+        names = {
+            "boards": dict(Board.objects.values_list("slug", "name")),
+            "published": set(
+                Release.objects.filter(status=Release.Status.PUBLISHED).values_list(
+                    "version", flat=True
+                )
+            ),
+        }
+        cache.set(key, names, ANSWER_TIMEOUT)
+    return names
+
+
+def _facets(params: dict[str, str], boards: Counter, releases: Counter, periods: Counter) -> list:
+    """The board, release and date facets: only boards and published releases anyone may see
+    are named (a draft's version must not show through a count); no query while the catalogue
+    is unchanged."""
     facets = []
+    names = _catalogue_names() if boards or releases or params["board"] or params["release"] else {}
     if boards or params["board"]:
-        named = dict(
-            Board.objects.filter(slug__in=[*boards, params["board"]]).values_list("slug", "name")
-        )
+        wanted = {*boards, params["board"]}
+        named = {slug: name for slug, name in names["boards"].items() if slug in wanted}
         options = [
             (slug, named[slug], boards.get(slug, 0))
             for slug in sorted(named, key=lambda s: (-boards.get(s, 0), named[s].lower()))
         ][:12]
         facets.append(_facet(_("Board"), "board", params, options))
     if releases or params["release"]:
-        published = set(
-            Release.objects.filter(
-                status=Release.Status.PUBLISHED, version__in=[*releases, params["release"]]
-            ).values_list("version", flat=True)
-        )
+        published = names["published"] & {*releases, params["release"]}
         options = [
             (v, v, releases.get(v, 0))
             for v in sorted(published, key=lambda v: (-releases.get(v, 0), v))

@@ -26,6 +26,7 @@ from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from lists.caching import bump_list_generation_on_commit
+from lists.documents import index_threads
 from lists.indexing import (
     HEAD_COLUMNS,
     TAIL_COLUMNS,
@@ -172,6 +173,7 @@ def _refresh_threads(thread_ids: set[int]) -> None:
         last_activity=Subquery(in_thread.order_by("-date", "-pk").values("date")[:1]),
         subject=Coalesce(Subquery(first.values("subject")[:1]), Value("")),
     )
+    index_threads(thread_ids)
 
 
 def archive_batch(

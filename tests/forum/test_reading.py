@@ -14,7 +14,13 @@ pytestmark = pytest.mark.django_db
 
 def test_search_ranks_and_escapes_snippets(client, topic, bob):
     services.post_reply(user=bob, topic=topic, source="<script>alert(1)</script> reflash UEFI")
-    services.post_reply(user=bob, topic=topic, source="when x<3 && y>2 then reflash it")
+    # The search ranks topics and shows each one's first matching post: another topic's.
+    services.create_topic(
+        user=bob,
+        category=topic.category,
+        title="Flashing",
+        source="when x<3 && y>2 then reflash it",
+    )
     hidden = services.post_reply(user=bob, topic=topic, source="secret reflash hint")
     hidden.is_hidden = True
     hidden.save(update_fields=["is_hidden"])

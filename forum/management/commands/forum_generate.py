@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from forum.indexing import DOCUMENT_SQL
 from forum.markup import render_post
 from forum.models import Access, Category, Post, Topic
 from forum.services import recount_categories
@@ -156,6 +157,9 @@ class Command(BaseCommand):
                     AND t.category_id = %s AND t.id >= %s
                 """,  # noqa: S608 (table names only)  # nosec B608
                 [cat.pk, first_id],
+            )
+            cursor.execute(
+                DOCUMENT_SQL.format(where="t.category_id = %s AND t.id >= %s"), [cat.pk, first_id]
             )
             cursor.execute(f"ANALYZE {topic_table}; ANALYZE {post_table}")
         recount_categories([cat.pk])
