@@ -25,28 +25,19 @@ from portal.search import (
     narrow,
     whole_words,
 )
+from portal.users import group_names, groups
 
 MODERATORS = "moderators"
 
 
 def group_ids(user: AbstractBaseUser | AnonymousUser) -> frozenset[int]:
-    """The user's group ids, asked once per request (kept on the user object)."""
-    if not user.is_authenticated:
-        return frozenset()
-    cached = getattr(user, "_forum_group_ids", None)
-    if cached is None:
-        rows = user.groups.values_list("id", "name")
-        cached = frozenset(i for i, _name in rows)
-        user._forum_group_ids = cached
-        user._forum_is_moderator = user.is_superuser or any(n == MODERATORS for _i, n in rows)
-    return cached
+    return frozenset(pk for pk, _name in groups(user))
 
 
 def is_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
-    group_ids(user)
-    return bool(user._forum_is_moderator)
+    return user.is_superuser or MODERATORS in group_names(user)
 
 
 def _access_q(user: AbstractBaseUser | AnonymousUser, *, field: str, group_field: str) -> Q:
