@@ -40,6 +40,17 @@ def is_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
     return user.is_superuser or MODERATORS in group_names(user)
 
 
+def reader_kind(user: AbstractBaseUser | AnonymousUser) -> str:
+    """Who sees the same lists: anonymous readers, and members by what their groups let them
+    read (superusers read everything), moderators apart (they also see hidden topics)."""
+    if not user.is_authenticated:
+        return "anonymous"
+    if user.is_superuser:
+        return "superuser"
+    groups = ",".join(str(pk) for pk in sorted(group_ids(user)))
+    return f"{'moderator' if is_moderator(user) else 'member'}:{groups}"
+
+
 def _access_q(user: AbstractBaseUser | AnonymousUser, *, field: str, group_field: str) -> Q:
     allowed = Q(**{field: Access.EVERYONE})
     if user.is_authenticated:

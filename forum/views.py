@@ -112,6 +112,10 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Kept lists and posts show ages ("3 minutes ago"): they are rendered anew at least this often.
+KEPT_TIMEOUT = 600
+
+
 def _unread_flags(request: HttpRequest, rows: list[tuple], category_pk: int) -> dict[int, str]:
     """topic id -> "new" (never opened) or "unread" (replies since); absent when read. `rows`
     are the listed topics as (pk, last_post_at, post_count), kept with the shared list."""
@@ -134,18 +138,6 @@ def _unread_flags(request: HttpRequest, rows: list[tuple], category_pk: int) -> 
         elif read < post_count:
             flags[pk] = "unread"
     return flags
-
-
-def _reader_kind(request: HttpRequest) -> str:
-    """Who sees the same lists: anonymous readers, and members by what their groups let them
-    read (superusers read everything), moderators apart (they also see hidden topics)."""
-    user = request.user
-    if not user.is_authenticated:
-        return "anonymous"
-    if user.is_superuser:
-        return "superuser"
-    groups = ",".join(str(pk) for pk in sorted(q.group_ids(user)))
-    return f"{'moderator' if q.is_moderator(user) else 'member'}:{groups}"
 
 
 @require_GET
@@ -178,8 +170,9 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
     # The list is the same for every reader of the same kind: kept per change of the category.
     version = f"{cat.version}.{cat.topic_count}.{cat.last_post_at and cat.last_post_at.timestamp()}"
-    key = kept_key(f"forum:category:{cat.pk}:{page}:{per_page}:{_reader_kind(request)}", version)
-    shared = kept(key, build)
+    kind = q.reader_kind(request.user)
+    key = kept_key(f"forum:category:{cat.pk}:{page}:{per_page}:{kind}", version)
+    shared = kept(key, build, timeout=KEPT_TIMEOUT)
     unread = _unread_flags(request, shared["rows"], cat.pk)
     topics_html = _fill_unread_markers(shared["html"], unread)
     context = {
@@ -244,7 +237,7 @@ def _posts_html(request: HttpRequest, top: Topic, page: int, context: dict) -> s
                 "authors": {p.author_id for p in items},
             }
 
-        shared = kept(key, build)
+        shared = kept(key, build, timeout=KEPT_TIMEOUT)
         if not user.is_authenticated:
             return shared["html"]
         if user.pk not in shared["authors"]:
