@@ -7,7 +7,7 @@ withdrawing) bump it, now and again after their transaction commits.
 
 from __future__ import annotations
 
-from portal.caching import Generation
+from portal.caching import Generation, digest, kept_key
 
 CATALOGUE = Generation("downloads")
 PAGE_TIMEOUT = 600
@@ -19,3 +19,9 @@ def generation() -> int:
 
 def bump_generation_on_commit() -> None:
     CATALOGUE.bump_on_commit()
+
+
+def page_key(name: str, *parts: object, manager: bool = False) -> str:
+    """The key of a catalogue page's kept parts: the language (see kept_key), whether the reader
+    is a release manager and what the page depends on, under the catalogue's generation."""
+    return kept_key(f"downloads:{name}:{int(manager)}:{digest(*parts)}", generation())

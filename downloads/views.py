@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from downloads import querysets as q
-from downloads.caching import CATALOGUE, PAGE_TIMEOUT, generation
+from downloads.caching import PAGE_TIMEOUT, generation, page_key
 from downloads.checksums import checksum_list, list_key
 from downloads.forms import (
     GUESS,
@@ -61,7 +61,7 @@ from downloads.services.signing import public_key
 from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import local_path, signed_url
 from downloads.uploads import ArtifactUploadHandler
-from portal.caching import digest, kept, kept_key, page_panels
+from portal.caching import kept, page_panels
 from portal.models import Subscription
 from portal.notifications import subscribe, subscription_level, unsubscribe
 from portal.registry import publish_objections
@@ -95,8 +95,7 @@ def _kept_page(
 ) -> dict[str, Any] | None:
     """A catalogue page's rendered parts, built once per change of the catalogue (and language,
     and whether the reader is a release manager); None (a withdrawn release) is not kept."""
-    key = kept_key(f"downloads:{name}:{int(manager)}:{digest(*parts)}", CATALOGUE.current())
-    return kept(key, build, timeout=PAGE_TIMEOUT)
+    return kept(page_key(name, *parts, manager=manager), build, timeout=PAGE_TIMEOUT)
 
 
 def _kind_groups(files: list[Artifact]) -> list[dict[str, Any]]:
@@ -386,14 +385,15 @@ def checksums(
         if not signature:
             raise Http404(_("This list is not signed."))
         return HttpResponse(signature, content_type="application/pgp-signature")
-    key = f"downloads:sums:{generation()}:{release_obj.pk}:{folder}:{name}"
-    text = cache.get(key)
-    if text is None:
+
+    def build() -> str:
         files = list(q.folder_files(release_obj, folder))
         if not files:
             raise Http404(_("This release has no files for that board."))
-        text = checksum_list(files, name=name, folder=folder)
-        cache.set(key, text, timeout=600)
+        return checksum_list(files, name=name, folder=folder)
+
+    key = f"downloads:sums:{generation()}:{release_obj.pk}:{folder}:{name}"
+    text = kept(key, build, timeout=600)
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 

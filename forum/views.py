@@ -31,12 +31,11 @@ from forum.forms import (
     TopicModerationForm,
 )
 from forum.markup import quote_source, render_post
-from forum.models import Category, CategoryRead, Flag, Like, ModerationLog, Post, Topic
+from forum.models import Category, Flag, ModerationLog, Post, Topic
 from portal.caching import kept, kept_key
 from portal.markup import MarkupTooLong
 from portal.mfa import second_factor_required
 from portal.models import Subscription
-from portal.notifications import subscription_level
 from portal.ratelimits import rate_limited
 
 
@@ -53,19 +52,23 @@ def _pages(current: int, total: int) -> list[int]:
     return sorted(around)
 
 
-def _readable_category(request: HttpRequest, slug: str) -> Category:
-    category = (
-        q.readable_categories(request.user).select_related("parent").filter(slug=slug).first()
-    )
+def _readable_category(request: HttpRequest, slug: str, *, reader: bool = False) -> Category:
+    """The category, if the reader may read it; with `reader`, their own state comes along
+    (with_category_reader_state)."""
+    categories = q.readable_categories(request.user).select_related("parent").filter(slug=slug)
+    if reader:
+        categories = q.with_category_reader_state(categories, request.user)
+    category = categories.first()
     if category is None:
         raise Http404(_("No such category."))
     return category
 
 
-def _visible_topic(request: HttpRequest, pk: int) -> Topic:
-    # Anonymous readers get the answer inside the cached fragment: joined only on a miss.
-    related = ["author", "answer", "answer__author"] if request.user.is_authenticated else []
-    topic = q.visible_topic(request.user, pk, related=related)
+def _visible_topic(
+    request: HttpRequest, pk: int, *, reader_posts: tuple[int, int] | None = None
+) -> Topic:
+    # The answer is shown inside the kept posts: loaded only when they are rendered.
+    topic = q.visible_topic(request.user, pk, reader_posts=reader_posts)
     if topic is None:
         raise Http404(_("No such topic."))
     return topic
@@ -116,18 +119,14 @@ def index(request: HttpRequest) -> HttpResponse:
 KEPT_TIMEOUT = 600
 
 
-def _unread_flags(request: HttpRequest, rows: list[tuple], category_pk: int) -> dict[int, str]:
+def _unread_flags(request: HttpRequest, rows: list[tuple], marked) -> dict[int, str]:
     """topic id -> "new" (never opened) or "unread" (replies since); absent when read. `rows`
-    are the listed topics as (pk, last_post_at, post_count), kept with the shared list."""
+    are the listed topics as (pk, last_post_at, post_count), kept with the shared list;
+    `marked` is when the reader marked the category read (None: never)."""
     user = request.user
     if not user.is_authenticated or not rows:
         return {}
     reads = q.read_states(user, [pk for pk, _last, _count in rows])
-    marked = (
-        CategoryRead.objects.filter(user=user, category_id=category_pk)
-        .values_list("marked_at", flat=True)
-        .first()
-    )
     flags = {}
     for pk, last_post_at, post_count in rows:
         if marked is not None and last_post_at <= marked:
@@ -142,7 +141,7 @@ def _unread_flags(request: HttpRequest, rows: list[tuple], category_pk: int) -> 
 
 @require_GET
 def category(request: HttpRequest, slug: str) -> HttpResponse:
-    cat = _readable_category(request, slug)
+    cat = _readable_category(request, slug, reader=True)
     per_page = settings.FORUM_TOPICS_PER_PAGE
     total_pages = max(1, math.ceil(cat.topic_count / per_page))
     page = _page_number(request)
@@ -173,13 +172,13 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     kind = q.reader_kind(request.user)
     key = kept_key(f"forum:category:{cat.pk}:{page}:{per_page}:{kind}", version)
     shared = kept(key, build, timeout=KEPT_TIMEOUT)
-    unread = _unread_flags(request, shared["rows"], cat.pk)
+    unread = _unread_flags(request, shared["rows"], getattr(cat, "reader_marked", None))
     topics_html = _fill_unread_markers(shared["html"], unread)
     context = {
         "category": cat,
         "topics_html": mark_safe(topics_html),  # noqa: S308  # nosec B308 B703  # our own render
         "may_post": q.may_post_in(request.user, cat),
-        "watch": subscription_level(user=request.user, target=cat),
+        "watch": getattr(cat, "reader_watch", None),
     }
     return render(request, "forum/category.html", context)
 
@@ -211,12 +210,15 @@ def _posts_html(request: HttpRequest, top: Topic, page: int, context: dict) -> s
     author (answer marks) and a member with a post on the page (edit and delete links)."""
     user = request.user
     per_page = context["per_page"]
+    first, last = (page - 1) * per_page + 1, page * per_page
 
     def posts() -> list[Post]:
         return list(q.topic_page_posts(top, page=page, per_page=per_page))
 
     def render_posts(items: list[Post], **reader) -> str:
-        return render_to_string("forum/_posts.html", {**context, "posts": items, **reader}, request)
+        board_tags = items[0].board_tags if items else []
+        values = {**context, "posts": items, "board_tags": board_tags, **reader}
+        return render_to_string("forum/_posts.html", values, request)
 
     fresh = context["moderator"] or context["may_mark_answer"]
     if not fresh:
@@ -240,40 +242,36 @@ def _posts_html(request: HttpRequest, top: Topic, page: int, context: dict) -> s
         shared = kept(key, build, timeout=KEPT_TIMEOUT)
         if not user.is_authenticated:
             return shared["html"]
+        _mark_read(user, top, page, per_page)
         if user.pk not in shared["authors"]:
-            liked = _liked(user, shared["pks"])
             html = shared["html"].replace(_CSRF_MARK, get_token(request))
             like, unlike = _("Like"), _("Unlike")
-            for pk in liked:
+            for pk in q.reader_likes(top, user, first=first, last=last):
                 html = html.replace(f'data-like="{pk}">{like}<', f'data-like="{pk}">{unlike}<', 1)
-            _mark_read(user, top, shared["pks"], page, per_page)
             return html
-    items = posts()
-    _mark_read(user, top, [p.pk for p in items], page, per_page)
-    return render_posts(items, liked=_liked(user, [p.pk for p in items]), reader_id=user.pk)
+    else:
+        _mark_read(user, top, page, per_page)
+    liked = q.reader_likes(top, user, first=first, last=last)
+    return render_posts(posts(), liked=liked, reader_id=user.pk)
 
 
-def _liked(user, pks: list[int]) -> set[int]:
-    if not user.is_authenticated or not pks:
-        return set()
-    return set(Like.objects.filter(user=user, post__in=pks).values_list("post_id", flat=True))
-
-
-def _mark_read(user, top: Topic, pks: list[int], page: int, per_page: int) -> None:
-    """Move the reader's mark to the page's last post, written only when it is behind."""
-    if not user.is_authenticated or not pks:
+def _mark_read(user, top: Topic, page: int, per_page: int) -> None:
+    """Move the reader's mark to the page's last post, written only when it is behind (how far
+    they read came with the topic: see with_reader_state)."""
+    if not user.is_authenticated:
         return
     last = min(page * per_page, top.post_count)
-    if q.read_states(user, [top.pk]).get(top.pk, 0) < last:
+    if (top.reader_read or 0) < last:
         services.mark_topic_read(user=user, topic=top, number=last)
 
 
 @require_GET
 def topic(request: HttpRequest, pk: int) -> HttpResponse:
-    top = _visible_topic(request, pk)
     per_page = settings.FORUM_POSTS_PER_PAGE
-    total_pages = max(1, math.ceil(top.post_count / per_page))
     page = _page_number(request)
+    reader_posts = ((page - 1) * per_page + 1, page * per_page)
+    top = _visible_topic(request, pk, reader_posts=reader_posts)
+    total_pages = max(1, math.ceil(top.post_count / per_page))
     if page > total_pages:
         raise Http404(_("No such page."))
     user = request.user
@@ -297,7 +295,7 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
     context.update(
         {
             "posts_html": mark_safe(posts_html),  # noqa: S308  # nosec B308 B703  # our own render
-            "watch": subscription_level(user=user, target=top),
+            "watch": getattr(top, "reader_watch", None),
             "form": PostForm() if may_post else None,
             "categories": list(Category.objects.all()) if moderator else [],
             "sign_in_next": top.get_absolute_url() + (f"?page={page}" if page > 1 else ""),
