@@ -224,13 +224,23 @@ def topic_page_posts(topic: Topic, *, page: int, per_page: int) -> QuerySet[Post
     post carries its topic's boards (board_tags): they are shown with the posts, and asked only
     when the posts are."""
     first = (page - 1) * per_page + 1
-    return (
+    posts = (
         Post.objects.filter(topic=topic, number__gte=first, number__lt=first + per_page)
-        .annotate(board_tags=_board_tags())
         .select_related("author", "author__profile")
         .prefetch_related("attachments")
         .order_by("number")
     )
+    if connection.vendor == "postgresql":
+        posts = posts.annotate(board_tags=_board_tags())
+    return posts
+
+
+def board_tags(topic: Topic, posts: list[Post]) -> list[dict[str, str]]:
+    """The topic's boards as [{slug, name}]: from its posts' query (topic_page_posts) where the
+    database makes arrays, else asked here."""
+    if posts and hasattr(posts[0], "board_tags"):
+        return posts[0].board_tags
+    return list(topic.boards.order_by("order", "name").values("slug", "name"))
 
 
 def read_states(user: AbstractBaseUser | AnonymousUser, topic_ids: list[int]) -> dict[int, int]:

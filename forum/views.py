@@ -216,8 +216,7 @@ def _posts_html(request: HttpRequest, top: Topic, page: int, context: dict) -> s
         return list(q.topic_page_posts(top, page=page, per_page=per_page))
 
     def render_posts(items: list[Post], **reader) -> str:
-        board_tags = items[0].board_tags if items else []
-        values = {**context, "posts": items, "board_tags": board_tags, **reader}
+        values = {**context, "posts": items, "board_tags": q.board_tags(top, items), **reader}
         return render_to_string("forum/_posts.html", values, request)
 
     fresh = context["moderator"] or context["may_mark_answer"]
