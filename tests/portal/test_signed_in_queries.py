@@ -1,5 +1,5 @@
-"""The home page and the search page signed in: bounded query counts (search's own bound is
-its section's; here it is recorded, not tightened)."""
+"""The home page signed in: a bounded query count (the forum's, the tracker's and the users'
+own tests bound theirs)."""
 
 import pytest
 from django.contrib.auth import get_user_model
