@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from bugs.models import Bug, Status
+from portal.users import group_names
 
 TRIAGERS = "triagers"
 SECURITY = "security"
@@ -48,17 +49,6 @@ FIELD_RIGHTS: dict[str, frozenset[str]] = {
     "is_security": frozenset({TRIAGER, REPORTER}),
     "depends_on": frozenset({TRIAGER, ASSIGNEE, REPORTER}),
 }
-
-
-def group_names(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
-    """The user's group names, asked once per request (kept on the user object)."""
-    if not user.is_authenticated:
-        return frozenset()
-    cached = getattr(user, "_bugs_group_names", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._bugs_group_names = cached
-    return cached
 
 
 def is_triager(user: AbstractBaseUser | AnonymousUser) -> bool:

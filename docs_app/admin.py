@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.db import transaction
 
 from docs_app import fragments
 from docs_app.models import DocImage, Page, PageRevision, Section
@@ -13,15 +12,15 @@ class SectionAdmin(admin.ModelAdmin):
     # Section titles are in every cached navigation and page: drop them once the change commits.
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        transaction.on_commit(fragments.bump_generation)
+        fragments.bump_generation_on_commit()
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
-        transaction.on_commit(fragments.bump_generation)
+        fragments.bump_generation_on_commit()
 
     def delete_queryset(self, request, queryset) -> None:
         super().delete_queryset(request, queryset)
-        transaction.on_commit(fragments.bump_generation)
+        fragments.bump_generation_on_commit()
 
 
 class RevisionInline(admin.TabularInline):

@@ -7,23 +7,22 @@ All keys carry a generation number that docs_app.services bumps after every comm
 A page and the docs' index are kept rendered too (`rendered`): their keys carry the docs'
 generation and the catalogue's (downloads/caching.py, bumped whenever a release's files are
 added, published or withdrawn), so an edit, a new release and a withdrawal each show at once.
+Everything is kept through portal.caching, like every section's page parts.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from docs_app import querysets
 from docs_app.models import Section
-from downloads import caching as catalogue
-from portal.caching import Generation
+from downloads.caching import CATALOGUE
+from portal.caching import Generation, digest, kept, kept_key, stamp
 
 DOCS = Generation("docs")
 TIMEOUT = 24 * 3600
@@ -33,17 +32,12 @@ def generation() -> int:
     return DOCS.current()
 
 
-def bump_generation() -> None:
-    DOCS.bump()
+def bump_generation_on_commit() -> None:
+    DOCS.bump_on_commit()
 
 
 # Bounds what no service announces (a section or a board renamed in the admin).
 RENDERED_TIMEOUT = 600
-
-
-def generations() -> str:
-    """The docs' generation and the catalogue's (downloads/caching.py)."""
-    return f"{generation()}.{catalogue.generation()}"
 
 
 def rendered(kind: str, vary: tuple[str, ...], build: Callable[[], dict]) -> dict:
@@ -53,13 +47,8 @@ def rendered(kind: str, vary: tuple[str, ...], build: Callable[[], dict]) -> dic
     role); it is hashed, as a version or slug from the address may hold any character.
     `build` may raise Http404: nothing is kept then.
     """
-    digest = hashlib.blake2b("\x1f".join(vary).encode(), digest_size=16).hexdigest()
-    key = f"docs:{kind}:{generations()}:{digest}"
-    parts = cache.get(key)
-    if parts is None:
-        parts = build()
-        cache.set(key, parts, RENDERED_TIMEOUT)
-    return parts
+    key = kept_key(f"docs:{kind}:{digest(*vary)}", stamp(DOCS, CATALOGUE))
+    return kept(key, build, timeout=RENDERED_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -88,18 +77,18 @@ class SectionNav:
 
 
 def section_nav(*, section: Section, version: str, language: str) -> SectionNav:
-    key = f"docs:nav:{generation()}:{section.pk}:{version}:{language}"
-    nav = cache.get(key)
-    if nav is None:
+    key = kept_key(f"docs:nav:{section.pk}:{digest(version, language)}", generation())
+
+    def build() -> SectionNav:
         pages = querysets.pages_for(version=version, language=language, section=section)
         outline = [(p.slug, p.title) for p in pages]
         base = reverse("docs_app:page", args=[version, section.slug, "x"])[: -len("x/")]
         items = format_html_join(
             "", '<li><a href="{}{}/">{}</a></li>', ((base, s, t) for s, t in outline)
         )
-        nav = SectionNav(outline=outline, html=str(format_html("<ul>{}</ul>", items)), base=base)
-        cache.set(key, nav, TIMEOUT)
-    return nav
+        return SectionNav(outline=outline, html=str(format_html("<ul>{}</ul>", items)), base=base)
+
+    return kept(key, build, timeout=TIMEOUT)
 
 
 INDEX_PAGES_PER_SECTION = 12
@@ -125,9 +114,9 @@ class Contents:
 
 def contents(*, version: str, language: str) -> Contents:
     """The table of contents of a version in a language, sections in order (cached)."""
-    key = f"docs:contents:{generation()}:{version}:{language}"
-    found = cache.get(key)
-    if found is None:
+    key = kept_key(f"docs:contents:{digest(version, language)}", generation())
+
+    def build() -> Contents:
         grouped: dict[str, tuple[Section, list[tuple[str, str]]]] = {}
         by_tag: dict[str, list[tuple[str, str, str]]] = {}
         for page in querysets.pages_for(version=version, language=language):
@@ -137,7 +126,7 @@ def contents(*, version: str, language: str) -> Contents:
                 tagged = by_tag.setdefault(tag, [])
                 if len(tagged) < PAGES_PER_TAG:
                     tagged.append((section.slug, page.slug, page.title))
-        found = Contents(
+        return Contents(
             sections=[
                 SectionContents(
                     slug=slug,
@@ -150,5 +139,5 @@ def contents(*, version: str, language: str) -> Contents:
             ],
             by_tag=by_tag,
         )
-        cache.set(key, found, TIMEOUT)
-    return found
+
+    return kept(key, build, timeout=TIMEOUT)

@@ -153,7 +153,7 @@ def save_page(
         message=(message.strip() or ("Created" if number == 1 else "Edited"))[:300],
     )
     _update_search_vector(page)
-    transaction.on_commit(fragments.bump_generation)
+    fragments.bump_generation_on_commit()
     if number > 1:
         _tell_watchers(page=page, author=author, message=message.strip())
     return page

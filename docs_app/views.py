@@ -32,6 +32,7 @@ from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
 from portal.models import Subscription
 from portal.ratelimits import rate_limited
 from portal.search import query_text
+from portal.users import group_names
 
 EDITORS_GROUP = "doc-editors"
 VERSION_COOKIE = "docs_version"
@@ -46,11 +47,7 @@ def is_editor(user: Any) -> bool:
         return False
     if user.is_superuser:
         return True
-    cached = getattr(user, "_docs_editor", None)
-    if cached is None:
-        cached = user.groups.filter(name=EDITORS_GROUP).exists()
-        user._docs_editor = cached
-    return cached
+    return EDITORS_GROUP in group_names(user)
 
 
 def _require_editor(request: HttpRequest) -> None:

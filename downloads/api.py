@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema, Status
@@ -20,6 +19,7 @@ from ninja import Router, Schema, Status
 from downloads import querysets as q
 from downloads.caching import generation
 from downloads.models import Artifact, Board, Release
+from portal.caching import kept
 
 router = Router(tags=["downloads"])
 
@@ -137,13 +137,9 @@ def _release(release: Release, request: HttpRequest) -> dict[str, Any]:
 def _cached(request: HttpRequest, key: str, build: Callable[[], dict | None], *, missing: str = ""):
     """The answer `build()` gives, cached per generation and host; 404 when it gives None
     (not cached, so that unknown names cannot fill the cache)."""
-    full_key = f"downloads:api:{generation()}:{request.get_host()}:{key}"
-    data = cache.get(full_key)
+    data = kept(f"downloads:api:{generation()}:{request.get_host()}:{key}", build, timeout=600)
     if data is None:
-        data = build()
-        if data is None:
-            return Status(404, {"error": missing})
-        cache.set(full_key, data, timeout=600)
+        return Status(404, {"error": missing})
     return Status(200, data)
 
 

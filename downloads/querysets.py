@@ -23,6 +23,7 @@ from django.db.models import (
 )
 
 from downloads.models import Artifact, Board, Distribution, Release
+from portal.users import group_names
 
 RELEASE_MANAGERS = "release-managers"
 
@@ -32,12 +33,7 @@ def is_release_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
         return False
     if user.is_superuser:
         return True
-    # Asked several times in one request (the view, the visible releases): one query.
-    cached = getattr(user, "_is_release_manager", None)
-    if cached is None:
-        cached = user.groups.filter(name=RELEASE_MANAGERS).exists()
-        user._is_release_manager = cached
-    return cached
+    return RELEASE_MANAGERS in group_names(user)
 
 
 def boards() -> QuerySet[Board]:

@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from downloads import querysets as q
-from downloads.caching import cached_page, generation, page_key
+from downloads.caching import PAGE_TIMEOUT, generation, page_key
 from downloads.checksums import checksum_list, list_key
 from downloads.forms import (
     GUESS,
@@ -61,7 +61,7 @@ from downloads.services.signing import public_key
 from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import local_path, signed_url
 from downloads.uploads import ArtifactUploadHandler
-from portal.caching import page_panels
+from portal.caching import kept, page_panels
 from portal.models import Subscription
 from portal.notifications import subscribe, subscription_level, unsubscribe
 from portal.registry import publish_objections
@@ -88,6 +88,14 @@ class Lazy:
         if name not in self._values:
             self._values[name] = self._builders[name]()
         return self._values[name]
+
+
+def _kept_page(
+    build: Callable[[], dict[str, Any] | None], name: str, *parts: object, manager: bool = False
+) -> dict[str, Any] | None:
+    """A catalogue page's rendered parts, built once per change of the catalogue (and language,
+    and whether the reader is a release manager); None (a withdrawn release) is not kept."""
+    return kept(page_key(name, *parts, manager=manager), build, timeout=PAGE_TIMEOUT)
 
 
 def _kind_groups(files: list[Artifact]) -> list[dict[str, Any]]:
@@ -162,7 +170,7 @@ def index(request: HttpRequest) -> HttpResponse:
         )
         return {"body": body}
 
-    page = cached_page(page_key("index", arch, distribution, support), build)
+    page = _kept_page(build, "index", arch, distribution, support)
     return render(
         request,
         "downloads/index.html",
@@ -201,8 +209,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         }
 
     # The copyable commands name this site: the host and scheme are part of the key.
-    key = page_key("board", slug, request.scheme, request.get_host())
-    page = cached_page(key, build)
+    page = _kept_page(build, "board", slug, request.scheme, request.get_host())
     panels = page_panels(request, "board", slug)
     return render(
         request, "downloads/board.html", {"board": page, "body": page["body"], "panels": panels}
@@ -215,7 +222,7 @@ def releases(request: HttpRequest) -> HttpResponse:
         data = Lazy(releases=lambda: list(q.release_list()))
         return {"body": render_to_string("downloads/_releases_body.html", {"data": data}, request)}
 
-    page = cached_page(page_key("releases"), build)
+    page = _kept_page(build, "releases")
     watching = request.user.is_authenticated and (
         subscription_level(user=request.user, target=releases_watch_target())
         == Subscription.Level.WATCHING
@@ -289,7 +296,7 @@ def release(request: HttpRequest, version: str) -> HttpResponse:
         )
         return {"version": release_obj.version, "preview": preview, "body": body}
 
-    page = cached_page(page_key("release", version, manager=manager), build)
+    page = _kept_page(build, "release", version, manager=manager)
     if page is None:
         return _gone(request, _visible_release(request, version))
     return render(
@@ -378,14 +385,15 @@ def checksums(
         if not signature:
             raise Http404(_("This list is not signed."))
         return HttpResponse(signature, content_type="application/pgp-signature")
-    key = f"downloads:sums:{generation()}:{release_obj.pk}:{folder}:{name}"
-    text = cache.get(key)
-    if text is None:
+
+    def build() -> str:
         files = list(q.folder_files(release_obj, folder))
         if not files:
             raise Http404(_("This release has no files for that board."))
-        text = checksum_list(files, name=name, folder=folder)
-        cache.set(key, text, timeout=600)
+        return checksum_list(files, name=name, folder=folder)
+
+    key = f"downloads:sums:{generation()}:{release_obj.pk}:{folder}:{name}"
+    text = kept(key, build, timeout=600)
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 

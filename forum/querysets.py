@@ -11,10 +11,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject, Left
 
-from forum.models import Access, Category, Post, Topic, TopicRead
+from forum.models import Access, Category, CategoryRead, Like, Post, Topic, TopicRead
+from portal.notifications import level_subquery
 from portal.search import (
     SNIPPET_TEXT,
     DocumentRows,
@@ -28,28 +29,30 @@ from portal.search import (
     marked_snippet,
     narrow,
 )
+from portal.users import group_names, groups
 
 MODERATORS = "moderators"
 
 
 def group_ids(user: AbstractBaseUser | AnonymousUser) -> frozenset[int]:
-    """The user's group ids, asked once per request (kept on the user object)."""
-    if not user.is_authenticated:
-        return frozenset()
-    cached = getattr(user, "_forum_group_ids", None)
-    if cached is None:
-        rows = user.groups.values_list("id", "name")
-        cached = frozenset(i for i, _name in rows)
-        user._forum_group_ids = cached
-        user._forum_is_moderator = user.is_superuser or any(n == MODERATORS for _i, n in rows)
-    return cached
+    return frozenset(pk for pk, _name in groups(user))
 
 
 def is_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
-    group_ids(user)
-    return bool(user._forum_is_moderator)
+    return user.is_superuser or MODERATORS in group_names(user)
+
+
+def reader_kind(user: AbstractBaseUser | AnonymousUser) -> str:
+    """Who sees the same lists: anonymous readers, and members by what their groups let them
+    read (superusers read everything), moderators apart (they also see hidden topics)."""
+    if not user.is_authenticated:
+        return "anonymous"
+    if user.is_superuser:
+        return "superuser"
+    groups = ",".join(str(pk) for pk in sorted(group_ids(user)))
+    return f"{'moderator' if is_moderator(user) else 'member'}:{groups}"
 
 
 def _access_q(user: AbstractBaseUser | AnonymousUser, *, field: str, group_field: str) -> Q:
@@ -95,6 +98,20 @@ def readable_categories(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Cate
     return Category.objects.filter(readable_q(user))
 
 
+def with_category_reader_state(
+    categories: QuerySet[Category], user: AbstractBaseUser | AnonymousUser
+) -> QuerySet[Category]:
+    """The signed-in reader's own state in the categories' query: when they marked it all read
+    (reader_marked, None when never) and their watch level (reader_watch)."""
+    if not user.is_authenticated:
+        return categories
+    marked = CategoryRead.objects.filter(user=user, category=OuterRef("pk"))
+    return categories.annotate(
+        reader_marked=Subquery(marked.values("marked_at")[:1]),
+        reader_watch=level_subquery(user=user, model=Category),
+    )
+
+
 def may_post_in(user: AbstractBaseUser | AnonymousUser, category: Category) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
@@ -121,23 +138,64 @@ def visible_posts(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Post]:
 
 
 def _board_tags() -> ArraySubquery:
-    """The topic's boards as [{slug, name}] in the topic's own query (no second one)."""
+    """The post's topic's boards as [{slug, name}] in the posts' own query (no second one)."""
     from downloads.models import Board
 
-    boards = Board.objects.filter(forum_topics=OuterRef("pk")).order_by("order", "name")
+    boards = Board.objects.filter(forum_topics=OuterRef("topic_id")).order_by("order", "name")
     return ArraySubquery(boards.values(tag=JSONObject(slug="slug", name="name")))
 
 
+def with_reader_state(
+    topics: QuerySet[Topic], user: AbstractBaseUser | AnonymousUser, *, first: int, last: int
+) -> QuerySet[Topic]:
+    """The signed-in reader's own state in the topics' query: how far they read (reader_read,
+    None when never), their watch level (reader_watch) and which of the posts numbered first to
+    last they like (reader_likes)."""
+    if not user.is_authenticated:
+        return topics
+    likes = Like.objects.filter(
+        user=user, post__topic=OuterRef("pk"), post__number__gte=first, post__number__lte=last
+    )
+    read = TopicRead.objects.filter(user=user, topic=OuterRef("pk"))
+    topics = topics.annotate(
+        reader_read=Subquery(read.values("last_read_number")[:1]),
+        reader_watch=level_subquery(user=user, model=Topic),
+    )
+    if connection.vendor == "postgresql":
+        return topics.annotate(reader_likes=ArraySubquery(likes.values("post_id")))
+    return topics
+
+
+def reader_likes(
+    topic: Topic, user: AbstractBaseUser | AnonymousUser, *, first: int, last: int
+) -> set[int]:
+    """Which of the posts numbered first to last the reader likes: from the topic's own query
+    (with_reader_state) where the database makes arrays, else asked here."""
+    if not user.is_authenticated:
+        return set()
+    found = getattr(topic, "reader_likes", None)
+    if found is not None:
+        return set(found)
+    likes = Like.objects.filter(
+        user=user, post__topic=topic, post__number__gte=first, post__number__lte=last
+    )
+    return set(likes.values_list("post_id", flat=True))
+
+
 def visible_topic(
-    user: AbstractBaseUser | AnonymousUser, pk: int, *, related: Sequence[str] = ()
+    user: AbstractBaseUser | AnonymousUser,
+    pk: int,
+    *,
+    related: Sequence[str] = (),
+    reader_posts: tuple[int, int] | None = None,
 ) -> Topic | None:
     """One topic the user may read, or None: a primary-key lookup with its category and the
-    category's parent joined, the rights checked on them (the same rule as visible_topics)."""
-    found = list(
-        Topic.objects.select_related("category", "category__parent", *related)
-        .annotate(board_tags=_board_tags())
-        .filter(pk=pk)[:1]
-    )
+    category's parent joined, the rights checked on them (the same rule as visible_topics).
+    With `reader_posts` (first, last), the reader's state comes along (with_reader_state)."""
+    topics = Topic.objects.select_related("category", "category__parent", *related).filter(pk=pk)
+    if reader_posts is not None:
+        topics = with_reader_state(topics, user, first=reader_posts[0], last=reader_posts[1])
+    found = list(topics[:1])
     if not found:
         return None
     topic = found[0]
@@ -165,14 +223,27 @@ def latest_topics(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Topic]:
 
 
 def topic_page_posts(topic: Topic, *, page: int, per_page: int) -> QuerySet[Post]:
-    """One page of a topic by post number: an index range, no OFFSET however long it is."""
+    """One page of a topic by post number: an index range, no OFFSET however long it is. Each
+    post carries its topic's boards (board_tags): they are shown with the posts, and asked only
+    when the posts are."""
     first = (page - 1) * per_page + 1
-    return (
+    posts = (
         Post.objects.filter(topic=topic, number__gte=first, number__lt=first + per_page)
         .select_related("author", "author__profile")
         .prefetch_related("attachments")
         .order_by("number")
     )
+    if connection.vendor == "postgresql":
+        posts = posts.annotate(board_tags=_board_tags())
+    return posts
+
+
+def board_tags(topic: Topic, posts: list[Post]) -> list[dict[str, str]]:
+    """The topic's boards as [{slug, name}]: from its posts' query (topic_page_posts) where the
+    database makes arrays, else asked here."""
+    if posts and hasattr(posts[0], "board_tags"):
+        return posts[0].board_tags
+    return list(topic.boards.order_by("order", "name").values("slug", "name"))
 
 
 def read_states(user: AbstractBaseUser | AnonymousUser, topic_ids: list[int]) -> dict[int, int]:

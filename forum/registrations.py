@@ -35,12 +35,11 @@ def _latest_block(request):
 
 
 def _latest_block_version(request):
-    # Signed-in readers may see private categories: their list is made for them each time.
-    if request.user.is_authenticated:
-        return None
+    # Readers who may read the same categories share the list (see reader_kind).
+    from forum.querysets import reader_kind
     from forum.services import FORUM
 
-    return FORUM.current()
+    return f"{FORUM.current()}:{reader_kind(request.user)}"
 
 
 def _timeline(*, viewer, person, limit):

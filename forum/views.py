@@ -11,8 +11,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,11 +31,11 @@ from forum.forms import (
     TopicModerationForm,
 )
 from forum.markup import quote_source, render_post
-from forum.models import Category, CategoryRead, Flag, Like, ModerationLog, Post, Topic
+from forum.models import Category, Flag, ModerationLog, Post, Topic
+from portal.caching import kept, kept_key
 from portal.markup import MarkupTooLong
 from portal.mfa import second_factor_required
 from portal.models import Subscription
-from portal.notifications import subscription_level
 from portal.ratelimits import rate_limited
 
 
@@ -48,19 +52,23 @@ def _pages(current: int, total: int) -> list[int]:
     return sorted(around)
 
 
-def _readable_category(request: HttpRequest, slug: str) -> Category:
-    category = (
-        q.readable_categories(request.user).select_related("parent").filter(slug=slug).first()
-    )
+def _readable_category(request: HttpRequest, slug: str, *, reader: bool = False) -> Category:
+    """The category, if the reader may read it; with `reader`, their own state comes along
+    (with_category_reader_state)."""
+    categories = q.readable_categories(request.user).select_related("parent").filter(slug=slug)
+    if reader:
+        categories = q.with_category_reader_state(categories, request.user)
+    category = categories.first()
     if category is None:
         raise Http404(_("No such category."))
     return category
 
 
-def _visible_topic(request: HttpRequest, pk: int) -> Topic:
-    # Anonymous readers get the answer inside the cached fragment: joined only on a miss.
-    related = ["author", "answer", "answer__author"] if request.user.is_authenticated else []
-    topic = q.visible_topic(request.user, pk, related=related)
+def _visible_topic(
+    request: HttpRequest, pk: int, *, reader_posts: tuple[int, int] | None = None
+) -> Topic:
+    # The answer is shown inside the kept posts: loaded only when they are rendered.
+    topic = q.visible_topic(request.user, pk, reader_posts=reader_posts)
     if topic is None:
         raise Http404(_("No such topic."))
     return topic
@@ -107,109 +115,166 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _unread_flags(request: HttpRequest, topics: list[Topic], categories: list[int]) -> dict:
-    """topic id -> "new" (never opened) or "unread" (replies since); absent when read."""
+# Kept lists and posts show ages ("3 minutes ago"): they are rendered anew at least this often.
+KEPT_TIMEOUT = 600
+
+
+def _unread_flags(request: HttpRequest, rows: list[tuple], marked) -> dict[int, str]:
+    """topic id -> "new" (never opened) or "unread" (replies since); absent when read. `rows`
+    are the listed topics as (pk, last_post_at, post_count), kept with the shared list;
+    `marked` is when the reader marked the category read (None: never)."""
     user = request.user
-    if not user.is_authenticated or not topics:
+    if not user.is_authenticated or not rows:
         return {}
-    reads = q.read_states(user, [t.pk for t in topics])
-    marks = dict(
-        CategoryRead.objects.filter(user=user, category_id__in=categories).values_list(
-            "category_id", "marked_at"
-        )
-    )
+    reads = q.read_states(user, [pk for pk, _last, _count in rows])
     flags = {}
-    for topic in topics:
-        marked = marks.get(topic.category_id)
-        if marked is not None and topic.last_post_at <= marked:
+    for pk, last_post_at, post_count in rows:
+        if marked is not None and last_post_at <= marked:
             continue
-        read = reads.get(topic.pk)
+        read = reads.get(pk)
         if read is None:
-            flags[topic.pk] = "new"
-        elif read < topic.post_count:
-            flags[topic.pk] = "unread"
+            flags[pk] = "new"
+        elif read < post_count:
+            flags[pk] = "unread"
     return flags
 
 
 @require_GET
 def category(request: HttpRequest, slug: str) -> HttpResponse:
-    cat = _readable_category(request, slug)
+    cat = _readable_category(request, slug, reader=True)
     per_page = settings.FORUM_TOPICS_PER_PAGE
     total_pages = max(1, math.ceil(cat.topic_count / per_page))
     page = _page_number(request)
     if page > total_pages:
         raise Http404(_("No such page."))
-    offset = (page - 1) * per_page
-    topics = q.category_topics(cat, request.user)[offset : offset + per_page]
-    subcategories = (
-        q.readable_categories(request.user).filter(parent=cat) if cat.parent_id is None else []
-    )
-    # Everyone but moderators (who also see hidden topics) shares the rendered list: anonymous
-    # readers evaluate nothing on a hit; a signed-in reader's unread badges go into the markers
-    # of the shared rows, and the subcategories they may read are part of the key.
-    shared = not q.is_moderator(request.user)
-    cache_key = [cat.pk, cat.version, cat.topic_count, cat.last_post_at, page, per_page]
-    unread: dict[int, str] = {}
-    if request.user.is_authenticated:
-        topics = list(topics)
-        unread = _unread_flags(request, topics, [cat.pk])
-        for item in topics:
-            item.unread_state = unread.get(item.pk)
-        if shared:
-            subcategories = list(subcategories)
-            cache_key.append(",".join(str(c.pk) for c in subcategories))
+
+    def build() -> dict:
+        offset = (page - 1) * per_page
+        topics = list(q.category_topics(cat, request.user)[offset : offset + per_page])
+        subcategories = (
+            q.readable_categories(request.user).filter(parent=cat) if cat.parent_id is None else []
+        )
+        context = {
+            "category": cat,
+            "subcategories": subcategories,
+            "topics": topics,
+            "page": page,
+            "total_pages": total_pages,
+            "pages": _pages(page, total_pages),
+        }
+        return {
+            "html": render_to_string("forum/_topic_list.html", context, request),
+            "rows": [(t.pk, t.last_post_at, t.post_count) for t in topics],
+        }
+
+    # The list is the same for every reader of the same kind: kept per change of the category.
+    version = f"{cat.version}.{cat.topic_count}.{cat.last_post_at and cat.last_post_at.timestamp()}"
+    kind = q.reader_kind(request.user)
+    key = kept_key(f"forum:category:{cat.pk}:{page}:{per_page}:{kind}", version)
+    shared = kept(key, build, timeout=KEPT_TIMEOUT)
+    unread = _unread_flags(request, shared["rows"], getattr(cat, "reader_marked", None))
+    topics_html = _fill_unread_markers(shared["html"], unread)
     context = {
         "category": cat,
-        "subcategories": subcategories,
-        "topics": topics,
-        "page": page,
-        "total_pages": total_pages,
-        "pages": _pages(page, total_pages),
+        "topics_html": mark_safe(topics_html),  # noqa: S308  # nosec B308 B703  # our own render
         "may_post": q.may_post_in(request.user, cat),
-        "watch": subscription_level(user=request.user, target=cat),
-        "shared": shared,
-        "cache_key": cache_key,
+        "watch": getattr(cat, "reader_watch", None),
     }
-    response = render(request, "forum/category.html", context)
-    if shared and unread:
-        response.content = _fill_unread_markers(request, response.content, unread)
-    return response
+    return render(request, "forum/category.html", context)
 
 
-def _fill_unread_markers(request: HttpRequest, content: bytes, unread: dict[int, str]) -> bytes:
+def _fill_unread_markers(html: str, unread: dict[int, str]) -> str:
     """The reader's badges in the shared list's rows (titles are escaped: no row can fake a
-    marker)."""
+    marker). Built here, not from a template per row: a new reader has a badge on every row."""
+    labels = {"new": _("new"), "unread": _("unread")}
     for pk, state in unread.items():
-        badge = render_to_string("forum/_unread.html", {"pk": pk, "state": state}, request)
-        content = content.replace(f"<!--unread:{pk}-->".encode(), badge.encode())
-    return content
+        badge = format_html(
+            '<a class="badge unread" href="{}" data-test="unread">{}</a>',
+            reverse("forum:first_unread", args=[pk]),
+            labels[state],
+        )
+        html = html.replace(f"<!--unread:{pk}-->", badge, 1)
+    return html
 
 
 # --- A topic --------------------------------------------------------------------------------
 
+# Stands for the reader's CSRF token in posts kept for every member (see _posts_html).
+_CSRF_MARK = "csrf-token-of-the-reader"
+
+
+def _posts_html(request: HttpRequest, top: Topic, page: int, context: dict) -> str:
+    """The page's posts and pagination. Kept for every reader who sees them alike: anonymous
+    readers, and members who may or may not post here and have nothing of their own on the page
+    (a member's likes and CSRF token are filled in). Rendered fresh for moderators, the topic's
+    author (answer marks) and a member with a post on the page (edit and delete links)."""
+    user = request.user
+    per_page = context["per_page"]
+    first, last = (page - 1) * per_page + 1, page * per_page
+
+    def posts() -> list[Post]:
+        return list(q.topic_page_posts(top, page=page, per_page=per_page))
+
+    def render_posts(items: list[Post], **reader) -> str:
+        values = {**context, "posts": items, "board_tags": q.board_tags(top, items), **reader}
+        return render_to_string("forum/_posts.html", values, request)
+
+    fresh = context["moderator"] or context["may_mark_answer"]
+    if not fresh:
+        kind = "member" if user.is_authenticated else "anonymous"
+        key = kept_key(
+            f"forum:topic:{top.pk}:{page}:{per_page}:{kind}:{int(context['may_post'])}",
+            f"{top.version}.{top.reply_count}",
+        )
+
+        def build() -> dict:
+            items = posts()
+            reader = {"liked": set(), "reader_id": None}
+            if user.is_authenticated:
+                reader["csrf_token"] = _CSRF_MARK
+            return {
+                "html": render_posts(items, **reader),
+                "pks": [p.pk for p in items],
+                "authors": {p.author_id for p in items},
+            }
+
+        shared = kept(key, build, timeout=KEPT_TIMEOUT)
+        if not user.is_authenticated:
+            return shared["html"]
+        _mark_read(user, top, page, per_page)
+        if user.pk not in shared["authors"]:
+            html = shared["html"].replace(_CSRF_MARK, get_token(request))
+            like, unlike = _("Like"), _("Unlike")
+            for pk in q.reader_likes(top, user, first=first, last=last):
+                html = html.replace(f'data-like="{pk}">{like}<', f'data-like="{pk}">{unlike}<', 1)
+            return html
+    else:
+        _mark_read(user, top, page, per_page)
+    liked = q.reader_likes(top, user, first=first, last=last)
+    return render_posts(posts(), liked=liked, reader_id=user.pk)
+
+
+def _mark_read(user, top: Topic, page: int, per_page: int) -> None:
+    """Move the reader's mark to the page's last post, written only when it is behind (how far
+    they read came with the topic: see with_reader_state)."""
+    if not user.is_authenticated:
+        return
+    last = min(page * per_page, top.post_count)
+    if (top.reader_read or 0) < last:
+        services.mark_topic_read(user=user, topic=top, number=last)
+
 
 @require_GET
 def topic(request: HttpRequest, pk: int) -> HttpResponse:
-    top = _visible_topic(request, pk)
     per_page = settings.FORUM_POSTS_PER_PAGE
-    total_pages = max(1, math.ceil(top.post_count / per_page))
     page = _page_number(request)
+    reader_posts = ((page - 1) * per_page + 1, page * per_page)
+    top = _visible_topic(request, pk, reader_posts=reader_posts)
+    total_pages = max(1, math.ceil(top.post_count / per_page))
     if page > total_pages:
         raise Http404(_("No such page."))
-    posts = q.topic_page_posts(top, page=page, per_page=per_page)
     user = request.user
     moderator = q.is_moderator(user)
-    liked: set[int] = set()
-    cached = not user.is_authenticated
-    if not cached:
-        posts = list(posts)
-    if not cached and posts:
-        liked = set(
-            Like.objects.filter(user=user, post__in=[p.pk for p in posts]).values_list(
-                "post_id", flat=True
-            )
-        )
-        services.mark_topic_read(user=user, topic=top, number=posts[-1].number)
     services.record_view(top.pk)
     may_post = q.may_post_in(user, top.category) and (
         moderator or not (top.is_locked or top.is_hidden)
@@ -217,24 +282,24 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "topic": top,
         "category": top.category,
-        "posts": posts,
-        "liked": liked,
         "page": page,
+        "per_page": per_page,
         "total_pages": total_pages,
         "pages": _pages(page, total_pages),
         "may_post": may_post,
         "moderator": moderator,
         "may_mark_answer": services.may_mark_answer(user, top),
-        "watch": subscription_level(user=user, target=top),
-        "form": PostForm() if may_post else None,
-        "categories": list(Category.objects.all()) if moderator else [],
-        # Anonymous readers get the page's posts and links from a cached fragment; the posts
-        # are queried only on a miss.
-        "cached": cached,
-        "cache_key": [top.pk, top.version, top.reply_count, page, per_page],
-        # Part of the cached page: the page's own address, not the request's query string.
-        "sign_in_next": top.get_absolute_url() + (f"?page={page}" if page > 1 else ""),
     }
+    posts_html = _posts_html(request, top, page, context)
+    context.update(
+        {
+            "posts_html": mark_safe(posts_html),  # noqa: S308  # nosec B308 B703  # our own render
+            "watch": getattr(top, "reader_watch", None),
+            "form": PostForm() if may_post else None,
+            "categories": list(Category.objects.all()) if moderator else [],
+            "sign_in_next": top.get_absolute_url() + (f"?page={page}" if page > 1 else ""),
+        }
+    )
     return render(request, "forum/topic.html", context)
 
 

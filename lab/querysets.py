@@ -15,6 +15,7 @@ from django.utils import timezone
 from downloads import querysets as catalogue
 from downloads.models import Board, Release
 from lab.models import CaliperRun, CaliperScore, LabBoard, Reservation
+from portal.users import group_names
 
 MODERATORS = "moderators"
 
@@ -24,11 +25,7 @@ def is_lab_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
         return False
     if user.is_superuser:
         return True
-    cached = getattr(user, "_is_lab_moderator", None)
-    if cached is None:
-        cached = user.groups.filter(name=MODERATORS).exists()
-        user._is_lab_moderator = cached
-    return cached
+    return MODERATORS in group_names(user)
 
 
 # --- Caliper -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self) -> None:
-        from portal import logs, seeds  # noqa: F401  (seeds registers the site's demo data)
+        from portal import logs, seeds, users  # noqa: F401  (seeds registers the site's demo data)
 
         logs.install()
+        users.connect()

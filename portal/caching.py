@@ -3,11 +3,17 @@
 A section keeps one number in the cache; every cached fragment of it carries the number in its
 key. The services that change what readers see bump it, now and again once their transaction
 commits (a page rendered in between from the old rows cannot outlive the commit). No read has
-to know which fragments a change touched, and stale keys simply expire.
+to know which fragments a change touched, and stale keys simply expire. A part that depends on
+one row only may carry that row's own counter instead (read with the row, in the same request).
+
+This is the one way every section keeps rendered page parts: `kept_key` names a part by what
+it depends on, `render_fragments` renders several parts of a page with one round trip each way,
+and `kept` keeps any other built value (a dict of rendered parts, say) the same way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +52,36 @@ class Generation:
 
 
 NEWS = Generation("news")
+
+
+def stamp(*generations: Generation) -> str:
+    """The numbers of several generations in one round trip: a version for a part that depends
+    on all of them."""
+    found = cache.get_many([g.key for g in generations])
+    return ".".join(str(found.get(g.key) or g.current()) for g in generations)
+
+
+def digest(*parts: object) -> str:
+    """Parts of a key that may hold any character (a slug or version from the address), folded
+    into a short one."""
+    joined = "\x1f".join(str(part) for part in parts)
+    return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
+
+
+def kept[T](
+    key: str | None, build: Callable[[], T | None], *, timeout: int = FRAGMENT_TIMEOUT
+) -> T | None:
+    """The value kept under `key` (see kept_key), or `build()` kept there now. A None key keeps
+    nothing (the reader gets it fresh); a None value is not kept. `build` may raise (Http404):
+    nothing is kept then."""
+    if key is not None:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    value = build()
+    if key is not None and value is not None:
+        cache.set(key, value, timeout=timeout)
+    return value
 
 
 @dataclass(frozen=True)

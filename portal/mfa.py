@@ -18,6 +18,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from portal.users import group_names
+
 # Who must have a second factor, besides staff (names as in DESIGN: the site's groups).
 PRIVILEGED_GROUPS = ("release-managers", "moderators")
 
@@ -32,7 +34,7 @@ def needs_second_factor(user) -> bool:
         return False
     cached = getattr(user, "_needs_second_factor", None)
     if cached is None:
-        privileged = user.is_staff or user.groups.filter(name__in=PRIVILEGED_GROUPS).exists()
+        privileged = user.is_staff or not group_names(user).isdisjoint(PRIVILEGED_GROUPS)
         cached = privileged and not has_second_factor(user)
         user._needs_second_factor = cached
     return cached

@@ -179,6 +179,17 @@ def subscription_level(*, user: AbstractBaseUser, target: models.Model) -> str |
     )
 
 
+def level_subquery(*, user: AbstractBaseUser, model: type[models.Model]) -> models.Subquery:
+    """subscription_level for each row of `model` in a query of it (the row's own query carries
+    the reader's choice: no query of its own)."""
+    content_type = ContentType.objects.get_for_model(model)
+    return models.Subquery(
+        Subscription.objects.filter(
+            user=user, content_type=content_type, object_id=models.OuterRef("pk")
+        ).values("level")[:1]
+    )
+
+
 def user_ids_with_level(*, target: models.Model, level: str) -> set[int]:
     content_type, object_id = _key(target)
     return set(

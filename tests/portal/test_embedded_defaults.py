@@ -80,6 +80,17 @@ def test_site_serves_pages_and_runs_tasks_with_no_service(tmp_path):
         }
         status, body = get(f"{base}/")
         assert status == 200 and b"Linux on ARM64 boards" in body
+        # A forum topic's page: its queries must not need PostgreSQL's arrays.
+        printed = manage(
+            env,
+            "shell",
+            "-c",
+            "from forum.models import Topic; "
+            "print(Topic.objects.order_by('pk')[0].get_absolute_url())",
+        )
+        topic_url = next(line for line in printed.splitlines() if line.startswith("/forum/"))
+        status, body = get(f"{base}{topic_url}")
+        assert status == 200, body[:500]
 
         # A task sent by the site's code travels through the filesystem broker to the worker,
         # which prints the mail on its console.
