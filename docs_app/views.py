@@ -21,7 +21,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import truncatewords
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -32,6 +31,7 @@ from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
 from portal.models import Subscription
 from portal.ratelimits import rate_limited
 from portal.search import query_text
+from portal.views import safe_next
 
 EDITORS_GROUP = "doc-editors"
 VERSION_COOKIE = "docs_version"
@@ -293,15 +293,6 @@ def page_print(request: HttpRequest, version: str, section: str, slug: str) -> H
     return render(request, "docs_app/page_print.html", context)
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.GET.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
 @require_GET
 def switch_version(request: HttpRequest) -> HttpResponse:
     """The version switcher's target: the same page in another version, or that version's index."""
@@ -321,7 +312,7 @@ def switch_version(request: HttpRequest) -> HttpResponse:
 @require_GET
 def choose_board(request: HttpRequest) -> HttpResponse:
     board = request.GET.get("board", "").strip().lower()
-    response = redirect(_safe_next(request, reverse("docs_app:index")))
+    response = redirect(safe_next(request, reverse("docs_app:index")))
     if not board:
         response.delete_cookie(BOARD_COOKIE)
     elif BOARD_RE.match(board):
