@@ -29,6 +29,7 @@ from docs_app import artifacts, fragments, querysets, services
 from docs_app.forms import ImageForm, PageForm
 from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
 from portal.models import Subscription
+from portal.page_cache import not_kept_for_signed_out
 from portal.ratelimits import rate_limited
 from portal.search import query_text
 from portal.views import safe_next
@@ -98,8 +99,13 @@ def _versions(version: str) -> VersionContext:
 
 
 def _remember(response: HttpResponse, request: HttpRequest, version: str) -> HttpResponse:
-    if request.COOKIES.get(VERSION_COOKIE) != version:
-        response.set_cookie(VERSION_COOKIE, version, max_age=COOKIE_AGE, samesite="Lax")
+    # No cookie means "latest": a reader of the latest docs gets no cookie, so the page is the
+    # same for every signed-out reader and can be kept whole (portal/page_cache.py).
+    if request.COOKIES.get(VERSION_COOKIE, LATEST) != version:
+        if version == LATEST:
+            response.delete_cookie(VERSION_COOKIE, samesite="Lax")
+        else:
+            response.set_cookie(VERSION_COOKIE, version, max_age=COOKIE_AGE, samesite="Lax")
     return response
 
 
@@ -322,6 +328,8 @@ def choose_board(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# Free text: endless addresses, each read once; search has its own limits.
+@not_kept_for_signed_out
 @require_GET
 @rate_limited("search")
 def search(request: HttpRequest) -> HttpResponse:

@@ -32,6 +32,7 @@ from portal.markup import MarkupTooLong
 from portal.mfa import second_factor_required
 from portal.models import Subscription
 from portal.notifications import subscription_level
+from portal.page_cache import on_every_read
 from portal.ratelimits import rate_limited
 
 
@@ -235,7 +236,9 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         # Part of the cached page: the page's own address, not the request's query string.
         "sign_in_next": top.get_absolute_url() + (f"?page={page}" if page > 1 else ""),
     }
-    return render(request, "forum/topic.html", context)
+    response = render(request, "forum/topic.html", context)
+    # Kept whole for signed-out readers, a view is still counted on each one.
+    return on_every_read(response, "forum.services.record_view", top.pk)
 
 
 @require_GET

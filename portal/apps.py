@@ -10,3 +10,6 @@ class PortalConfig(AppConfig):
         from portal import logs, seeds  # noqa: F401  (seeds registers the site's demo data)
 
         logs.install()
+        from portal import page_cache
+
+        page_cache.connect_signals()
