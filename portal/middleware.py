@@ -90,10 +90,9 @@ class AnonymousPageCacheMiddleware:
         key = page_cache.page_key(request)
         if key is None:
             return self.get_response(request)
-        kept, generation = page_cache.read(key)
-        if kept is not None:
-            return kept
-        response = self.get_response(request)
-        if page_cache.keepable(request, response):
-            page_cache.keep(key, generation, response)
+        lookup = page_cache.read(key)
+        if lookup.response is not None:
+            return lookup.response
+        response = self.get_response(request)  # an error is a response here too (a 500)
+        page_cache.keep(key, lookup, request, response)
         return response

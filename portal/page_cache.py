@@ -6,7 +6,9 @@ trip: the page and the site-wide generation (portal.caching.PAGES) are read toge
 kept under an older generation is rendered again. The generation moves when any section bumps
 its own (they already do when what readers see changes) and when any row of the site's own
 models is saved or deleted (the catch-all below), so a reader sees a change at once; counters
-moved with .update() and "3 minutes ago" are at most ANONYMOUS_PAGE_SECONDS old.
+moved with .update() and "3 minutes ago" are at most ANONYMOUS_PAGE_SECONDS old. A stale page
+is rendered again by one request at a time; readers arriving during that render get the old one
+(a busy page is never rendered by every worker at once).
 
 A page is kept only when nothing in it belongs to one visitor: no cookie set, no CSRF token or
 CSP nonce used, no Cache-Control saying private/no-store/no-cache, no Vary on anything but the
@@ -22,6 +24,7 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -46,6 +49,8 @@ NEUTRAL_COOKIES = {"CSRF_COOKIE_NAME", "LANGUAGE_COOKIE_NAME"}
 # The cookies that matter are in the key or keep a request out; the language is in the key.
 SAFE_VARY = {"cookie", "accept-language"}
 PRIVATE_CACHE_CONTROL = {"private", "no-store", "no-cache"}
+# The longest a stale page is served while one request renders it again (its render failed).
+RENDER_LOCK_SECONDS = 30
 
 
 def not_kept_for_signed_out(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -129,31 +134,55 @@ def _header_words(response: HttpResponse, header: str) -> set[str]:
     return {w.strip().lower() for w in response.get(header, "").split(",") if w.strip()}
 
 
-def read(key: str) -> tuple[HttpResponse | None, int]:
-    """The kept page (or None) and the generation a page rendered now must be kept under, in
-    one round trip."""
+@dataclass
+class Lookup:
+    """What the cache had for a request: the page to answer with, or what to render and keep."""
+
+    response: HttpResponse | None
+    generation: int  # the one a page rendered now is kept under (read before rendering)
+    renewing: bool = False  # this request took the turn to render a stale page again
+
+
+def read(key: str) -> Lookup:
+    """The kept page and the site-wide generation, in one round trip.
+
+    A page older than ANONYMOUS_PAGE_SECONDS or kept under an older generation is rendered
+    again by one request at a time (a short lock); readers arriving meanwhile get the old page
+    rather than all rendering it at once."""
     found = cache.get_many([key, PAGES.key])
     generation = found.get(PAGES.key)
     if generation is None:
-        return None, PAGES.current()
+        generation = PAGES.current()
     kept = found.get(key)
-    if not kept or kept[0] != generation:
-        return None, generation
-    _generation, stored_at, headers, content, on_read = kept
+    if not kept:
+        return Lookup(None, generation)
+    kept_generation, stored_at, headers, content, on_read = kept
+    age = time.time() - stored_at
+    stale = kept_generation != generation or age >= settings.ANONYMOUS_PAGE_SECONDS
+    if stale and cache.add(f"{key}:rendering", 1, timeout=RENDER_LOCK_SECONDS):
+        return Lookup(None, generation, renewing=True)
     if on_read:
         function, args = on_read
         import_string(function)(*args)
     response = HttpResponse(content)
     for name, value in headers:
         response.headers[name] = value
-    response["Age"] = str(max(0, int(time.time() - stored_at)))
-    return response, generation
+    response["Age"] = str(max(0, int(age)))
+    return Lookup(response, generation)
 
 
-def keep(key: str, generation: int, response: HttpResponse) -> None:
-    on_read = getattr(response, "on_every_read", None)
-    value = (generation, time.time(), list(response.headers.items()), response.content, on_read)
-    cache.set(key, value, timeout=settings.ANONYMOUS_PAGE_SECONDS)
+def keep(key: str, lookup: Lookup, request: HttpRequest, response: HttpResponse) -> None:
+    """Keep the page rendered now when it may be (else forget an old one it would replace)."""
+    if keepable(request, response):
+        on_read = getattr(response, "on_every_read", None)
+        headers = list(response.headers.items())
+        value = (lookup.generation, time.time(), headers, response.content, on_read)
+        # Kept past its freshness so that a stale page can be served while one request renders.
+        cache.set(key, value, timeout=settings.ANONYMOUS_PAGE_SECONDS * 2)
+        if lookup.renewing:
+            cache.delete(f"{key}:rendering")
+    elif lookup.renewing:
+        cache.delete_many([key, f"{key}:rendering"])
 
 
 # --- The catch-all: any row of the site's own models saved or deleted --------------------------

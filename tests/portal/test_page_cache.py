@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
@@ -62,6 +63,42 @@ def test_a_head_request_is_answered_from_a_kept_page(client, django_assert_num_q
     client.get("/")
     with django_assert_num_queries(0):
         assert kept(Client().head("/"))
+
+
+def _key(url: str) -> str:
+    return page_cache.page_key(RequestFactory().get(url))
+
+
+def test_while_one_reader_renders_a_stale_page_the_others_get_the_old_one(client):
+    read(client, reverse("news_list"))
+    NewsItem.objects.create(title="Fresh news", slug="fresh", body="b")
+    key = _key(reverse("news_list"))
+    cache.add(f"{key}:rendering", 1)  # another worker is rendering it right now
+    meanwhile = client.get(reverse("news_list"))
+    assert kept(meanwhile) and "Fresh news" not in meanwhile.content.decode()
+    cache.delete(f"{key}:rendering")  # its render is done (kept, or not)
+    assert "Fresh news" in read(client, reverse("news_list"))
+    # The reader who rendered it let go of the turn: the next change shows at once too.
+    NewsItem.objects.create(title="Fresher news", slug="fresher", body="b")
+    assert "Fresher news" in read(client, reverse("news_list"))
+
+
+def test_a_page_older_than_its_time_is_rendered_again(client, settings):
+    read(client, "/")
+    key = _key("/")
+    generation, stored_at, *rest = cache.get(key)
+    old = (generation, stored_at - settings.ANONYMOUS_PAGE_SECONDS, *rest)
+    cache.set(key, old)
+    assert not kept(client.get("/"))
+    assert kept(client.get("/"))
+
+
+def test_a_page_that_now_fails_is_no_longer_served(client):
+    news = NewsItem.objects.create(title="Short-lived", slug="short", body="b")
+    read(client, news.get_absolute_url())
+    news.delete()
+    assert client.get(news.get_absolute_url()).status_code == 404
+    assert client.get(news.get_absolute_url()).status_code == 404
 
 
 def test_a_row_saved_anywhere_reaches_the_next_reader(client):
