@@ -86,7 +86,7 @@ def test_while_one_reader_renders_a_stale_page_the_others_get_the_old_one(client
 def test_a_page_older_than_its_time_is_rendered_again(client, settings):
     read(client, "/")
     key = _key("/")
-    generation, stored_at, *rest = cache.get(key)
+    generation, stored_at, *rest = cache.get(key)  # see page_cache.keep
     old = (generation, stored_at - settings.ANONYMOUS_PAGE_SECONDS, *rest)
     cache.set(key, old)
     assert not kept(client.get("/"))
@@ -354,3 +354,21 @@ def test_every_bench_page_is_kept_and_costs_no_query_the_second_time(
         with django_assert_max_num_queries(0):
             second = Client().get(url)
         assert second.status_code == 200 and kept(second), (name, url)
+
+
+def test_a_big_page_s_body_is_served_from_any_process():
+    from portal.caching import PAGES
+
+    request = RequestFactory().get("/big/")
+    key = page_cache.page_key(request)
+    body = b"<p>" + b"x" * (page_cache.BIG_PAGE_BYTES + 1) + b"</p>"
+    lookup = page_cache.Lookup(None, PAGES.current())
+    page_cache.keep(key, lookup, request, HttpResponse(body))
+    page_cache._bodies.clear()  # another process: no copy of its own yet
+    assert page_cache.read(key).response.content == body
+    assert page_cache.read(key).response.content == body  # now from this process's copy
+    kept_entry = cache.get(key)
+    assert kept_entry[3] is None  # the entry itself stays small
+    page_cache._bodies.clear()
+    cache.delete(kept_entry[4])  # the body expired before its entry
+    assert page_cache.read(key).response is None
