@@ -209,8 +209,9 @@ def _warm(url: str, paths: list[str], cookie: str) -> dict[str, int]:
     statuses = {}
     deadline = time.monotonic() + 120
     for path in paths:
-        for _round in range(3):
-            request = urllib.request.Request(url + path, headers={"Cookie": cookie})
+        # Signed out and signed in: each reader has pages kept for them (portal/page_cache.py).
+        for headers in [{}, {"Cookie": cookie}] * 3:
+            request = urllib.request.Request(url + path, headers=headers)
             while True:
                 try:
                     with urllib.request.urlopen(request, timeout=60) as answer:

@@ -357,6 +357,9 @@ class BugChange(models.Model):
 
 
 class SavedSearch(models.Model):
+    # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
+    shown_to_signed_out = False
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_bug_searches"
     )

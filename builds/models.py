@@ -247,6 +247,9 @@ class BuildLogChunk(models.Model):
     column would be rewritten whole each time), and a reader asks for what lies past its offset.
     """
 
+    # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
+    shown_to_signed_out = False
+
     build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="log_chunks")
     offset = models.BigIntegerField()
     end = models.BigIntegerField()

@@ -21,7 +21,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import truncatewords
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -30,9 +29,11 @@ from docs_app import artifacts, fragments, querysets, services
 from docs_app.forms import ImageForm, PageForm
 from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
 from portal.models import Subscription
+from portal.page_cache import not_kept_for_signed_out
 from portal.ratelimits import rate_limited
 from portal.search import query_text
 from portal.users import group_names
+from portal.views import safe_next
 
 EDITORS_GROUP = "doc-editors"
 VERSION_COOKIE = "docs_version"
@@ -95,8 +96,13 @@ def _versions(version: str) -> VersionContext:
 
 
 def _remember(response: HttpResponse, request: HttpRequest, version: str) -> HttpResponse:
-    if request.COOKIES.get(VERSION_COOKIE) != version:
-        response.set_cookie(VERSION_COOKIE, version, max_age=COOKIE_AGE, samesite="Lax")
+    # No cookie means "latest": a reader of the latest docs gets no cookie, so the page is the
+    # same for every signed-out reader and can be kept whole (portal/page_cache.py).
+    if request.COOKIES.get(VERSION_COOKIE, LATEST) != version:
+        if version == LATEST:
+            response.delete_cookie(VERSION_COOKIE, samesite="Lax")
+        else:
+            response.set_cookie(VERSION_COOKIE, version, max_age=COOKIE_AGE, samesite="Lax")
     return response
 
 
@@ -290,15 +296,6 @@ def page_print(request: HttpRequest, version: str, section: str, slug: str) -> H
     return render(request, "docs_app/page_print.html", context)
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.GET.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
 @require_GET
 def switch_version(request: HttpRequest) -> HttpResponse:
     """The version switcher's target: the same page in another version, or that version's index."""
@@ -318,7 +315,7 @@ def switch_version(request: HttpRequest) -> HttpResponse:
 @require_GET
 def choose_board(request: HttpRequest) -> HttpResponse:
     board = request.GET.get("board", "").strip().lower()
-    response = redirect(_safe_next(request, reverse("docs_app:index")))
+    response = redirect(safe_next(request, reverse("docs_app:index")))
     if not board:
         response.delete_cookie(BOARD_COOKIE)
     elif BOARD_RE.match(board):
@@ -328,6 +325,8 @@ def choose_board(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# Free text: endless addresses, each read once; search has its own limits.
+@not_kept_for_signed_out
 @require_GET
 @rate_limited("search")
 def search(request: HttpRequest) -> HttpResponse:

@@ -245,6 +245,9 @@ class Attachment(models.Model):
 class TopicRead(models.Model):
     """How far a person has read a topic: the highest post number seen."""
 
+    # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
+    shown_to_signed_out = False
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
     last_read_number = models.PositiveIntegerField(default=0)
@@ -259,6 +262,9 @@ class TopicRead(models.Model):
 
 class CategoryRead(models.Model):
     """ "Mark category read": topics with no activity after `marked_at` count as read."""
+
+    # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
+    shown_to_signed_out = False
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")

@@ -36,6 +36,7 @@ from portal.caching import kept, kept_key
 from portal.markup import MarkupTooLong
 from portal.mfa import second_factor_required
 from portal.models import Subscription
+from portal.page_cache import on_every_read
 from portal.ratelimits import rate_limited
 
 
@@ -300,7 +301,9 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
             "sign_in_next": top.get_absolute_url() + (f"?page={page}" if page > 1 else ""),
         }
     )
-    return render(request, "forum/topic.html", context)
+    response = render(request, "forum/topic.html", context)
+    # Kept whole for signed-out readers, a view is still counted on each one.
+    return on_every_read(response, "forum.services.record_view", top.pk)
 
 
 @require_GET

@@ -34,6 +34,7 @@ from lists.models import Attachment, MailingList, Message
 from lists.rendering import bodies_html, obfuscate
 from lists.services.replies import ReplyError, reply_addresses, send_web_reply
 from lists.services.watching import is_watching, set_watching
+from portal.page_cache import not_kept_for_signed_out
 from portal.search import query_text
 
 THREADS_PER_PAGE = 30
@@ -342,6 +343,8 @@ def _query(request: HttpRequest) -> str:
     return query_text(request, limit=300)
 
 
+# Free text: endless addresses, each read once; search has its own limits.
+@not_kept_for_signed_out
 @require_GET
 def search(request: HttpRequest, list_name: str) -> HttpResponse:
     mailing_list = q.list_for(request.user, list_name)

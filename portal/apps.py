@@ -11,3 +11,6 @@ class PortalConfig(AppConfig):
 
         logs.install()
         users.connect()
+        from portal import page_cache
+
+        page_cache.connect_signals()

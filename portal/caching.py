@@ -29,6 +29,9 @@ from portal.registry import registry
 
 # How long a kept fragment lives at most; generations make it stale long before, as a rule.
 FRAGMENT_TIMEOUT = 3600
+# The whole pages kept for signed-out readers (portal/page_cache.py) show every section at once:
+# any section's change makes them all stale.
+PAGES_KEY = "generation:pages"
 
 
 class Generation:
@@ -44,7 +47,8 @@ class Generation:
         return value
 
     def bump(self) -> None:
-        cache.set(self.key, time.time_ns(), timeout=None)
+        now = time.time_ns()
+        cache.set_many({self.key: now, PAGES_KEY: now}, timeout=None)
 
     def bump_on_commit(self) -> None:
         self.bump()
@@ -52,6 +56,7 @@ class Generation:
 
 
 NEWS = Generation("news")
+PAGES = Generation("pages")
 
 
 def stamp(*generations: Generation) -> str:
@@ -109,6 +114,8 @@ def render_fragments(
         if fragment.key in cached:
             html.append(cached[fragment.key])
             continue
+        if not fragment.key:  # made for this reader: so is the page (portal/page_cache.py)
+            request.made_for_this_reader = True
         context = fragment.get_context()
         rendered = "" if context is None else render_to_string(fragment.template, context, request)
         if fragment.key:

@@ -24,6 +24,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 
+from portal.caching import PAGES
+
 logger = logging.getLogger(__name__)
 
 
@@ -100,6 +102,10 @@ class Counter:
             self._add_to_rows(counts)
             # Only once the counts are committed: a failure above leaves the batch for next time.
             client.delete(batch)
+            if counts:
+                # The rows moved with update(), which no signal announces: the pages kept
+                # whole for signed-out readers show the numbers (portal/page_cache.py).
+                PAGES.bump()
             return sum(counts.values())
         finally:
             lock.release()

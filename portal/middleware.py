@@ -7,6 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, get_resolver
 from django.views.defaults import page_not_found
 
+from portal import page_cache
+
 
 class SiteNotFoundMiddleware:
     def __init__(self, get_response):
@@ -75,3 +77,22 @@ def request_too_large(request: HttpRequest, *, limit: int) -> HttpResponse:
     # The client is still sending the body we refused: close rather than read it all.
     response["Connection"] = "close"
     return response
+
+
+class AnonymousPageCacheMiddleware:
+    """Whole pages for signed-out readers, from the cache before sessions or the database are
+    touched (see portal/page_cache.py for what is kept and how it goes stale)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = page_cache.page_key(request)
+        if key is None:
+            return self.get_response(request)
+        lookup = page_cache.read(key)
+        if lookup.response is not None:
+            return lookup.response
+        response = self.get_response(request)  # an error is a response here too (a 500)
+        page_cache.keep(key, lookup, request, response)
+        return response

@@ -74,6 +74,9 @@ class NewsItem(models.Model):
 class Subscription(models.Model):
     """A person's interest in any object (a topic, a category, a bug, a list): watch or mute."""
 
+    # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
+    shown_to_signed_out = False
+
     class Level(models.TextChoices):
         WATCHING = "watching", _("watching")
         MUTED = "muted", _("muted")
@@ -103,6 +106,9 @@ class Subscription(models.Model):
 
 class Notification(models.Model):
     """Something that happened that a person should hear of: shown in the centre, maybe mailed."""
+
+    # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
+    shown_to_signed_out = False
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -158,6 +164,9 @@ class ApiToken(models.Model):
     """A personal token for the JSON API, acting with its owner's rights. Only a SHA-256 of the
     secret is stored: the token is shown once, when it is made."""
 
+    # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
+    shown_to_signed_out = False
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
@@ -188,6 +197,9 @@ class ApiToken(models.Model):
 class PendingTask(models.Model):
     """A task whose message could not reach the broker: kept here, sent again once it is back
     (portal.outbox), so that a mail, a web reply or an import is never lost to a Redis outage."""
+
+    # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
+    shown_to_signed_out = False
 
     name = models.CharField(max_length=200)
     args = models.JSONField(default=list)

@@ -19,7 +19,9 @@ class HomeBlock:
 
     `cache_version(request)` makes the rendered block cacheable: it returns what the block
     depends on (a generation number, say), or None where this reader must get it fresh (a
-    signed-in reader who may see private topics, for instance).
+    signed-in reader who may see private topics, for instance; the page around it is then not
+    kept whole either). A version that moves must move with a Generation's bump: signed-out
+    readers get whole pages kept under the site-wide generation every bump moves.
     """
 
     name: str

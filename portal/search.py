@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from portal.page_cache import not_kept_for_signed_out
 from portal.ratelimits import rate_limited
 from portal.registry import registry
 
@@ -334,6 +335,8 @@ def _count_label(count: int, capped: bool) -> str:
     return f"{CANDIDATES}+" if capped and count >= CANDIDATES else str(count)
 
 
+# Free text: endless addresses, each read once; search has its own limits.
+@not_kept_for_signed_out
 @rate_limited("search")
 def search_view(request: HttpRequest) -> HttpResponse:
     query, notes = _clean(request.GET.get("q", ""))

@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "portal.ratelimits.RetryAfterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Signed-out pages from the cache in one round trip: before sessions, users, the database.
+    "portal.middleware.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -169,6 +171,10 @@ else:
             "TIMEOUT": 600,
         }
     }
+# How long a whole page is kept for signed-out readers (portal/page_cache.py). Every saved row
+# makes kept pages stale at once; this bounds what no save announces: counters moved with
+# update() and "3 minutes ago". 0 keeps nothing.
+ANONYMOUS_PAGE_SECONDS = env.int("ANONYMOUS_PAGE_SECONDS", default=120)
 
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"

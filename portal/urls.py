@@ -86,6 +86,8 @@ urlpatterns = [
         name="api_token_revoke",
     ),
     path("accounts/", include("allauth.urls")),
+    path("language/<str:code>/", views.switch_language, name="switch_language"),
+    # Django's own language form (POST with a CSRF token), for whoever still posts to it.
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -11,10 +11,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -241,6 +243,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 
 # Pages that are personal, for managers, or endless (search results): never worth a crawl.
 ROBOTS_DISALLOW = (
+    "/language/",
     "/admin/",
     "/accounts/",
     "/notifications/",
@@ -248,6 +251,39 @@ ROBOTS_DISALLOW = (
     "/downloads/manage/",
     "/u/",
 )
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """Where ?next= says to go back to, when that is a page of this site; else fallback."""
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@require_GET
+def switch_language(request: HttpRequest, code: str) -> HttpResponse:
+    """The footer's language links: remember the language in Django's cookie and go back.
+
+    A link, not a form: a form needs a CSRF token, which would make every page one visitor's
+    own and keep it out of the page cache. Choosing how pages are shown changes nothing else,
+    so a GET may do it (the links are nofollow and robots.txt keeps crawlers away)."""
+    if code not in dict(settings.LANGUAGES) or not check_for_language(code):
+        raise Http404("No such language.")
+    response = redirect(safe_next(request, reverse("home")))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
 
 
 @require_GET

@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit
 from django.urls import Resolver404, resolve
 
 # Never followed: they change state or leave the site's pages.
-SKIP_PREFIXES = ("/accounts/logout/", "/static/", "/media/", "/i18n/", "/jsi18n/")
+# The language links would turn the rest of the walk into another language.
+SKIP_PREFIXES = ("/accounts/logout/", "/static/", "/media/", "/i18n/", "/language/", "/jsi18n/")
 # Django's own admin is crawled to its lists and forms, not into every object it holds.
 ADMIN_PREFIX = "/admin/"
 FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/xml", "text/xml")

@@ -43,9 +43,4 @@
   document.querySelectorAll("pre").forEach(function (pre) {
     if (pre.scrollWidth > pre.clientWidth && !pre.hasAttribute("tabindex")) pre.tabIndex = 0;
   });
-  // The language switch submits on change; the button stays for people without JavaScript.
-  var language = document.getElementById("language-select");
-  if (language) {
-    language.addEventListener("change", function () { language.form.submit(); });
-  }
 })();

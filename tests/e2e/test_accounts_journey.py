@@ -53,7 +53,7 @@ def test_sign_up_verify_log_in_switch_language_log_out(page, seeded, celery_work
     expect(page.get_by_role("heading", level=1)).to_contain_text("grace")
     screenshot(page, "profile")
 
-    page.select_option("#language-select", "zh-hans")  # site.js submits on change
+    page.locator("[data-test=language-zh-hans]").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.locator(".site-nav")).to_contain_text("下载")
     screenshot(page, "home-zh-hans")

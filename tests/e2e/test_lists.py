@@ -51,8 +51,9 @@ def test_quotes_unfold_by_keyboard_and_pages_speak_chinese(page, seeded):
     summary.focus()
     page.keyboard.press("Enter")
     assert details.get_attribute("open") is not None
-    page.select_option("#language-select", "zh-hans")
-    page.click('[data-test="set-language"]')
+    # By keyboard, as the footer's language links are meant to be used.
+    page.locator('[data-test="language-zh-hans"]').focus()
+    page.keyboard.press("Enter")
     page.wait_for_load_state()
     assert "树状显示" in page.content() or "按日期显示" in page.content()
     screenshot(page, "lists-thread-zh")

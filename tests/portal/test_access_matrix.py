@@ -227,6 +227,7 @@ EXPECTED: dict[str, tuple] = {
     "search": (NONE, ALL, None),
     "set_language": (NONE, "302 302 302 302 302 302 302 302", "302 302 302 302 302 302 302 302"),
     "sitemap_index": (NONE, ALL, None),
+    "switch_language": (literal(code="zh-hans"), "302 302 302 302 302 302 302 302", "405 405 405 405 405 405 405 405"),
     "sitemap_section": (literal(section="portal"), ALL, None),
     "status": (NONE, ALL, None),
 }

@@ -1,0 +1,282 @@
+"""Whole pages kept for signed-out readers, answered before sessions, users or the database.
+
+Most readers are not signed in and see the same page for the same address and language, so
+AnonymousPageCacheMiddleware keeps the whole answer in the cache and gives it back in one round
+trip: the page and the site-wide generation (portal.caching.PAGES) are read together, and a page
+kept under an older generation is rendered again. The generation moves when any section bumps
+its own (they already do when what readers see changes) and when any row of the site's own
+models is saved or deleted (the catch-all below), so a reader sees a change at once; counters
+moved with .update() and "3 minutes ago" are at most ANONYMOUS_PAGE_SECONDS old. A stale page
+is rendered again by one request at a time; readers arriving during that render get the old one
+(a busy page is never rendered by every worker at once).
+
+A page is kept only when nothing in it belongs to one visitor: no cookie set, no CSRF token or
+CSP nonce used, no Cache-Control saying private/no-store/no-cache, no Vary on anything but the
+cookie and the language, and a view that did not opt out (`not_kept_for_signed_out`: search,
+whose free text makes endless addresses). What must still happen for every reader of a kept page
+(a topic's view counted) is named with `on_every_read` and done on each answer from the cache.
+Requests with a session, a message, or an Authorization header are never answered from it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.module_loading import import_string
+from django.utils.translation import get_language_from_request
+
+from portal.caching import PAGES
+
+# The apps whose rows readers see; a row of Django's own (sessions, permissions) changes no page.
+SITE_APPS = {"portal", "downloads", "builds", "docs_app", "forum", "lists", "bugs", "lab"}
+# Cookies that do not change a signed-out page: the CSRF cookie (a page that uses the token is
+# not kept), the language (in the key as Django chooses it) and the replica pin (which database
+# answers, not what it says). Any other cookie the visitor sends goes into the key.
+NEUTRAL_COOKIES = {"CSRF_COOKIE_NAME", "LANGUAGE_COOKIE_NAME"}
+# The cookies that matter are in the key or keep a request out; the language is in the key.
+SAFE_VARY = {"cookie", "accept-language"}
+PRIVATE_CACHE_CONTROL = {"private", "no-store", "no-cache"}
+# The longest a stale page is served while one request renders it again (its render failed).
+RENDER_LOCK_SECONDS = 30
+# Bodies larger than this are kept apart from their entry, and copied in each process (_Bodies)
+# up to BODIES_BYTES.
+BIG_PAGE_BYTES = 64 * 1024
+BODIES_BYTES = 64 * 1024 * 1024
+
+
+def not_kept_for_signed_out(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A view whose answer must be made for each request even when nobody is signed in (its
+    side effect counts, or it must be live), without telling browsers not to cache it."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response.not_kept_for_signed_out = True
+        return response
+
+    return wrapped
+
+
+def on_every_read(response: HttpResponse, function: str, *args: Any) -> HttpResponse:
+    """What a kept page must still do for each reader (count a topic's view): `function`, a
+    dotted path, is called with args on every answer from the cache too."""
+    response.on_every_read = (function, args)
+    return response
+
+
+@functools.cache
+def _probes() -> frozenset[str]:
+    """The health probes and the status page: live answers that must not even ask the cache
+    (/healthz/live touches nothing, and is the floor the benches measure pages against)."""
+    return frozenset(reverse(name) for name in ("live", "healthz", "status"))
+
+
+def _neutral_cookies() -> set[str]:
+    from portal.replica import PIN_COOKIE
+
+    return {getattr(settings, name) for name in NEUTRAL_COOKIES} | {PIN_COOKIE}
+
+
+def page_key(request: HttpRequest) -> str | None:
+    """The key of the page a signed-out request asks for, or None when it may not be kept."""
+    if request.method not in ("GET", "HEAD") or settings.ANONYMOUS_PAGE_SECONDS <= 0:
+        return None
+    if request.path_info in _probes():
+        return None
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies:
+        return None
+    if "HTTP_AUTHORIZATION" in request.META:
+        return None
+    try:
+        host = request.get_host()
+    except Exception:  # DisallowedHost: the handler answers it as usual
+        return None
+    neutral = _neutral_cookies()
+    others = sorted((k, v) for k, v in cookies.items() if k not in neutral)
+    address = "\n".join(
+        [request.scheme, host, request.get_full_path(), *(f"{k}={v}" for k, v in others)]
+    )
+    digest = hashlib.sha256(address.encode("utf-8", "surrogateescape")).hexdigest()
+    return f"page:{get_language_from_request(request)}:{digest}"
+
+
+def keepable(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether the answer is the same for every signed-out reader of this address."""
+    if request.method != "GET" or response.status_code != 200 or response.streaming:
+        return False
+    if response.cookies or getattr(response, "not_kept_for_signed_out", False):
+        return False
+    if getattr(request, "made_for_this_reader", False):  # a part kept for no one else
+        return False
+    # A page with a form token: CsrfViewMiddleware sets the cookie too, but a view that asked
+    # for the token outside it (or a middleware order that changes) must not leak it either.
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False
+    if getattr(request, "_csp_nonce", None):  # a LazyNonce is true once a page used it
+        return False
+    directives = {d.split("=", 1)[0] for d in _header_words(response, "Cache-Control")}
+    if directives & PRIVATE_CACHE_CONTROL:
+        return False
+    return _header_words(response, "Vary") <= SAFE_VARY
+
+
+def _header_words(response: HttpResponse, header: str) -> set[str]:
+    return {w.strip().lower() for w in response.get(header, "").split(",") if w.strip()}
+
+
+@dataclass
+class Lookup:
+    """What the cache had for a request: the page to answer with, or what to render and keep."""
+
+    response: HttpResponse | None
+    generation: int  # the one a page rendered now is kept under (read before rendering)
+    renewing: bool = False  # this request took the turn to render a stale page again
+
+
+class _Bodies:
+    """This process's copies of the big pages' bodies, the least recently served dropped first.
+
+    A 400 KB page (a 300-message thread) costs milliseconds to fetch from Redis and parse on
+    every hit; kept here it costs a dictionary lookup. The kept entry names its body by the
+    moment it was rendered, so a copy here is always the body of the entry read."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, name: str) -> bytes | None:
+        with self.lock:
+            body = self.items.get(name)
+            if body is not None:
+                self.items.move_to_end(name)
+            return body
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.size = 0
+
+    def put(self, name: str, body: bytes) -> None:
+        with self.lock:
+            if name in self.items or len(body) > self.limit:
+                return
+            self.items[name] = body
+            self.size += len(body)
+            while self.size > self.limit:
+                _name, dropped = self.items.popitem(last=False)
+                self.size -= len(dropped)
+
+
+_bodies = _Bodies(BODIES_BYTES)
+
+
+def read(key: str) -> Lookup:
+    """The kept page and the site-wide generation, in one round trip (a big page's body comes
+    from this process's copy; a second round trip only the first time a process serves it).
+
+    A page older than ANONYMOUS_PAGE_SECONDS or kept under an older generation is rendered
+    again by one request at a time (a short lock); readers arriving meanwhile get the old page
+    rather than all rendering it at once."""
+    found = cache.get_many([key, PAGES.key])
+    generation = found.get(PAGES.key)
+    if generation is None:
+        generation = PAGES.current()
+    kept = found.get(key)
+    if not kept:
+        return Lookup(None, generation)
+    kept_generation, stored_at, headers, content, body_name, on_read = kept
+    age = time.time() - stored_at
+    stale = kept_generation != generation or age >= settings.ANONYMOUS_PAGE_SECONDS
+    if stale and cache.add(f"{key}:rendering", 1, timeout=RENDER_LOCK_SECONDS):
+        return Lookup(None, generation, renewing=True)
+    if content is None:
+        content = _bodies.get(body_name)
+        if content is None:
+            content = cache.get(body_name)
+            if content is None:  # the body expired first: render it again
+                return Lookup(None, generation)
+            _bodies.put(body_name, content)
+    if on_read:
+        function, args = on_read
+        import_string(function)(*args)
+    response = HttpResponse(content)
+    for name, value in headers:
+        response.headers[name] = value
+    response["Age"] = str(max(0, int(age)))
+    return Lookup(response, generation)
+
+
+def keep(key: str, lookup: Lookup, request: HttpRequest, response: HttpResponse) -> None:
+    """Keep the page rendered now when it may be (else forget an old one it would replace)."""
+    if keepable(request, response):
+        on_read = getattr(response, "on_every_read", None)
+        headers = list(response.headers.items())
+        content, body_name, stored = response.content, None, {}
+        if len(content) > BIG_PAGE_BYTES:
+            body_name = f"{key}:body:{time.time_ns()}"
+            stored[body_name] = content
+            _bodies.put(body_name, content)
+            content = None
+        stored[key] = (lookup.generation, time.time(), headers, content, body_name, on_read)
+        # Kept past its freshness so that a stale page can be served while one request renders.
+        cache.set_many(stored, timeout=settings.ANONYMOUS_PAGE_SECONDS * 2)
+        if lookup.renewing:
+            cache.delete(f"{key}:rendering")
+    elif lookup.renewing:
+        cache.delete_many([key, f"{key}:rendering"])
+
+
+# --- The catch-all: any row of the site's own models saved or deleted --------------------------
+
+
+def _bump_on_commit() -> None:
+    PAGES.bump()
+
+
+def _changed(model: type, using: str) -> None:
+    if model._meta.app_label not in SITE_APPS or not getattr(model, "shown_to_signed_out", True):
+        return
+    # Now, so that this transaction's own reads (and tests, which never commit) see it, and once
+    # more on commit, so that a page rendered from the old rows meanwhile is not kept as new.
+    PAGES.bump()
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        return  # committed already
+    if any(entry[1] is _bump_on_commit for entry in connection.run_on_commit):
+        return  # one bump on commit per transaction, however many rows it writes
+    transaction.on_commit(_bump_on_commit, using=using)
+
+
+def _saved_or_deleted(sender: type, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    _changed(sender, using)
+
+
+def _related(sender: type, action: str, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    # sender is the table between the two models: it belongs to the app that declared the field.
+    if action.startswith("post_"):
+        _changed(sender, using)
+
+
+def connect_signals() -> None:
+    """Called once from PortalConfig.ready."""
+    post_save.connect(_saved_or_deleted, dispatch_uid="page_cache.post_save")
+    post_delete.connect(_saved_or_deleted, dispatch_uid="page_cache.post_delete")
+    m2m_changed.connect(_related, dispatch_uid="page_cache.m2m_changed")
