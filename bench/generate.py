@@ -247,7 +247,7 @@ def _lists(scale: Scale) -> None:
     path = folder / f"site-{scale.messages}.mbox"
     with path.open("wb") as out:
         for envelope, raw in messages(
-            scale.messages - LONG_THREAD, seed=3, list_name=LIST_NAME, thread_sizes=sizes
+            scale.messages - LONG_THREAD, seed=3, list_name=LIST_NAME, thread_sizes=sizes, busy=True
         ):
             out.write(mboxrd_entry(envelope.encode() + b"\n", raw))
         for envelope, raw in messages(

@@ -96,8 +96,11 @@ def generate(
     list_name: str = "estuary-dev",
     domain: str = "lists.estuary.example",
     thread_sizes: tuple[int, ...] = (1, 2, 3, 4, 6, 9, 14, 20),
+    busy: bool = False,
 ) -> Iterator[tuple[str, bytes]]:
-    """(From line, message bytes) for `count` messages, in threads of the sizes given."""
+    """(From line, message bytes) for `count` messages, in threads of the sizes given. A busy
+    list gets mail every hour or so (100,000 messages span about ten years, not a century)."""
+    thread_gap_hours, message_gap_minutes = ((0, 2), (5, 90)) if busy else ((2, 96), (5, 900))
     r = random.Random(seed)
     topics = TOPICS.get(list_name, TOPICS["estuary-dev"])
     when = datetime.datetime(2016, 3, 1, 9, 0, tzinfo=datetime.UTC)
@@ -109,7 +112,7 @@ def generate(
         if patch_thread:
             subject = f"[PATCH] {subject}"
         thread: list[tuple[str, list[str], str]] = []
-        when += datetime.timedelta(hours=r.randint(2, 96))
+        when += datetime.timedelta(hours=r.randint(*thread_gap_hours))
         for i in range(size):
             parent = r.randrange(len(thread)) if thread else None
             references = (thread[parent][1] + [thread[parent][0]]) if parent is not None else []
@@ -119,7 +122,7 @@ def generate(
                 r, thread[parent][2] if parent is not None else "", patch_thread and i == 0
             )
             name, local = r.choice(PEOPLE)
-            when += datetime.timedelta(minutes=r.randint(5, 900))
+            when += datetime.timedelta(minutes=r.randint(*message_gap_minutes))
             headers = [
                 "From: " + email.utils.formataddr((name, f"{local}@example.org"), "utf-8"),
                 f"To: {list_name}@{domain}",
