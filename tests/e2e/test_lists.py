@@ -53,7 +53,7 @@ def test_quotes_unfold_by_keyboard_and_pages_speak_chinese(page, seeded):
     assert details.get_attribute("open") is not None
     # By keyboard, as the footer's language links are meant to be used.
     page.locator('[data-test="language-zh-hans"]').focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the link redirects back here: wait for the page it ends on
+        page.keyboard.press("Enter")
     assert "树状显示" in page.content() or "按日期显示" in page.content()
     screenshot(page, "lists-thread-zh")

@@ -247,6 +247,17 @@ def test_the_search_page_keeps_its_query_count(client, world, django_assert_max_
     assert _counts(response)["forum"] == 16
 
 
+def test_a_signed_in_search_stays_within_the_signed_in_bound(
+    client, world, django_assert_max_num_queries
+):
+    # Signed-in answers are not kept (what a reader may see differs), so each is asked anew:
+    # the sections' queries, with the session, the user and the facet names from the cache.
+    client.force_login(world.reader)
+    _search(client, q="zebrafish")
+    with django_assert_max_num_queries(8):
+        assert _search(client, q="kernel zebrafish").status_code == 200
+
+
 def test_no_section_search_scans_its_big_table(client, world):
     """With sequential scans priced out, every section's search must find an index to use."""
     with CaptureQueriesContext(connection) as captured:
