@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import datetime
-import io
 import logging
 import multiprocessing
 from collections import deque
@@ -139,19 +138,44 @@ def _load_forest(list_id: int, parsed: list[ParsedMessage]) -> Forest:
     return forest
 
 
+class _CsvStream:
+    """CSV lines read by COPY a chunk at a time, made as it reads: the whole batch written out
+    first was a string of some megabytes, copied again (four bytes a character) once read."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self._pending = b""
+
+    def read(self, size: int = -1) -> bytes:
+        chunks = [self._pending]
+        held = len(self._pending)
+        while size < 0 or held < size:
+            line = next(self._lines, None)
+            if line is None:
+                break
+            chunk = line.encode() + b"\n"
+            chunks.append(chunk)
+            held += len(chunk)
+        data = b"".join(chunks)
+        if size < 0:
+            self._pending = b""
+            return data
+        self._pending = data[size:]
+        return data[:size]
+
+
 def _copy(table: str, columns: list[str], lines: Iterable[str], *, force_null=()) -> None:
-    """PostgreSQL's COPY of CSV lines (made by csv_line)."""
-    buffer = io.StringIO()
-    for line in lines:
-        buffer.write(line)
-        buffer.write("\n")
-    buffer.seek(0)
+    """PostgreSQL's COPY of CSV lines (made by csv_line), streamed."""
     names = ", ".join(f'"{c}"' for c in columns)
     options = "FORMAT csv"
     if force_null:
         options += ", FORCE_NULL (" + ", ".join(f'"{c}"' for c in force_null) + ")"
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH ({options})", buffer)
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({names}) FROM STDIN WITH ({options})",
+            _CsvStream(lines),
+            size=64 * 1024,
+        )
 
 
 def _copy_messages(rows: list[dict], parsed: list[ParsedMessage]) -> None:
