@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bench.common import (
     _wait_for_port,
+    best_download,
     free_port,
     gunicorn,
     ratio,
@@ -138,29 +139,6 @@ def _big_file() -> tuple[str, Path]:
     return "/downloads/releases/bench-big/bench-00/estuary-1g.img", path
 
 
-def _curl(url: str, *, byte_range: str | None = None) -> dict:
-    """Best of a few curl downloads to /dev/null: bytes per second and the status."""
-    best = None
-    for _ in range(DOWNLOAD_RUNS):
-        args = [
-            "curl",
-            "-sS",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{speed_download} %{size_download} %{http_code}",
-        ]
-        if byte_range:
-            args += ["-r", byte_range]
-        out = subprocess.run([*args, url], capture_output=True, text=True, check=True, timeout=300)
-        speed, size, status = out.stdout.split()
-        run = {"bytes_per_second": float(speed), "bytes": int(size), "status": int(status)}
-        if best is None or run["bytes_per_second"] > best["bytes_per_second"]:
-            best = run
-    best["MiB_per_second"] = round(best["bytes_per_second"] / 2**20, 1)
-    return best
-
-
 def _static_server(folder: Path):
     port = free_port()
     process = subprocess.Popen(
@@ -209,11 +187,15 @@ def run() -> dict:
             result = requests_per_second(url + path, seconds=WRK_SECONDS)
             result["vs_healthz"] = ratio(result, healthz)
             figures[label] = result
-        django_full = _curl(url + file_path)
-        django_range = _curl(url + file_path, byte_range=f"{BIG_SIZE // 2}-")
+        django_full = best_download(url + file_path, runs=DOWNLOAD_RUNS)
+        django_range = best_download(
+            url + file_path, byte_range=f"{BIG_SIZE // 2}-", runs=DOWNLOAD_RUNS
+        )
     static, static_url = _static_server(Path(settings.ARTIFACTS_ROOT))
     try:
-        static_full = _curl(f"{static_url}/{big.relative_to(settings.ARTIFACTS_ROOT)}")
+        static_full = best_download(
+            f"{static_url}/{big.relative_to(settings.ARTIFACTS_ROOT)}", runs=DOWNLOAD_RUNS
+        )
     finally:
         os.killpg(static.pid, signal.SIGTERM)
         static.wait(timeout=30)

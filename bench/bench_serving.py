@@ -42,7 +42,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.common import _wait_for_port, bench_env, free_port, gunicorn, ratio, setup_django
+from bench.common import (
+    _wait_for_port,
+    bench_env,
+    best_download,
+    free_port,
+    gunicorn,
+    ratio,
+    setup_django,
+)
 
 BIG_SIZE = 1024**3
 BLOCK = 1024 * 1024
@@ -229,23 +237,6 @@ def _rss_kib(pid: int) -> int:
 # --- Downloads --------------------------------------------------------------------------------
 
 
-def _curl(url: str, *, byte_range: str | None = None) -> dict:
-    """Best of a few curl downloads to /dev/null: MiB/s, bytes and the status."""
-    best = None
-    for _ in range(DOWNLOAD_RUNS):
-        args = ["curl", "-sS", "-o", "/dev/null"]
-        args += ["-w", "%{speed_download} %{size_download} %{http_code}"]
-        if byte_range:
-            args += ["-r", byte_range]
-        out = subprocess.run([*args, url], capture_output=True, text=True, check=True, timeout=300)
-        speed, size, status = out.stdout.split()
-        run = {"bytes_per_second": float(speed), "bytes": int(size), "status": int(status)}
-        if best is None or run["bytes_per_second"] > best["bytes_per_second"]:
-            best = run
-    best["MiB_per_second"] = round(best["bytes_per_second"] / 2**20, 1)
-    return best
-
-
 def _hashed(url: str, *, byte_range: str | None = None) -> dict:
     """One more download, read and hashed here: the size, status and sha256 of what came."""
     request = urllib.request.Request(
@@ -283,7 +274,7 @@ def _small_ranges(url: str) -> dict:
 
 def _streaming_rss(url: str, workers: list[int]) -> dict:
     """Each worker's VmRSS every 50 ms while one of them streams the whole file to curl."""
-    download, rss = _peak_rss_while(workers, lambda: _curl(url))
+    download, rss = _peak_rss_while(workers, lambda: best_download(url, runs=DOWNLOAD_RUNS))
     return {"download": download, **rss}
 
 
@@ -316,7 +307,7 @@ def downloads(artifacts: Path, file_url: str, path: Path, sha256: str) -> tuple[
             "nginx_x_accel_range": (urls["nginx_x_accel"], half),
         }
         for label, (url, byte_range) in paths.items():
-            figures[label] = _curl(url, byte_range=byte_range)
+            figures[label] = best_download(url, byte_range=byte_range, runs=DOWNLOAD_RUNS)
         floor = figures["nginx_static_whole"]
         for label, (url, byte_range) in paths.items():
             figures[label]["vs_nginx_static"] = ratio(figures[label], floor, key="bytes_per_second")

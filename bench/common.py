@@ -141,3 +141,20 @@ def ratio(result: dict, floor: dict, *, key: str = "requests_per_second") -> flo
     if not floor.get(key):
         return None
     return round(result[key] / floor[key], 3)
+
+
+def best_download(url: str, *, runs: int, byte_range: str | None = None) -> dict:
+    """Best of `runs` curl downloads to /dev/null: MiB/s, bytes and the status."""
+    best = None
+    for _ in range(runs):
+        args = ["curl", "-sS", "-o", "/dev/null"]
+        args += ["-w", "%{speed_download} %{size_download} %{http_code}"]
+        if byte_range:
+            args += ["-r", byte_range]
+        out = subprocess.run([*args, url], capture_output=True, text=True, check=True, timeout=300)
+        speed, size, status = out.stdout.split()
+        run = {"bytes_per_second": float(speed), "bytes": int(size), "status": int(status)}
+        if best is None or run["bytes_per_second"] > best["bytes_per_second"]:
+            best = run
+    best["MiB_per_second"] = round(best["bytes_per_second"] / 2**20, 1)
+    return best
