@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -17,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -36,7 +38,7 @@ from portal.caching import kept, kept_key
 from portal.markup import MarkupTooLong
 from portal.mfa import second_factor_required
 from portal.models import Subscription
-from portal.page_cache import on_every_read
+from portal.page_cache import csrf_mark, fill_marks, on_every_read, shared_with_readers
 from portal.ratelimits import rate_limited
 
 
@@ -120,14 +122,11 @@ def index(request: HttpRequest) -> HttpResponse:
 KEPT_TIMEOUT = 600
 
 
-def _unread_flags(request: HttpRequest, rows: list[tuple], marked) -> dict[int, str]:
+def _unread_flags(rows: list[tuple], marked, reads: dict[int, int]) -> dict[int, str]:
     """topic id -> "new" (never opened) or "unread" (replies since); absent when read. `rows`
     are the listed topics as (pk, last_post_at, post_count), kept with the shared list;
-    `marked` is when the reader marked the category read (None: never)."""
-    user = request.user
-    if not user.is_authenticated or not rows:
-        return {}
-    reads = q.read_states(user, [pk for pk, _last, _count in rows])
+    `marked` is when the reader marked the category read (None: never); `reads` how far they
+    read each topic."""
     flags = {}
     for pk, last_post_at, post_count in rows:
         if marked is not None and last_post_at <= marked:
@@ -138,6 +137,27 @@ def _unread_flags(request: HttpRequest, rows: list[tuple], marked) -> dict[int, 
         elif read < post_count:
             flags[pk] = "unread"
     return flags
+
+
+def _row_badges(topics: list[Topic]) -> dict[int, dict[str, str]]:
+    """The badges each listed topic may show a reader, rendered once with the shared list (a
+    new reader has one on every row): filled in by mark, see _badges."""
+    labels = {"new": _("new"), "unread": _("unread")}
+    return {
+        topic.pk: {
+            state: format_html(
+                '<a class="badge unread" href="{}" data-test="unread">{}</a>',
+                reverse("forum:first_unread", args=[topic.pk]),
+                label,
+            )
+            for state, label in labels.items()
+        }
+        for topic in topics
+    }
+
+
+def _badges(unread: dict[int, str], badges: dict[int, dict[str, str]]) -> dict[str, str]:
+    return {f"unread-{pk}": badges[pk][state] for pk, state in unread.items()}
 
 
 @require_GET
@@ -166,48 +186,70 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
         return {
             "html": render_to_string("forum/_topic_list.html", context, request),
             "rows": [(t.pk, t.last_post_at, t.post_count) for t in topics],
+            "badges": _row_badges(topics),
         }
 
     # The list is the same for every reader of the same kind: kept per change of the category.
     version = f"{cat.version}.{cat.topic_count}.{cat.last_post_at and cat.last_post_at.timestamp()}"
     kind = q.reader_kind(request.user)
-    key = kept_key(f"forum:category:{cat.pk}:{page}:{per_page}:{kind}", version)
+    key = kept_key(f"forum:topics:{cat.pk}:{page}:{per_page}:{kind}", version)
     shared = kept(key, build, timeout=KEPT_TIMEOUT)
-    unread = _unread_flags(request, shared["rows"], getattr(cat, "reader_marked", None))
-    topics_html = _fill_unread_markers(shared["html"], unread)
+    user = request.user
     context = {
         "category": cat,
-        "topics_html": mark_safe(topics_html),  # noqa: S308  # nosec B308 B703  # our own render
-        "may_post": q.may_post_in(request.user, cat),
+        "may_post": q.may_post_in(user, cat),
         "watch": getattr(cat, "reader_watch", None),
     }
+    rows, badges = shared["rows"], shared["badges"]
+    if getattr(request, "shared_page", False):
+        # Kept for every member of this kind; each one's badges and watch level filled in.
+        context["topics_html"] = mark_safe(shared["html"])  # noqa: S308  # nosec B308 B703
+        context.update(shared=True, csrf_token=csrf_mark())
+        response = render(request, "forum/category.html", context)
+        watch_action = reverse("forum:watch_category", args=[cat.slug])
+        return shared_with_readers(
+            response, "forum.views.category_reader_parts", cat.pk, watch_action, rows, badges
+        )
+    topics_html = shared["html"]
+    if user.is_authenticated:
+        reads = q.read_states(user, [pk for pk, _last, _count in rows])
+        unread = _unread_flags(rows, getattr(cat, "reader_marked", None), reads)
+        topics_html = fill_marks(topics_html, _badges(unread, badges))
+    context["topics_html"] = mark_safe(topics_html)  # noqa: S308  # nosec B308 B703  # our own
     return render(request, "forum/category.html", context)
 
 
-def _fill_unread_markers(html: str, unread: dict[int, str]) -> str:
-    """The reader's badges in the shared list's rows (titles are escaped: no row can fake a
-    marker). Built here, not from a template per row: a new reader has a badge on every row."""
-    labels = {"new": _("new"), "unread": _("unread")}
-    for pk, state in unread.items():
-        badge = format_html(
-            '<a class="badge unread" href="{}" data-test="unread">{}</a>',
-            reverse("forum:first_unread", args=[pk]),
-            labels[state],
-        )
-        html = html.replace(f"<!--unread:{pk}-->", badge, 1)
-    return html
+def category_reader_parts(
+    request: HttpRequest, pk: int, watch_action: str, rows: list[tuple], badges: dict
+) -> dict:
+    """A member's own parts of a shared category page: unread badges and watch level."""
+    topic_ids = [topic_id for topic_id, _last, _count in rows]
+    marked, watch, reads = q.category_reader_state(request.user, pk, topic_ids)
+    parts: dict = _badges(_unread_flags(rows, marked, reads), badges)
+    parts["watch"] = _watch_form(watch_action, watch, get_language())
+    return parts
+
+
+@functools.lru_cache(maxsize=1024)
+def _watch_form(action: str, watch: str | None, language: str) -> str:
+    """The watch form of a shared page, its token a mark: the same for every reader who chose
+    the same level, so rendered once per process."""
+    context = {"action": action, "watch": watch, "csrf_token": csrf_mark()}
+    return render_to_string("forum/_watch.html", context)
 
 
 # --- A topic --------------------------------------------------------------------------------
 
-# Stands for the reader's CSRF token in posts kept for every member (see _posts_html).
-_CSRF_MARK = "csrf-token-of-the-reader"
 
+def _posts_html(
+    request: HttpRequest, top: Topic, page: int, context: dict
+) -> tuple[str, dict | None]:
+    """The page's posts and pagination, and for a page shared by members what was kept of its
+    posts: their pks and authors (None when the page is this reader's own).
 
-def _posts_html(request: HttpRequest, top: Topic, page: int, context: dict) -> str:
-    """The page's posts and pagination. Kept for every reader who sees them alike: anonymous
-    readers, and members who may or may not post here and have nothing of their own on the page
-    (a member's likes and CSRF token are filled in). Rendered fresh for moderators, the topic's
+    Kept for every reader who sees them alike: anonymous readers, and members who may or may
+    not post here and have nothing of their own on the page (a member's likes and CSRF token are
+    marks, filled for each: topic_reader_parts). Rendered fresh for moderators, the topic's
     author (answer marks) and a member with a post on the page (edit and delete links)."""
     user = request.user
     per_page = context["per_page"]
@@ -232,7 +274,7 @@ def _posts_html(request: HttpRequest, top: Topic, page: int, context: dict) -> s
             items = posts()
             reader = {"liked": set(), "reader_id": None}
             if user.is_authenticated:
-                reader["csrf_token"] = _CSRF_MARK
+                reader.update(csrf_token=csrf_mark(), like_marks=True)
             return {
                 "html": render_posts(items, **reader),
                 "pks": [p.pk for p in items],
@@ -241,28 +283,28 @@ def _posts_html(request: HttpRequest, top: Topic, page: int, context: dict) -> s
 
         shared = kept(key, build, timeout=KEPT_TIMEOUT)
         if not user.is_authenticated:
-            return shared["html"]
-        _mark_read(user, top, page, per_page)
+            return shared["html"], None
         if user.pk not in shared["authors"]:
-            html = shared["html"].replace(_CSRF_MARK, get_token(request))
-            like, unlike = _("Like"), _("Unlike")
-            for pk in q.reader_likes(top, user, first=first, last=last):
-                html = html.replace(f'data-like="{pk}">{like}<', f'data-like="{pk}">{unlike}<', 1)
-            return html
-    else:
-        _mark_read(user, top, page, per_page)
+            if getattr(request, "shared_page", False):
+                return shared["html"], shared
+            _mark_read(user, top.pk, top.reader_read, min(last, top.post_count))
+            liked = q.reader_likes(top, user, first=first, last=last)
+            html = fill_marks(shared["html"], _like_labels(shared["pks"], liked))
+            return html.replace(csrf_mark(), get_token(request)), None
+    _mark_read(user, top.pk, top.reader_read, min(last, top.post_count))
     liked = q.reader_likes(top, user, first=first, last=last)
-    return render_posts(posts(), liked=liked, reader_id=user.pk)
+    return render_posts(posts(), liked=liked, reader_id=user.pk), None
 
 
-def _mark_read(user, top: Topic, page: int, per_page: int) -> None:
-    """Move the reader's mark to the page's last post, written only when it is behind (how far
-    they read came with the topic: see with_reader_state)."""
-    if not user.is_authenticated:
-        return
-    last = min(page * per_page, top.post_count)
-    if (top.reader_read or 0) < last:
-        services.mark_topic_read(user=user, topic=top, number=last)
+def _like_labels(pks: list[int], liked: set[int]) -> dict[str, str]:
+    like, unlike = _("Like"), _("Unlike")
+    return {f"like-{pk}": unlike if pk in liked else like for pk in pks}
+
+
+def _mark_read(user, topic_pk: int, read: int | None, number: int) -> None:
+    """Move the reader's mark to the page's last post, written only when it is behind."""
+    if user.is_authenticated and (read or 0) < number:
+        services.mark_topic_read(user=user, topic=Topic(pk=topic_pk), number=number)
 
 
 @require_GET
@@ -291,7 +333,7 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         "moderator": moderator,
         "may_mark_answer": services.may_mark_answer(user, top),
     }
-    posts_html = _posts_html(request, top, page, context)
+    posts_html, shared = _posts_html(request, top, page, context)
     context.update(
         {
             "posts_html": mark_safe(posts_html),  # noqa: S308  # nosec B308 B703  # our own render
@@ -301,9 +343,44 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
             "sign_in_next": top.get_absolute_url() + (f"?page={page}" if page > 1 else ""),
         }
     )
+    if shared is not None:
+        context.update(shared=True, csrf_token=csrf_mark())
     response = render(request, "forum/topic.html", context)
+    if shared is not None:
+        # Kept for every member of this kind but the topic's author and the authors on the page
+        # (theirs has answer marks and edit links).
+        shared_with_readers(
+            response,
+            "forum.views.topic_reader_parts",
+            top.pk,
+            reader_posts,
+            top.post_count,
+            shared["pks"],
+            frozenset({top.author_id, *shared["authors"]}),
+        )
     # Kept whole for signed-out readers, a view is still counted on each one.
     return on_every_read(response, "forum.services.record_view", top.pk)
+
+
+def topic_reader_parts(
+    request: HttpRequest,
+    pk: int,
+    numbers: tuple[int, int],
+    post_count: int,
+    pks: list[int],
+    authors: frozenset[int],
+) -> dict | None:
+    """A member's own parts of a shared topic page (their likes, watch level), their read mark
+    moved; None for an author on the page (theirs is rendered for them)."""
+    user = request.user
+    if user.pk in authors:
+        return None
+    first, last = numbers
+    read, watch, liked = q.topic_reader_state(user, pk, first=first, last=last, post_ids=pks)
+    _mark_read(user, pk, read, min(last, post_count))
+    parts: dict = _like_labels(pks, liked)
+    parts["watch"] = _watch_form(reverse("forum:watch_topic", args=[pk]), watch, get_language())
+    return parts
 
 
 @require_GET

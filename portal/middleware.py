@@ -96,3 +96,33 @@ class AnonymousPageCacheMiddleware:
         response = self.get_response(request)  # an error is a response here too (a 500)
         page_cache.keep(key, lookup, request, response)
         return response
+
+
+class ReaderPageCacheMiddleware:
+    """Pages shared by the signed-in readers of one kind, each reader's own parts filled in
+    (see portal/page_cache.py). Last in the list: the session, the user and the checks of the
+    middlewares before it have run."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = page_cache.reader_page_key(request)
+        if key is None:
+            return self.get_response(request)
+        lookup = page_cache.read(key)
+        if lookup.response is not None:
+            lookup.response.reader_parts = lookup.reader_parts
+            filled = page_cache.for_reader(request, lookup.response)
+            if filled is not None:
+                return filled
+            return self.get_response(request)  # their own page: rendered without marks
+        request.shared_page = True  # templates render the reader's parts as marks
+        response = self.get_response(request)
+        page_cache.keep(key, lookup, request, response)
+        filled = page_cache.for_reader(request, response)
+        if filled is not None:
+            return filled
+        # The view shared a page this reader may not get (theirs): rendered for them after all.
+        request.shared_page = False
+        return self.get_response(request)

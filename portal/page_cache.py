@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -31,14 +32,18 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
-from django.utils.translation import get_language_from_request
+from django.utils.translation import get_language, get_language_from_request
 
 from portal.caching import PAGES
 
@@ -92,28 +97,37 @@ def _neutral_cookies() -> set[str]:
     return {getattr(settings, name) for name in NEUTRAL_COOKIES} | {PIN_COOKIE}
 
 
-def page_key(request: HttpRequest) -> str | None:
-    """The key of the page a signed-out request asks for, or None when it may not be kept."""
+def _may_be_kept(request: HttpRequest) -> bool:
+    """A read of a page (not a probe) with no message waiting in a cookie for this visitor."""
     if request.method not in ("GET", "HEAD") or settings.ANONYMOUS_PAGE_SECONDS <= 0:
-        return None
-    if request.path_info in _probes():
-        return None
-    cookies = request.COOKIES
-    if settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies:
-        return None
-    if "HTTP_AUTHORIZATION" in request.META:
-        return None
+        return False
+    if request.path_info in _probes() or "HTTP_AUTHORIZATION" in request.META:
+        return False
+    return CookieStorage.cookie_name not in request.COOKIES
+
+
+def _address(request: HttpRequest) -> str | None:
+    """The page asked for, as a key part: the address, the language and any cookie that could
+    change the page (a session is judged apart: it is the reader)."""
     try:
         host = request.get_host()
     except Exception:  # DisallowedHost: the handler answers it as usual
         return None
-    neutral = _neutral_cookies()
-    others = sorted((k, v) for k, v in cookies.items() if k not in neutral)
+    neutral = _neutral_cookies() | {settings.SESSION_COOKIE_NAME}
+    others = sorted((k, v) for k, v in request.COOKIES.items() if k not in neutral)
     address = "\n".join(
         [request.scheme, host, request.get_full_path(), *(f"{k}={v}" for k, v in others)]
     )
     digest = hashlib.sha256(address.encode("utf-8", "surrogateescape")).hexdigest()
-    return f"page:{get_language_from_request(request)}:{digest}"
+    return f"{get_language_from_request(request)}:{digest}"
+
+
+def page_key(request: HttpRequest) -> str | None:
+    """The key of the page a signed-out request asks for, or None when it may not be kept."""
+    if not _may_be_kept(request) or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return None
+    address = _address(request)
+    return None if address is None else f"page:{address}"
 
 
 def keepable(request: HttpRequest, response: HttpResponse) -> bool:
@@ -147,6 +161,7 @@ class Lookup:
     response: HttpResponse | None
     generation: int  # the one a page rendered now is kept under (read before rendering)
     renewing: bool = False  # this request took the turn to render a stale page again
+    reader_parts: tuple | None = None  # a shared signed-in page: what fills in its reader's parts
 
 
 class _Bodies:
@@ -202,7 +217,8 @@ def read(key: str) -> Lookup:
     kept = found.get(key)
     if not kept:
         return Lookup(None, generation)
-    kept_generation, stored_at, headers, content, body_name, on_read = kept
+    kept_generation, stored_at, headers, content, body_name, on_read, *rest = kept
+    reader_parts = rest[0] if rest else None
     age = time.time() - stored_at
     stale = kept_generation != generation or age >= settings.ANONYMOUS_PAGE_SECONDS
     if stale and cache.add(f"{key}:rendering", 1, timeout=RENDER_LOCK_SECONDS):
@@ -221,12 +237,14 @@ def read(key: str) -> Lookup:
     for name, value in headers:
         response.headers[name] = value
     response["Age"] = str(max(0, int(age)))
-    return Lookup(response, generation)
+    return Lookup(response, generation, reader_parts=reader_parts)
 
 
 def keep(key: str, lookup: Lookup, request: HttpRequest, response: HttpResponse) -> None:
     """Keep the page rendered now when it may be (else forget an old one it would replace)."""
-    if keepable(request, response):
+    reader_parts = getattr(response, "reader_parts", None)
+    signed_in = getattr(request, "shared_page", False)
+    if keepable(request, response) and (reader_parts is not None or not signed_in):
         on_read = getattr(response, "on_every_read", None)
         headers = list(response.headers.items())
         content, body_name, stored = response.content, None, {}
@@ -235,13 +253,127 @@ def keep(key: str, lookup: Lookup, request: HttpRequest, response: HttpResponse)
             stored[body_name] = content
             _bodies.put(body_name, content)
             content = None
-        stored[key] = (lookup.generation, time.time(), headers, content, body_name, on_read)
+        stored[key] = (
+            lookup.generation,
+            time.time(),
+            headers,
+            content,
+            body_name,
+            on_read,
+            reader_parts,
+        )
         # Kept past its freshness so that a stale page can be served while one request renders.
         cache.set_many(stored, timeout=settings.ANONYMOUS_PAGE_SECONDS * 2)
         if lookup.renewing:
             cache.delete(f"{key}:rendering")
     elif lookup.renewing:
         cache.delete_many([key, f"{key}:rendering"])
+
+
+# --- Pages shared by the signed-in readers of one kind ----------------------------------------
+#
+# A signed-in reader's page is the page every reader of their kind sees (same groups, same
+# rights) plus a few parts of their own: the header's account menu, form tokens, and what a view
+# names (unread badges, likes, a watch level). A view that can say which parts are the reader's
+# renders them as marks, `<!--reader:NAME-->` (a form token as csrf_mark(), inside attributes),
+# and names with shared_with_readers what fills them; the page is kept with its marks and each
+# reader's copy is filled from the cache: no view, no template but the account menu.
+# Rendered text cannot fake a mark: templates escape "<", post markup drops comments, and the
+# token's mark is derived from the secret key.
+
+READER_MARK = re.compile(r"<!--reader:([\w.-]+)-->")
+
+
+def reader_mark(name: str) -> str:
+    return f"<!--reader:{name}-->"
+
+
+@functools.cache
+def csrf_mark() -> str:
+    return (
+        "reader-token-"
+        + salted_hmac("portal.page_cache.csrf_mark", "mark", algorithm="sha256").hexdigest()[:24]
+    )
+
+
+def shared_with_readers(response: HttpResponse, function: str | None = None, *args: Any):
+    """Keep the page for every signed-in reader of this kind. `function` (a dotted path) is
+    called as function(request, *args) for each reader and returns {mark name: html}, or None
+    when this reader must get the page rendered for them (their own posts are on it)."""
+    response.reader_parts = (function, args)
+    return response
+
+
+def reader_kind(user: AbstractBaseUser) -> str:
+    """Who sees the same pages: the same rights and groups (the site shows nothing by user
+    otherwise, except through marks)."""
+    from portal.users import groups
+
+    rights = f"{int(user.is_superuser)}{int(user.is_staff)}{int(user.is_active)}"
+    return rights + ":" + ",".join(str(pk) for pk, _name in sorted(groups(user)))
+
+
+def reader_page_key(request: HttpRequest) -> str | None:
+    """The key of the shared page a signed-in reader asks for, or None (signed out, a message
+    waiting for them, not a read)."""
+    if not _may_be_kept(request):
+        return None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or "_messages" in request.session:
+        return None
+    address = _address(request)
+    return None if address is None else f"readerpage:{reader_kind(user)}:{address}"
+
+
+def fill_marks(html: str, parts: dict[str, str | Callable[[], str]]) -> str:
+    """Each mark replaced by its part (a callable is called once it is needed); marks nobody
+    filled show nothing."""
+
+    def part(found: re.Match) -> str:
+        value = parts.get(found[1], "")
+        return value() if callable(value) else value
+
+    return READER_MARK.sub(part, html)
+
+
+def account_menu(user: AbstractBaseUser) -> str:
+    """The header's menu of a signed-in reader, its token a mark."""
+    from portal.notifications import unread_count
+
+    return _account_menu(user.get_username(), user.is_staff, unread_count(user), get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _account_menu(username: str, is_staff: bool, unread: int, language: str) -> str:
+    # The same for every page the reader reads until their unread count moves: rendered once
+    # per process (the language is in the arguments: it chooses the words).
+    context = {
+        "user": {"username": username, "is_staff": is_staff},
+        "unread_notifications": unread,
+        "csrf_token": csrf_mark(),
+    }
+    return render_to_string("portal/_account_menu.html", context)
+
+
+def for_reader(request: HttpRequest, response: HttpResponse) -> HttpResponse | None:
+    """The reader's copy of a page rendered with marks, or None when this reader must get it
+    rendered for them. The account menu and form tokens are everyone's; the view's function
+    fills its own parts."""
+    function, args = getattr(response, "reader_parts", None) or (None, ())
+    parts: dict[str, str | Callable[[], str]] = {}
+    if function is not None:
+        found = import_string(function)(request, *args)
+        if found is None:
+            return None
+        parts.update(found)
+    if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+        return response
+    parts.setdefault("account", lambda: account_menu(request.user))
+    html = fill_marks(response.content.decode(), parts)
+    if csrf_mark() in html:
+        html = html.replace(csrf_mark(), get_token(request))
+    response.content = html
+    return response
 
 
 # --- The catch-all: any row of the site's own models saved or deleted --------------------------

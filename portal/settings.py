@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.mfa.SecondFactorAdminMiddleware",
+    # Signed-in readers' pages shared by their kind, their own parts filled in: after the user.
+    "portal.middleware.ReaderPageCacheMiddleware",
 ]
 if DEBUG:
     # make run: the site's own 404 page instead of Django's list of URL patterns.
