@@ -245,6 +245,9 @@ class Attachment(models.Model):
 class TopicRead(models.Model):
     """How far a person has read a topic: the highest post number seen."""
 
+    # Filled in for its reader on pages kept for many (portal/page_cache.py).
+    is_reader_state = True
+
     # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
     shown_to_signed_out = False
 
@@ -263,6 +266,9 @@ class TopicRead(models.Model):
 class CategoryRead(models.Model):
     """ "Mark category read": topics with no activity after `marked_at` count as read."""
 
+    # Filled in for its reader on pages kept for many (portal/page_cache.py).
+    is_reader_state = True
+
     # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
     shown_to_signed_out = False
 
@@ -280,6 +286,9 @@ class CategoryRead(models.Model):
 
 
 class Like(models.Model):
+    # Filled in for its reader on pages kept for many (portal/page_cache.py).
+    is_reader_state = True
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
     created_at = models.DateTimeField(default=timezone.now)

@@ -40,7 +40,7 @@ from forum.models import (
     TopicRead,
 )
 from forum.querysets import is_moderator, may_post_in
-from portal import notifications
+from portal import notifications, page_cache
 from portal.caching import Generation
 from portal.counters import Counter
 from portal.images import PreparedImage
@@ -616,6 +616,7 @@ def mark_topic_read(*, user: AbstractBaseUser, topic: Topic, number: int) -> Non
                 f"WHERE {TopicRead._meta.db_table}.last_read_number < EXCLUDED.last_read_number",
                 [user.pk, topic.pk, number],
             )
+        page_cache.reader_changed(user.pk)  # no signal for raw SQL
         return
     with transaction.atomic():
         read, _created = TopicRead.objects.get_or_create(user=user, topic=topic)

@@ -35,8 +35,12 @@ PAGES_KEY = "generation:pages"
 
 
 class Generation:
-    def __init__(self, name: str) -> None:
+    """`shown` says whether what it versions shows on the pages kept whole (portal/page_cache):
+    a reader's own state does not, and moves no page when it changes."""
+
+    def __init__(self, name: str, *, shown: bool = True) -> None:
         self.key = f"generation:{name}"
+        self.shown = shown
 
     def current(self) -> int:
         value = cache.get(self.key)
@@ -48,7 +52,7 @@ class Generation:
 
     def bump(self) -> None:
         now = time.time_ns()
-        cache.set_many({self.key: now, PAGES_KEY: now}, timeout=None)
+        cache.set_many({self.key: now, **({PAGES_KEY: now} if self.shown else {})}, timeout=None)
 
     def bump_on_commit(self) -> None:
         self.bump()

@@ -110,17 +110,17 @@ class ReaderPageCacheMiddleware:
         key = page_cache.reader_page_key(request)
         if key is None:
             return self.get_response(request)
-        lookup = page_cache.read(key)
+        lookup = page_cache.read(key, page_cache.reader_keys(request, key))
         if lookup.response is not None:
             lookup.response.reader_parts = lookup.reader_parts
-            filled = page_cache.for_reader(request, lookup.response)
+            filled = page_cache.for_reader(request, lookup.response, lookup)
             if filled is not None:
                 return filled
             return self.get_response(request)  # their own page: rendered without marks
         request.shared_page = True  # templates render the reader's parts as marks
         response = self.get_response(request)
         page_cache.keep(key, lookup, request, response)
-        filled = page_cache.for_reader(request, response)
+        filled = page_cache.for_reader(request, response, lookup)
         if filled is not None:
             return filled
         # The view shared a page this reader may not get (theirs): rendered for them after all.

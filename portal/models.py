@@ -74,6 +74,9 @@ class NewsItem(models.Model):
 class Subscription(models.Model):
     """A person's interest in any object (a topic, a category, a bug, a list): watch or mute."""
 
+    # Filled in for its reader on pages kept for many (portal/page_cache.py).
+    is_reader_state = True
+
     # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
     shown_to_signed_out = False
 

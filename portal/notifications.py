@@ -217,16 +217,17 @@ def watchers(*, targets: Iterable[models.Model]) -> set[int]:
 # --- Notifications --------------------------------------------------------------------------
 
 
-def _unread_key(user_id: int) -> str:
+def unread_key(user_id: int) -> str:
     return f"notifications:unread:{user_id}"
 
 
-def unread_count(user: AbstractBaseUser) -> int:
-    """The header's badge: a cached count, one indexed query when the cache is cold."""
+def unread_count(user: AbstractBaseUser, *, kept: int | None = None) -> int:
+    """The header's badge: a cached count (`kept` when the caller read it already with other
+    keys), one indexed query when the cache is cold."""
     if not user.is_authenticated:
         return 0
-    key = _unread_key(user.pk)
-    count = cache.get(key)
+    key = unread_key(user.pk)
+    count = kept if kept is not None else cache.get(key)
     if count is None:
         count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
         cache.set(key, count, UNREAD_CACHE_TIMEOUT)
@@ -234,7 +235,7 @@ def unread_count(user: AbstractBaseUser) -> int:
 
 
 def _forget_unread(user_ids: Iterable[int]) -> None:
-    cache.delete_many([_unread_key(i) for i in user_ids])
+    cache.delete_many([unread_key(i) for i in user_ids])
 
 
 def inbox(user: AbstractBaseUser) -> QuerySet[Notification]:

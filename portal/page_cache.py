@@ -27,7 +27,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
@@ -45,7 +45,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 from django.utils.translation import get_language, get_language_from_request
 
-from portal.caching import PAGES
+from portal.caching import PAGES, Generation
 
 # The apps whose rows readers see; a row of Django's own (sessions, permissions) changes no page.
 SITE_APPS = {"portal", "downloads", "builds", "docs_app", "forum", "lists", "bugs", "lab"}
@@ -103,7 +103,7 @@ def _may_be_kept(request: HttpRequest) -> bool:
         return False
     if request.path_info in _probes() or "HTTP_AUTHORIZATION" in request.META:
         return False
-    return CookieStorage.cookie_name not in request.COOKIES
+    return not request.COOKIES.get(CookieStorage.cookie_name)  # emptied: no message left
 
 
 def _address(request: HttpRequest) -> str | None:
@@ -113,7 +113,8 @@ def _address(request: HttpRequest) -> str | None:
         host = request.get_host()
     except Exception:  # DisallowedHost: the handler answers it as usual
         return None
-    neutral = _neutral_cookies() | {settings.SESSION_COOKIE_NAME}
+    # A messages cookie here is an emptied one (_may_be_kept): it changes nothing.
+    neutral = _neutral_cookies() | {settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name}
     others = sorted((k, v) for k, v in request.COOKIES.items() if k not in neutral)
     address = "\n".join(
         [request.scheme, host, request.get_full_path(), *(f"{k}={v}" for k, v in others)]
@@ -162,6 +163,9 @@ class Lookup:
     generation: int  # the one a page rendered now is kept under (read before rendering)
     renewing: bool = False  # this request took the turn to render a stale page again
     reader_parts: tuple | None = None  # a shared signed-in page: what fills in its reader's parts
+    key: str = ""
+    stored_at: float | None = None  # when the page answered (or kept now) was rendered
+    extra: dict[str, Any] = field(default_factory=dict)  # the other keys read with the page
 
 
 class _Bodies:
@@ -203,32 +207,33 @@ class _Bodies:
 _bodies = _Bodies(BODIES_BYTES)
 
 
-def read(key: str) -> Lookup:
+def read(key: str, extra_keys: list[str] | None = None) -> Lookup:
     """The kept page and the site-wide generation, in one round trip (a big page's body comes
-    from this process's copy; a second round trip only the first time a process serves it).
+    from this process's copy; a second round trip only the first time a process serves it), and
+    any `extra_keys` with them (in Lookup.extra).
 
     A page older than ANONYMOUS_PAGE_SECONDS or kept under an older generation is rendered
     again by one request at a time (a short lock); readers arriving meanwhile get the old page
     rather than all rendering it at once."""
-    found = cache.get_many([key, PAGES.key])
+    found = cache.get_many([key, PAGES.key, *(extra_keys or [])])
     generation = found.get(PAGES.key)
     if generation is None:
         generation = PAGES.current()
     kept = found.get(key)
     if not kept:
-        return Lookup(None, generation)
+        return Lookup(None, generation, key=key, extra=found)
     kept_generation, stored_at, headers, content, body_name, on_read, *rest = kept
     reader_parts = rest[0] if rest else None
     age = time.time() - stored_at
     stale = kept_generation != generation or age >= settings.ANONYMOUS_PAGE_SECONDS
     if stale and cache.add(f"{key}:rendering", 1, timeout=RENDER_LOCK_SECONDS):
-        return Lookup(None, generation, renewing=True)
+        return Lookup(None, generation, renewing=True, key=key, extra=found)
     if content is None:
         content = _bodies.get(body_name)
         if content is None:
             content = cache.get(body_name)
             if content is None:  # the body expired first: render it again
-                return Lookup(None, generation)
+                return Lookup(None, generation, key=key, extra=found)
             _bodies.put(body_name, content)
     if on_read:
         function, args = on_read
@@ -237,7 +242,9 @@ def read(key: str) -> Lookup:
     for name, value in headers:
         response.headers[name] = value
     response["Age"] = str(max(0, int(age)))
-    return Lookup(response, generation, reader_parts=reader_parts)
+    return Lookup(
+        response, generation, reader_parts=reader_parts, key=key, stored_at=stored_at, extra=found
+    )
 
 
 def keep(key: str, lookup: Lookup, request: HttpRequest, response: HttpResponse) -> None:
@@ -253,9 +260,10 @@ def keep(key: str, lookup: Lookup, request: HttpRequest, response: HttpResponse)
             stored[body_name] = content
             _bodies.put(body_name, content)
             content = None
+        lookup.stored_at = time.time()
         stored[key] = (
             lookup.generation,
-            time.time(),
+            lookup.stored_at,
             headers,
             content,
             body_name,
@@ -336,11 +344,48 @@ def fill_marks(html: str, parts: dict[str, str | Callable[[], str]]) -> str:
     return READER_MARK.sub(part, html)
 
 
-def account_menu(user: AbstractBaseUser) -> str:
-    """The header's menu of a signed-in reader, its token a mark."""
+def reader_state(user_id: int) -> Generation:
+    """Moves when the reader's own state does (their read marks, likes, watch levels): the parts
+    filled in for them are kept until it or the page moves."""
+    return Generation(f"reader:{user_id}", shown=False)
+
+
+def reader_keys(request: HttpRequest, key: str) -> list[str]:
+    """What a reader's copy of a kept page needs, read in the same round trip as the page."""
+    from portal.notifications import unread_key
+
+    user_id = request.user.pk
+    return [reader_state(user_id).key, _parts_key(key, user_id), unread_key(user_id)]
+
+
+def _parts_key(key: str, user_id: int) -> str:
+    return f"{key}:reader:{user_id}"
+
+
+def _reader_parts(request: HttpRequest, function: str, args: tuple, lookup: Lookup | None):
+    """The view's parts for this reader: kept while neither the page nor their state moved."""
+    if lookup is None or lookup.stored_at is None:
+        return import_string(function)(request, *args)
+    state = reader_state(request.user.pk)
+    number = lookup.extra.get(state.key) or state.current()
+    key = _parts_key(lookup.key, request.user.pk)
+    found = lookup.extra.get(key)
+    if found is not None and found[:2] == (number, lookup.stored_at):
+        return found[2]
+    parts = import_string(function)(request, *args)
+    if parts is not None:
+        timeout = settings.ANONYMOUS_PAGE_SECONDS * 2
+        cache.set(key, (number, lookup.stored_at, parts), timeout=timeout)
+    return parts
+
+
+def account_menu(user: AbstractBaseUser, unread: int | None = None) -> str:
+    """The header's menu of a signed-in reader, its token a mark (`unread`: their count of
+    unread notifications when read already)."""
     from portal.notifications import unread_count
 
-    return _account_menu(user.get_username(), user.is_staff, unread_count(user), get_language())
+    count = unread_count(user, kept=unread)
+    return _account_menu(user.get_username(), user.is_staff, count, get_language())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -355,20 +400,26 @@ def _account_menu(username: str, is_staff: bool, unread: int, language: str) -> 
     return render_to_string("portal/_account_menu.html", context)
 
 
-def for_reader(request: HttpRequest, response: HttpResponse) -> HttpResponse | None:
+def for_reader(
+    request: HttpRequest, response: HttpResponse, lookup: Lookup | None = None
+) -> HttpResponse | None:
     """The reader's copy of a page rendered with marks, or None when this reader must get it
     rendered for them. The account menu and form tokens are everyone's; the view's function
-    fills its own parts."""
+    fills its own parts (kept for the reader, see _reader_parts). `lookup` is what was read
+    with the page."""
+    from portal.notifications import unread_key
+
     function, args = getattr(response, "reader_parts", None) or (None, ())
     parts: dict[str, str | Callable[[], str]] = {}
     if function is not None:
-        found = import_string(function)(request, *args)
+        found = _reader_parts(request, function, args, lookup)
         if found is None:
             return None
         parts.update(found)
     if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
         return response
-    parts.setdefault("account", lambda: account_menu(request.user))
+    unread = lookup.extra.get(unread_key(request.user.pk)) if lookup else None
+    parts.setdefault("account", lambda: account_menu(request.user, unread))
     html = fill_marks(response.content.decode(), parts)
     if csrf_mark() in html:
         html = html.replace(csrf_mark(), get_token(request))
@@ -397,8 +448,16 @@ def _changed(model: type, using: str) -> None:
     transaction.on_commit(_bump_on_commit, using=using)
 
 
+def reader_changed(user_id: int) -> None:
+    """The reader's own state moved: the parts kept for them are filled anew (now, and once
+    more on commit, as for pages)."""
+    reader_state(user_id).bump_on_commit()
+
+
 def _saved_or_deleted(sender: type, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     _changed(sender, using)
+    if getattr(sender, "is_reader_state", False):  # a row of one reader's own (a read mark)
+        reader_changed(kwargs["instance"].user_id)
 
 
 def _related(sender: type, action: str, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
