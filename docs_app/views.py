@@ -9,6 +9,7 @@ token, the site's header) is rendered around them per request, so a kept page co
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from django.template.defaultfilters import truncatewords
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,7 +31,7 @@ from docs_app import artifacts, fragments, querysets, services
 from docs_app.forms import ImageForm, PageForm
 from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
 from portal.models import Subscription
-from portal.page_cache import not_kept_for_signed_out
+from portal.page_cache import csrf_mark, not_kept_for_signed_out, shared_with_readers
 from portal.ratelimits import rate_limited
 from portal.search import query_text
 from portal.users import group_names
@@ -253,25 +255,45 @@ def page_view(request: HttpRequest, version: str, section: str, slug: str) -> Ht
         (version, language, section, slug, "editor" if editor else "reader"),
         lambda: _page_parts(request, version, section, slug),
     )
+    context = {"parts": parts, "version": version, "board": _board(request)}
+    page_pk = parts.get("page_pk")
+    if getattr(request, "shared_page", False):
+        # Kept for every signed-in reader of this kind; each one's watch choice filled in.
+        context.update(shared=True, csrf_token=csrf_mark())
+        response = render(request, "docs_app/page.html", context)
+        if page_pk:
+            shared_with_readers(response, "docs_app.views.page_reader_parts", page_pk)
+        else:
+            shared_with_readers(response)
+        return _remember(response, request, version)
     # The reader's own watch choice stays out of the kept parts (one query, signed in only).
-    watching = (
-        request.user.is_authenticated
-        and "page_pk" in parts
-        and Subscription.objects.filter(
-            user=request.user,
-            # Joined, not looked up: the page keeps its one extra query.
-            content_type__app_label=Page._meta.app_label,
-            content_type__model=Page._meta.model_name,
-            object_id=parts["page_pk"],
-            level=Subscription.Level.WATCHING,
-        ).exists()
-    )
-    response = render(
-        request,
-        "docs_app/page.html",
-        {"parts": parts, "version": version, "board": _board(request), "watching": watching},
-    )
+    context["watching"] = request.user.is_authenticated and page_pk and _watching(request, page_pk)
+    response = render(request, "docs_app/page.html", context)
     return _remember(response, request, version)
+
+
+def _watching(request: HttpRequest, page_pk: int) -> bool:
+    return Subscription.objects.filter(
+        user=request.user,
+        # Joined, not looked up: the page keeps its one extra query.
+        content_type__app_label=Page._meta.app_label,
+        content_type__model=Page._meta.model_name,
+        object_id=page_pk,
+        level=Subscription.Level.WATCHING,
+    ).exists()
+
+
+def page_reader_parts(request: HttpRequest, page_pk: int) -> dict[str, str]:
+    """A signed-in reader's own part of a shared doc page: their watch button."""
+    return {"watch": _watch_form(page_pk, _watching(request, page_pk), get_language())}
+
+
+@functools.lru_cache(maxsize=1024)
+def _watch_form(page_pk: int, watching: bool, language: str) -> str:
+    # The same for everyone who made the same choice: rendered once per process, its token a
+    # mark (portal/page_cache.py).
+    context = {"page_pk": page_pk, "watching": watching, "csrf_token": csrf_mark()}
+    return render_to_string("docs_app/_watch_page.html", context)
 
 
 @login_required

@@ -1,4 +1,6 @@
-"""Whole pages kept for signed-out readers, answered before sessions, users or the database.
+"""Whole pages kept for signed-out readers, answered before sessions, users or the database,
+and pages shared by the signed-in readers of one kind, each reader's own parts filled in (the
+second half of this module, ReaderPageCacheMiddleware).
 
 Most readers are not signed in and see the same page for the same address and language, so
 AnonymousPageCacheMiddleware keeps the whole answer in the cache and gives it back in one round

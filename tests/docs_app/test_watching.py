@@ -1,5 +1,7 @@
 """Watching a guide page: the control on the page, and a notification when it is edited."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -58,3 +60,34 @@ def test_pages_of_draft_releases_cannot_be_watched(client, make_page, reader):
     client.force_login(reader)
     response = client.post(reverse("docs_app:watch", args=[hidden.pk]), {"level": "watching"})
     assert response.status_code == 404
+
+
+def test_signed_in_readers_share_a_kept_page_each_with_their_own_watch_button(
+    page, reader, django_assert_num_queries
+):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    other = get_user_model().objects.create_user("otto", "otto@example.org", "pw-for-tests-1")
+    notifications.subscribe(user=other, target=page, level="watching")
+    url = page.get_absolute_url()
+    rita, otto = Client(), Client(enforce_csrf_checks=True)
+    rita.force_login(reader)
+    otto.force_login(other)
+    assert not rita.get(url).has_header("Age")
+    otto.get(url)  # their part, kept for them
+    with django_assert_num_queries(0):
+        shown = otto.get(url)
+    assert shown.has_header("Age")
+    html = shown.content.decode()
+    assert "Stop watching this page" in html and ">otto<" in html and ">rita<" not in html
+    again = rita.get(url)
+    assert again.has_header("Age") and "Watch this page" in again.content.decode()
+    # Their token is their own: the kept page's form works.
+    assert "<!--reader:" not in html
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    done = otto.post(
+        reverse("docs_app:watch", args=[page.pk]), {"level": "", "csrfmiddlewaretoken": token}
+    )
+    assert done.status_code == 302
+    assert notifications.subscription_level(user=other, target=page) is None
