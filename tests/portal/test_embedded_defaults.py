@@ -38,14 +38,31 @@ def manage(env, *args) -> str:
     return result.stdout
 
 
-def get(url: str) -> tuple[int, bytes]:
+def get(url: str, cookie: str = "") -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
     except OSError:
         return 0, b""
+
+
+# A member's session, made as the login would make it.
+SIGNED_IN_SESSION = """
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import get_user_model
+user = get_user_model().objects.create_user("embedded-reader", password="pw-for-tests-1")
+session = import_module(settings.SESSION_ENGINE).SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.save()
+print(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
+"""
 
 
 def test_site_serves_pages_and_runs_tasks_with_no_service(tmp_path):
@@ -86,11 +103,19 @@ def test_site_serves_pages_and_runs_tasks_with_no_service(tmp_path):
             "shell",
             "-c",
             "from forum.models import Topic; "
-            "print(Topic.objects.order_by('pk')[0].get_absolute_url())",
+            "topic = Topic.objects.order_by('pk')[0]; "
+            "print(topic.get_absolute_url()); print(topic.category.get_absolute_url())",
         )
-        topic_url = next(line for line in printed.splitlines() if line.startswith("/forum/"))
+        topic_url, category_url = [x for x in printed.splitlines() if x.startswith("/forum/")]
         status, body = get(f"{base}{topic_url}")
         assert status == 200, body[:500]
+        # Signed in, twice: the page shared by members, and a member's copy of it filled from
+        # the cache (their read marks, likes and watch levels asked without arrays).
+        printed = manage(env, "shell", "-c", SIGNED_IN_SESSION)
+        cookie = next(line for line in printed.splitlines() if line.startswith("sessionid="))
+        for url in (topic_url, topic_url, category_url, category_url):
+            status, body = get(f"{base}{url}", cookie)
+            assert status == 200 and b"embedded-reader" in body, body[:500]
 
         # A task sent by the site's code travels through the filesystem broker to the worker,
         # which prints the mail on its console.
