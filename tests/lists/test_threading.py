@@ -3,6 +3,7 @@ thread count of a generated archive checked against an independent count."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import mailbox
 import subprocess
@@ -165,3 +166,69 @@ def test_generated_archive_has_the_right_number_of_threads(public_list, tmp_path
     assert result.imported == 3000
     assert Thread.objects.filter(mailing_list=public_list, message_count__gt=0).count() == expected
     assert Message.objects.filter(mailing_list=public_list, parent__isnull=True).count() == expected
+
+
+def awkward_mail() -> dict[str, bytes]:
+    """A tree, two trees joined by a late link, a reused Message-ID, a reply to a parent that
+    never comes: each message named by a key."""
+    raws = messages_of_tree()
+    raws |= {
+        "x1": mail("x1@x", subject="Joined", references=["root@x"], day=10),
+        "y1": mail("y1@x", subject="Re: Joined", in_reply_to="mid@x", day=12),
+        "mid": mail("mid@x", subject="Re: Joined", references=["root@x"], day=11),
+        "same1": mail("same@x", subject="First of two", day=14),
+        "same2": mail("same@x", subject="Second of two", body="Other words.\n", day=15),
+        "orphan": mail("orphan@x", subject="Re: Lost", references=["lost@x"], day=16),
+    }
+    return raws
+
+
+EXPECTED_THREADS = {
+    frozenset("abcde"),
+    frozenset({"x1", "y1", "mid"}),
+    frozenset({"same1"}),
+    frozenset({"same2"}),
+    frozenset({"orphan"}),
+}
+
+
+def assert_threads_match_their_messages(mailing_list) -> None:
+    """Every thread's count, dates, subject and search document as a full recomputation from
+    its messages gives them."""
+    from lists.documents import index_threads
+
+    threads = list(Thread.objects.filter(mailing_list=mailing_list).order_by("pk"))
+    for thread in threads:
+        messages = list(thread.messages.order_by("date", "pk"))
+        assert thread.message_count == len(messages) > 0
+        assert thread.started_at == messages[0].date
+        assert thread.last_activity == max(m.date for m in messages)
+        assert thread.subject == messages[0].subject
+    stored = {t.pk: t.search_document for t in threads}
+    index_threads(stored)
+    assert dict(Thread.objects.filter(pk__in=stored).values_list("pk", "search_document")) == (
+        stored
+    )
+
+
+@pytest.mark.parametrize("seed, size", [(1, 1), (2, 2), (3, 3), (4, 5), (5, 20)])
+def test_batches_in_any_order_give_the_threads_one_batch_gives(public_list, archive, seed, size):
+    import random
+
+    raws = awkward_mail()
+    order = [*raws, "b", "same2"]  # the same bytes twice: archived once
+    random.Random(seed).shuffle(order)
+    for start in range(0, len(order), size):
+        archive(public_list, *(raws[key] for key in order[start : start + size]))
+    key_of = {hashlib.sha256(raw).hexdigest(): key for key, raw in raws.items()}
+    threads: dict[int, set[str]] = {}
+    for thread_id, sha in Message.objects.filter(mailing_list=public_list).values_list(
+        "thread", "sha256"
+    ):
+        threads.setdefault(thread_id, set()).add(key_of[sha])
+    assert {frozenset(keys) for keys in threads.values()} == EXPECTED_THREADS
+    assert Thread.objects.filter(mailing_list=public_list).count() == len(EXPECTED_THREADS)
+    parents = shape(public_list)[1]
+    assert {k: parents[k] for k in "abcde"} == EXPECTED_PARENTS
+    assert parents["y1"] == "mid" and parents["x1"] is None and parents["mid"] is None
+    assert_threads_match_their_messages(public_list)
