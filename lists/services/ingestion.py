@@ -238,7 +238,8 @@ def _copy_messages(rows: list[dict], parsed: list[ParsedMessage]) -> None:
 # rebuild read every message of it: 0.8 s a batch for a thread of 5,000). New messages have the
 # highest ids (drawn from the sequence), so on a date tie the stored first message stays first.
 # A new first message changes the subject, and so the weighted part of the document: that
-# document is left NULL here and rebuilt from the whole thread.
+# document is left NULL here and rebuilt from the whole thread. A thread with no message yet
+# (new in this batch) gets the document lists.documents would make of the batch's messages.
 _GROW_SQL = """
 WITH new AS MATERIALIZED (
     SELECT id, thread_id, date, subject, search_vector FROM lists_message
@@ -257,8 +258,11 @@ UPDATE lists_thread t SET
     last_activity = greatest(t.last_activity, b.last),
     subject = CASE WHEN t.started_at IS NULL OR b.first < t.started_at
         THEN b.first_subject ELSE t.subject END,
-    search_document = CASE WHEN t.started_at IS NULL OR b.first < t.started_at
-        THEN NULL ELSE t.search_document || coalesce(w.words, ''::tsvector) END
+    search_document = CASE
+        WHEN t.started_at IS NULL THEN setweight(to_tsvector('english', b.first_subject), 'A')
+            || coalesce(w.words, ''::tsvector)
+        WHEN b.first < t.started_at THEN NULL
+        ELSE t.search_document || coalesce(w.words, ''::tsvector) END
 FROM batch b LEFT JOIN words w ON w.thread_id = b.thread_id
 WHERE t.id = b.thread_id
 RETURNING t.id, t.search_document IS NULL
@@ -506,8 +510,8 @@ def _write(mailing_list: MailingList, parsed: list[ParsedMessage], result: Archi
     Attachment.objects.bulk_create(attachments, batch_size=500)
 
     touched = {c.thread_id for c in forest.containers.values()}
-    # Recounted in full: new threads, and those whose archived messages changed.
-    recount = ({thread.pk for thread, _members in new_threads} | regrouped) - dead_threads
+    # Recounted in full: the threads whose archived messages changed.
+    recount = regrouped - dead_threads
     if connection.vendor == "postgresql":
         rebuild = _grow_threads(touched - recount, message_pks)
         refresh_threads(recount)
