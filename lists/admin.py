@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from lists.models import MailingList, MboxUpload, Message, Thread
+from lists.services.ingestion import refresh_threads
 from lists.services.uploads import queue_mbox_upload
 
 
@@ -50,6 +51,18 @@ class MessageAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("mailing_list").defer("raw", "text")
+
+    # Ingestion adds a batch's messages to its threads' counts and documents: what is deleted
+    # here is taken out by recounting its threads in full.
+    def delete_model(self, request, obj):
+        thread_id = obj.thread_id
+        super().delete_model(request, obj)
+        refresh_threads({thread_id})
+
+    def delete_queryset(self, request, queryset):
+        thread_ids = set(queryset.values_list("thread", flat=True))
+        super().delete_queryset(request, queryset)
+        refresh_threads(thread_ids)
 
 
 @admin.register(MboxUpload)

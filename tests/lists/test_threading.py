@@ -3,6 +3,7 @@ thread count of a generated archive checked against an independent count."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import mailbox
 import subprocess
@@ -165,3 +166,92 @@ def test_generated_archive_has_the_right_number_of_threads(public_list, tmp_path
     assert result.imported == 3000
     assert Thread.objects.filter(mailing_list=public_list, message_count__gt=0).count() == expected
     assert Message.objects.filter(mailing_list=public_list, parent__isnull=True).count() == expected
+
+
+def awkward_mail() -> dict[str, bytes]:
+    """A tree, two trees joined by a late link, a reused Message-ID, a reply to a parent that
+    never comes: each message named by a key."""
+    raws = messages_of_tree()
+    raws |= {
+        "x1": mail("x1@x", subject="Joined", references=["root@x"], day=10),
+        "y1": mail("y1@x", subject="Re: Joined", in_reply_to="mid@x", day=12),
+        "mid": mail("mid@x", subject="Re: Joined", references=["root@x"], day=11),
+        "same1": mail("same@x", subject="First of two", day=14),
+        "same2": mail("same@x", subject="Second of two", body="Other words.\n", day=15),
+        "orphan": mail("orphan@x", subject="Re: Lost", references=["lost@x"], day=16),
+        # As early as the root: the first archived of the two names the thread.
+        "tie": mail("tie@x", subject="Re: Tree, early", references=["a@x"], day=1),
+    }
+    return raws
+
+
+EXPECTED_THREADS = {
+    frozenset({"a", "b", "c", "d", "e", "tie"}),
+    frozenset({"x1", "y1", "mid"}),
+    frozenset({"same1"}),
+    frozenset({"same2"}),
+    frozenset({"orphan"}),
+}
+
+
+def assert_threads_match_their_messages(mailing_list, *, allow_empty: bool = False) -> None:
+    """Every thread's count, dates, subject and search document as a full recomputation from
+    its messages gives them."""
+    from lists.documents import index_threads
+
+    threads = list(Thread.objects.filter(mailing_list=mailing_list).order_by("pk"))
+    for thread in threads:
+        messages = list(thread.messages.order_by("date", "pk"))
+        assert thread.message_count == len(messages)
+        if not messages:
+            assert allow_empty and thread.started_at is None and thread.subject == ""
+            continue
+        assert thread.started_at == messages[0].date
+        assert thread.last_activity == max(m.date for m in messages)
+        assert thread.subject == messages[0].subject
+    stored = {t.pk: t.search_document for t in threads}
+    index_threads(stored)
+    assert dict(Thread.objects.filter(pk__in=stored).values_list("pk", "search_document")) == (
+        stored
+    )
+
+
+@pytest.mark.parametrize("seed, size", [(1, 1), (2, 2), (3, 3), (4, 5), (5, 20)])
+def test_batches_in_any_order_give_the_threads_one_batch_gives(public_list, archive, seed, size):
+    import random
+
+    raws = awkward_mail()
+    order = [*raws, "b", "same2"]  # the same bytes twice: archived once
+    random.Random(seed).shuffle(order)
+    for start in range(0, len(order), size):
+        archive(public_list, *(raws[key] for key in order[start : start + size]))
+    key_of = {hashlib.sha256(raw).hexdigest(): key for key, raw in raws.items()}
+    threads: dict[int, set[str]] = {}
+    for thread_id, sha in Message.objects.filter(mailing_list=public_list).values_list(
+        "thread", "sha256"
+    ):
+        threads.setdefault(thread_id, set()).add(key_of[sha])
+    assert {frozenset(keys) for keys in threads.values()} == EXPECTED_THREADS
+    assert Thread.objects.filter(mailing_list=public_list).count() == len(EXPECTED_THREADS)
+    parents = shape(public_list)[1]
+    assert {k: parents[k] for k in "abcde"} == EXPECTED_PARENTS
+    assert parents["y1"] == "mid" and parents["x1"] is None and parents["mid"] is None
+    assert parents["tie"] == "a"
+    assert_threads_match_their_messages(public_list)
+
+
+def test_a_message_deleted_by_an_admin_leaves_its_thread_recounted(public_list, archive):
+    from django.contrib import admin
+
+    from lists.admin import MessageAdmin
+
+    raws = awkward_mail()
+    archive(public_list, *raws.values())
+    messages = MessageAdmin(Message, admin.site)
+    messages.delete_model(None, Message.objects.get(message_id="a@x"))
+    messages.delete_queryset(None, Message.objects.filter(message_id__in=["x1@x", "orphan@x"]))
+    assert_threads_match_their_messages(public_list, allow_empty=True)
+    # The next mail is added to counts that are right.
+    archive(public_list, mail("f@x", subject="Re: Tree", references=["a@x", "d@x"], day=20))
+    archive(public_list, mail("z1@x", subject="Re: Joined", references=["root@x"], day=21))
+    assert_threads_match_their_messages(public_list, allow_empty=True)
