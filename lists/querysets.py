@@ -28,10 +28,15 @@ from portal.search import (
     FacetFields,
     SearchFilters,
     SectionCounts,
+    SectionSQL,
     candidates,
     count_facets,
     cut_at_word,
-    documents_answer,
+    day,
+    documents_part,
+    documents_sql,
+    kept_key,
+    kept_sql,
     marked_snippet,
     narrow,
 )
@@ -372,8 +377,8 @@ def _by_thread(parsed: ParsedQuery) -> bool:
     )
 
 
-def _thread_matches(user: User, parsed: ParsedQuery, filters: SearchFilters | None) -> QuerySet:
-    search = SearchQuery(parsed.tsquery, search_type="raw", config="english")
+def _thread_matches(user: User, tsquery: str, filters: SearchFilters | None) -> QuerySet:
+    search = SearchQuery(tsquery, search_type="raw", config="english")
     threads = visible_threads(user).filter(search_document=search)
     return narrow(threads, THREAD_FACETS, filters)
 
@@ -385,37 +390,43 @@ def _site_matches(user: User, parsed: ParsedQuery, filters: SearchFilters | None
 def search_facets(*, query: str, user: User, filters: SearchFilters | None = None) -> SectionCounts:
     parsed = parse_query(query)
     if _by_thread(parsed):
-        return count_facets(_thread_matches(user, parsed, filters), THREAD_FACETS)
+        return count_facets(_thread_matches(user, parsed.tsquery, filters), THREAD_FACETS)
     return count_facets(_site_matches(user, parsed, filters), SEARCH_FACETS)
 
 
-def search_answer(
+def search_sql(
     *, query: str, user: User, limit: int, filters: SearchFilters | None = None
-) -> tuple[SectionCounts, list]:
-    """The site search's counts and hits: for words, one query over the threads' documents."""
+) -> SectionSQL | None:
+    """For words, the site search's counts and hits over the threads' documents, as the search
+    page's one query takes them; None for a sender or a date range (see _by_thread)."""
     parsed = parse_query(query)
     if not _by_thread(parsed):
-        counts = search_facets(query=query, user=user, filters=filters)
-        if not counts.total:
-            return counts, []
-        return counts, search_hits(query=query, user=user, limit=limit, filters=filters)
+        return None
+
+    def build(values: list[str]) -> tuple[str, list] | None:
+        return documents_sql(
+            _thread_matches(user, values[0], filters),
+            THREAD_FACETS,
+            _THREAD_MESSAGES,
+            document="search_document",
+            search=SearchQuery(values[0], search_type="raw", config="english"),
+            values=["id", "subject", "mailing_list__name"],
+            order="last_activity",
+            tsquery="to_tsquery('english', %s)",
+            query=values[0],
+            config="english",
+            limit=limit,
+            max_words=30,
+            min_words=12,
+        )
+
+    built = kept_sql(kept_key(("lists", limit), user, filters), build, [parsed.tsquery])
+    return documents_part(built, _thread_hits)
+
+
+def _thread_hits(rows: list[dict]) -> list:
     from portal.registry import SearchHit
 
-    counts, rows = documents_answer(
-        _thread_matches(user, parsed, filters),
-        THREAD_FACETS,
-        _THREAD_MESSAGES,
-        document="search_document",
-        search=SearchQuery(parsed.tsquery, search_type="raw", config="english"),
-        values=["id", "subject", "mailing_list__name"],
-        order="last_activity",
-        tsquery="to_tsquery('english', %s)",
-        query=parsed.tsquery,
-        config="english",
-        limit=limit,
-        max_words=30,
-        min_words=12,
-    )
     hits = []
     for row in rows:
         name = row["mailing_list__name"]
@@ -426,10 +437,10 @@ def search_answer(
                 title=row["message_subject"] or row["subject"] or row["message_id"],
                 url=reverse("lists:message", args=[name, row["message_id"]]),
                 snippet=marked_snippet(row["headline"], row["text"][:SNIPPET_TEXT]),
-                meta=f"{name} · {row['sender_name']} · {row['date']:%Y-%m-%d}",
+                meta=f"{name} · {row['sender_name']} · {day(row['date'])}",
             )
         )
-    return counts, hits
+    return hits
 
 
 def search_hits(
