@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Case, Count, F, QuerySet, Value, When
 from django.db.models.functions import Now
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from portal import prepared
 from portal.page_cache import not_kept_for_signed_out
 from portal.ratelimits import rate_limited
 from portal.registry import registry
@@ -225,8 +226,10 @@ def fetch_json(parts: list[tuple[str, list]]) -> list[Any]:
     if not parts:
         return []
     sql = "SELECT " + ", ".join(f"({part})" for part, _params in parts)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [param for _sql, params in parts for param in params])
+    params = [param for _sql, params in parts for param in params]
+    # Where a read-only request reads (portal.replica), as the sections' querysets did.
+    with connections[router.db_for_read(None)].cursor() as cursor:
+        prepared.execute(cursor, sql, params)
         return [json_value(value) for value in cursor.fetchone()]
 
 

@@ -1,0 +1,86 @@
+"""Statements prepared once per PostgreSQL connection and executed by name.
+
+The search page's one query is long (five sections' SQL): parsing and planning it cost about as
+much as running it. Prepared, a connection parses it once, and after a few runs PostgreSQL
+plans it once too (its generic plan, when that costs no more than planning each run). The
+statement is named by its SQL and its parameters' types, so every query of the same shape
+shares it whatever its words; each connection keeps at most PER_CONNECTION of them.
+
+The PREPARE rides with its first EXECUTE in one round trip (one query, as the page counts).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from collections import OrderedDict
+from typing import Any
+from weakref import WeakKeyDictionary
+
+PER_CONNECTION = 32
+_PLACEHOLDER = re.compile(r"%([%s])")
+# The driver's connections of this process -> the names prepared on each, oldest first.
+_PREPARED: WeakKeyDictionary[Any, OrderedDict[str, None]] = WeakKeyDictionary()
+
+
+def _type(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "bigint"
+    if isinstance(value, float):
+        return "double precision"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, datetime.timedelta):
+        return "interval"
+    if isinstance(value, datetime.datetime):
+        return "timestamptz"
+    return None  # a type this does not name: the statement runs as it is
+
+
+def _numbered(sql: str) -> str:
+    """The driver's %s placeholders as PostgreSQL's $1, $2, …; %% stays for the driver."""
+    counter = iter(range(1, len(sql)))
+    return _PLACEHOLDER.sub(lambda m: "%%" if m.group(1) == "%" else f"${next(counter)}", sql)
+
+
+def execute(cursor: Any, sql: str, params: list) -> None:
+    """Run `sql` with `params` on a Django cursor of PostgreSQL, as a prepared statement."""
+    types = [_type(value) for value in params]
+    raw = getattr(cursor.db, "connection", None)
+    if None in types or raw is None:
+        cursor.execute(sql, params)
+        return
+    signature = ",".join(types)  # type: ignore[arg-type]
+    digest = hashlib.sha256(f"{signature}\n{sql}".encode()).hexdigest()[:24]
+    name = f"prepared_{digest}"
+    known = _PREPARED.setdefault(raw, OrderedDict())
+    run = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+    if name in known:
+        known.move_to_end(name)
+        cursor.execute(run, params)
+        return
+    steps = []
+    if len(known) >= PER_CONNECTION:
+        steps.append(f"DEALLOCATE {known.popitem(last=False)[0]}")
+    arguments = f"({signature})" if params else ""
+    steps += [f"PREPARE {name}{arguments} AS {_numbered(sql)}", run]
+    try:
+        cursor.execute("; ".join(steps), params)
+    except Exception:
+        # The PREPARE may have stayed though its EXECUTE failed: ask, then name it rightly.
+        _recall(cursor, raw, name)
+        raise
+    known[name] = None
+
+
+def _recall(cursor: Any, raw: Any, name: str) -> None:
+    try:
+        with cursor.db.cursor() as fresh:
+            fresh.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name])
+            if fresh.fetchone():
+                _PREPARED.setdefault(raw, OrderedDict())[name] = None
+    except Exception:  # noqa: S110 - the caller raises the first error; this one says less
+        pass
