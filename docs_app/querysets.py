@@ -23,7 +23,6 @@ from portal.search import (
     SectionSQL,
     candidates,
     cut_at_word,
-    json_rows,
     kept_key,
     kept_sql,
     narrow,
@@ -300,10 +299,25 @@ def search_facets(*, query: str, language: str, filters: SearchFilters | None) -
     return _count(list(pages.values_list(*_FACET_COLUMNS)))
 
 
-# What a hit shows of a page, read through JSON (search_sql).
-_HIT_COLUMNS = (
-    "id", "section_id", "slug", "release_id", "language", "title", "text", "headline", "rank",
-    "section__slug", "section__title", "release__version",
+# The site search's docs in one pass over the matches (search_sql): the first CANDIDATES
+# pages counted, the best `limit` of them with a headline.
+_SEARCH_SQL = """WITH found AS MATERIALIZED ({found})
+SELECT json_build_object(
+    'counts', (
+        SELECT json_agg(json_build_array(section_id, slug, release_version, updated_at))
+        FROM found
+    ),
+    'hits', (SELECT json_agg(h ORDER BY h.rank DESC, h.title) FROM (
+        SELECT f.*, s.slug AS section_slug, s.title AS section_title, p.text,
+            ts_headline(%s::regconfig, p.text, websearch_to_tsquery(%s::regconfig, %s), %s)
+            AS headline
+        FROM (SELECT * FROM found ORDER BY rank DESC, title LIMIT {limit}) f
+        JOIN {page} p ON p.id = f.id JOIN {section} s ON s.id = f.section_id
+    ) h)
+)"""
+_FOUND_COLUMNS = (
+    "id", "section_id", "slug", "release_id", "language", "title", "updated_at",
+    "release_version", "rank",
 )  # fmt: skip
 
 
@@ -317,19 +331,23 @@ def search_sql(
     version = (filters.release if filters else "") or LATEST
 
     def build(values: list[str]) -> tuple[str, list] | None:
-        counted = _facet_pages(query=values[0], language=language, filters=filters)
-        counted_sql, counted_params = counted.values_list(*_FACET_COLUMNS).query.sql_with_params()
-        narrowing = SearchFilters(board=filters.board, period=filters.period) if filters else None
-        pages = public_pages().filter(
-            _release_filter(version), language__in={language, Page.Language.ENGLISH}
+        found = _facet_pages(query=values[0], language=language, filters=filters).annotate(
+            rank=SearchRank(
+                F("search_vector"),
+                SearchQuery(values[0], search_type="websearch", config=SEARCH_CONFIG),
+            ),
+            release_version=F("release__version"),
         )
-        ranked = _ranked(narrow(pages, SEARCH_FACETS, narrowing), values[0], limit)
-        hits_sql, hits_params = ranked.values(*_HIT_COLUMNS).query.sql_with_params()
-        sql = (
-            f"SELECT json_build_object('counts', ({json_rows(counted_sql)}), "
-            f"'hits', ({json_rows(hits_sql, 'r.rank DESC, r.title')}))"
+        found = found.values(*_FOUND_COLUMNS).order_by()
+        found_sql, found_params = found.query.sql_with_params()
+        sql = _SEARCH_SQL.format(
+            found=found_sql,
+            limit=int(limit),
+            page=Page._meta.db_table,
+            section=Section._meta.db_table,
         )
-        return sql, [*counted_params, *hits_params]
+        options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
+        return sql, [*found_params, SEARCH_CONFIG, SEARCH_CONFIG, values[0], options]
 
     try:
         built = kept_sql(kept_key(("docs", language, limit), user, filters), build, [query])
@@ -338,22 +356,21 @@ def search_sql(
 
     def read(value: dict | None) -> tuple[SectionCounts, list[DocHit]]:
         value = value or {}
-        rows = [tuple(row[name] for name in _FACET_COLUMNS) for row in value.get("counts") or []]
         pages = [_page(row) for row in value.get("hits") or []]
-        return _count(rows), _hits(pages, version=version, language=language)
+        return _count(value.get("counts") or []), _hits(pages, version=version, language=language)
 
     return SectionSQL(built[0], built[1], read)
 
 
 def _page(row: dict) -> Page:
     """A hit's page from its JSON row, with the section and release its address names."""
-    page = Page(**{name: row[name] for name in _HIT_COLUMNS[:7]})
+    page = Page(**{name: row[name] for name in _FOUND_COLUMNS[:6]}, text=row["text"])
     page.headline = row["headline"]
     page.section = Section(
-        id=row["section_id"], slug=row["section__slug"], title=row["section__title"]
+        id=row["section_id"], slug=row["section_slug"], title=row["section_title"]
     )
     if row["release_id"]:
-        page.release = Release(id=row["release_id"], version=row["release__version"])
+        page.release = Release(id=row["release_id"], version=row["release_version"])
     return page
 
 
