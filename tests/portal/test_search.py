@@ -250,6 +250,17 @@ def test_words_of_a_kept_query_are_taken_as_typed(client, world):
     assert _counts(_search(client, q="zebrafish"))["forum"] == 1
 
 
+def test_hits_and_facets_are_escaped_on_the_page(client, world):
+    public = Category.objects.get(slug="boards")
+    forum.create_topic(
+        user=world.reader, category=public, title='Wombat <i>x</i> "q" & co', source="wombat"
+    )
+    page = _search(client, q="wombat").content.decode()
+    assert "Wombat &lt;i&gt;x&lt;/i&gt; &quot;q&quot; &amp; co" in page
+    assert "<i>x</i>" not in page
+    assert '<input type="radio" name="section" value="forum"> Forum <span class="count">1' in page
+
+
 def test_a_sections_own_search_offers_everywhere(client, world):
     everywhere = f'href="{SEARCH}?q=zebrafish%20boot"'
     for page in (
