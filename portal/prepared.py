@@ -25,12 +25,13 @@ _PREPARED: WeakKeyDictionary[Any, OrderedDict[str, None]] = WeakKeyDictionary()
 
 
 def _type(value: Any) -> str | None:
+    """The type PostgreSQL gives the value as the driver writes it into a query (a literal)."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
-        return "bigint"
+        return "integer" if -(2**31) <= value < 2**31 else "bigint"
     if isinstance(value, float):
-        return "double precision"
+        return "numeric"
     if isinstance(value, str):
         return "text"
     if isinstance(value, datetime.timedelta):

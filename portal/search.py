@@ -147,10 +147,14 @@ def tally(rows: Iterable[dict]) -> SectionCounts:
     return counts
 
 
+def facet_rows(matches: QuerySet, fields: FacetFields) -> QuerySet:
+    """The candidates grouped by board, release and age: the rows tally counts."""
+    return candidates(matches).values(**_facet_columns(fields)).annotate(n=Count("pk")).order_by()
+
+
 def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
     """One query: the candidates grouped by board, release and age."""
-    rows = candidates(matches).values(**_facet_columns(fields)).annotate(n=Count("pk")).order_by()
-    return tally(rows)
+    return tally(facet_rows(matches, fields))
 
 
 # Where a section ranks documents of many rows (a topic's posts, a thread's messages), one query
@@ -234,9 +238,10 @@ def fetch_json(parts: list[tuple[str, list]]) -> list[Any]:
         return [json_value(value) for value in cursor.fetchone()]
 
 
-def _json_of(queryset: QuerySet) -> tuple[str, list]:
-    sql, params = queryset.order_by().query.sql_with_params()
-    return json_rows(sql), list(params)
+def json_of(queryset: QuerySet, order: str = "") -> tuple[str, list]:
+    """A queryset's rows as one JSON value (json_rows), with its parameters."""
+    sql, params = queryset.query.sql_with_params()
+    return json_rows(sql, order), list(params)
 
 
 def fetch_sections(parts: list[SectionSQL]) -> list[Any]:
@@ -648,8 +653,8 @@ def _catalogue_names() -> dict:
     if connection.vendor == "postgresql":  # both in one query: a search costs at most two
         boards, versions = fetch_json(
             [
-                _json_of(Board.objects.values("slug", "name")),
-                _json_of(published.values("version")),
+                json_of(Board.objects.values("slug", "name").order_by()),
+                json_of(published.values("version").order_by()),
             ]
         )
         names = {

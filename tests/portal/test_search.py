@@ -250,6 +250,21 @@ def test_words_of_a_kept_query_are_taken_as_typed(client, world):
     assert _counts(_search(client, q="zebrafish"))["forum"] == 1
 
 
+def test_the_archive_answers_a_sender_and_a_date_range(client, world):
+    """Not the threads' documents: single messages, counted and shown all the same."""
+    for query in ("f:wei@example.org zebrafish", "f:wei@example.org", "d:2016-05-01 zebrafish"):
+        response = _search(client, q=query)
+        assert _counts(response)["lists"] == 1, query
+        [hit] = _hits(response, "lists")
+        assert hit.url == reverse("lists:message", args=["dev", "a@x"]), query
+        assert "2016-05-01" in hit.meta
+    assert (
+        "<mark>zebrafish</mark>"
+        in _hits(_search(client, q="f:wei@example.org zebrafish"), "lists")[0].snippet
+    )
+    assert _counts(_search(client, q="f:nobody@example.org"))["lists"] == 0
+
+
 def test_hits_and_facets_are_escaped_on_the_page(client, world):
     public = Category.objects.get(slug="boards")
     forum.create_topic(
@@ -287,8 +302,12 @@ def test_the_search_page_keeps_its_query_count(client, world, django_assert_max_
 
 
 @pytest.mark.parametrize(
-    "query", ["zebrafish", "kernel zebrafish", "zebrafish d02", "d02", "zebra-boot.img", "x"]
-)
+    "query",
+    [
+        "zebrafish", "kernel zebrafish", "zebrafish d02", "d02", "zebra-boot.img", "x",
+        "f:wei@example.org zebrafish", "f:wei@example.org", "zebrafish d:2016-05-01..2016-05-31",
+    ],
+)  # fmt: skip
 def test_an_uncached_signed_out_search_costs_at_most_two_queries(
     client, world, query, django_assert_max_num_queries
 ):
