@@ -538,19 +538,19 @@ def search_view(request: HttpRequest) -> HttpResponse:
 ANSWER_TIMEOUT = 300
 
 
-def _answer_key(providers: list, query: str, wanted: str, filters: SearchFilters) -> str:
-    """The kept answer's key: the query, the narrowing, the language and every section's
-    generation (one round trip to the cache)."""
-    keys = [p.generation.key for p in providers if p.generation is not None]
-    known = cache.get_many(keys)
-    versions = [
-        str(known.get(p.generation.key) or p.generation.current())
-        for p in providers
-        if p.generation is not None
-    ]
+def _answer_keys(providers: list, query: str, wanted: str, filters: SearchFilters) -> list:
+    """The kept answer's key (the query, the narrowing, the language and every section's
+    generation) and the facets' names' key (_catalogue_names): one round trip to the cache."""
+    from downloads.caching import CATALOGUE
+
+    generations = {p.generation.key: p.generation for p in providers if p.generation}
+    generations[CATALOGUE.key] = CATALOGUE
+    known = cache.get_many(list(generations))
+    versions = {key: str(known.get(key) or g.current()) for key, g in generations.items()}
     what = "\x1f".join([query, wanted, filters.board, filters.release, filters.period])
     digest = hashlib.sha256(what.encode()).hexdigest()[:32]
-    return f"search:{get_language()}:{digest}:{'.'.join(versions)}"
+    sections = ".".join(versions[p.generation.key] for p in providers if p.generation)
+    return [f"search:{get_language()}:{digest}:{sections}", _names_key(versions[CATALOGUE.key])]
 
 
 def _answer(
@@ -565,10 +565,12 @@ def _answer(
     see the same things), asked of the sections for everyone else."""
     if request.user.is_authenticated:
         return _ask(request, providers, query, wanted, filters, params)
-    key = _answer_key(providers, query, wanted, filters)
-    kept = cache.get(key)
+    key, names_key = _answer_keys(providers, query, wanted, filters)
+    found = cache.get_many([key, names_key])  # the facets' names come along for a new answer
+    kept = found.get(key)
     if kept is None:
-        kept = _ask(request, providers, query, wanted, filters, params)
+        names = found.get(names_key)
+        kept = _ask(request, providers, query, wanted, filters, params, names=names)
         cache.set(key, kept, ANSWER_TIMEOUT)
     return kept
 
@@ -580,6 +582,7 @@ def _ask(
     wanted: str,
     filters: SearchFilters,
     params: dict[str, str],
+    names: dict | None = None,
 ) -> tuple[list, list]:
     sections = []
     boards: Counter = Counter()
@@ -623,7 +626,7 @@ def _ask(
                 "more": bool(hits) and total > len(hits) and not wanted,
             }
         )
-    return sections, _facets(params, boards, releases, periods)
+    return sections, _facets(params, boards, releases, periods, names)
 
 
 def _hits_html(hits: list) -> SafeString:
@@ -639,13 +642,17 @@ def _hits_html(hits: list) -> SafeString:
     return mark_safe("\n".join(items))  # noqa: S308  # nosec B308 (every part escaped above)
 
 
+def _names_key(catalogue: object) -> str:
+    return f"search:names:{catalogue}"
+
+
 def _catalogue_names() -> dict:
     """Every board's name by slug and the published versions, kept under the catalogue's
     generation: the facets name only these (a draft's version must not show through a count)."""
     from downloads.caching import CATALOGUE
     from downloads.models import Board, Release
 
-    key = f"search:names:{CATALOGUE.current()}"
+    key = _names_key(CATALOGUE.current())
     names = cache.get(key)
     if names is not None:
         return names
@@ -670,12 +677,21 @@ def _catalogue_names() -> dict:
     return names
 
 
-def _facets(params: dict[str, str], boards: Counter, releases: Counter, periods: Counter) -> list:
+def _facets(
+    params: dict[str, str],
+    boards: Counter,
+    releases: Counter,
+    periods: Counter,
+    names: dict | None = None,
+) -> list:
     """The board, release and date facets: only boards and published releases anyone may see
     are named (a draft's version must not show through a count); no query while the catalogue
     is unchanged."""
     facets = []
-    names = _catalogue_names() if boards or releases or params["board"] or params["release"] else {}
+    if not (boards or releases or params["board"] or params["release"]):
+        names = {}
+    elif names is None:
+        names = _catalogue_names()
     if boards or params["board"]:
         wanted = {*boards, params["board"]}
         named = {slug: name for slug, name in names["boards"].items() if slug in wanted}
