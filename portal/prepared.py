@@ -15,15 +15,13 @@ import datetime
 import hashlib
 import re
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
-from weakref import WeakKeyDictionary
 
 # The search page's statement holds about 1.3 MB of the server's memory (its parsed query
 # and plan): a few shapes of query cover nearly every search.
 PER_CONNECTION = 8
 _PLACEHOLDER = re.compile(r"%([%s])")
-# The driver's connections of this process -> the names prepared on each, oldest first.
-_PREPARED: WeakKeyDictionary[Any, OrderedDict[str, None]] = WeakKeyDictionary()
 
 
 def _type(value: Any) -> str | None:
@@ -49,6 +47,16 @@ def _numbered(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda m: "%%" if m.group(1) == "%" else f"${next(counter)}", sql)
 
 
+@dataclass
+class _Prepared:
+    """What one connection of the driver has prepared: names, oldest first; `salt` renames
+    every statement after a failure (a PREPARE may have stayed though its EXECUTE failed)."""
+
+    raw: Any
+    names: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    salt: int = 0
+
+
 def execute(cursor: Any, sql: str, params: list) -> None:
     """Run `sql` with `params` on a Django cursor of PostgreSQL, as a prepared statement."""
     types = [_type(value) for value in params]
@@ -57,9 +65,10 @@ def execute(cursor: Any, sql: str, params: list) -> None:
         cursor.execute(sql, params)
         return
     signature = ",".join(types)  # type: ignore[arg-type]
-    digest = hashlib.sha256(f"{signature}\n{sql}".encode()).hexdigest()[:24]
+    prepared = _prepared(cursor.db, raw)
+    digest = hashlib.sha256(f"{prepared.salt}\n{signature}\n{sql}".encode()).hexdigest()[:24]
     name = f"prepared_{digest}"
-    known = _PREPARED.setdefault(raw, OrderedDict())
+    known = prepared.names
     run = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
     if name in known:
         known.move_to_end(name)
@@ -73,17 +82,16 @@ def execute(cursor: Any, sql: str, params: list) -> None:
     try:
         cursor.execute("; ".join(steps), params)
     except Exception:
-        # The PREPARE may have stayed though its EXECUTE failed: ask, then name it rightly.
-        _recall(cursor, raw, name)
+        prepared.salt += 1  # whether the PREPARE stayed is unknown: the next one is named anew
         raise
     known[name] = None
 
 
-def _recall(cursor: Any, raw: Any, name: str) -> None:
-    try:
-        with cursor.db.cursor() as fresh:
-            fresh.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name])
-            if fresh.fetchone():
-                _PREPARED.setdefault(raw, OrderedDict())[name] = None
-    except Exception:  # noqa: S110 - the caller raises the first error; this one says less
-        pass
+def _prepared(db: Any, raw: Any) -> _Prepared:
+    """What the driver's connection `raw` has prepared: kept on Django's connection (one per
+    thread), anew when it connected again."""
+    kept = getattr(db, "_prepared_statements", None)
+    if kept is None or kept.raw is not raw:
+        kept = _Prepared(raw)
+        db._prepared_statements = kept
+    return kept
