@@ -252,8 +252,13 @@ def search_pages(
 
 
 def _facet_pages(*, query: str, language: str, filters: SearchFilters | None) -> QuerySet[Page]:
-    """The pages the site search counts (at most CANDIDATES): the versions search_pages
-    lists, in the reader's language and English; docs_page_search_gin serves the match."""
+    """The pages the site search counts (at most CANDIDATES)."""
+    return candidates(_matching_pages(query=query, language=language, filters=filters))
+
+
+def _matching_pages(*, query: str, language: str, filters: SearchFilters | None) -> QuerySet[Page]:
+    """The pages the site search finds: the versions search_pages lists, in the reader's
+    language and English; docs_page_search_gin serves the match."""
     version = (filters.release if filters else "") or LATEST
     narrowing = SearchFilters(board=filters.board, period=filters.period) if filters else None
     pages = public_pages().filter(
@@ -264,7 +269,7 @@ def _facet_pages(*, query: str, language: str, filters: SearchFilters | None) ->
         pages = pages.filter(search_vector=search_query)
     else:
         pages = pages.filter(Q(title__icontains=query) | Q(text__icontains=query))
-    return candidates(narrow(pages, SEARCH_FACETS, narrowing))
+    return narrow(pages, SEARCH_FACETS, narrowing)
 
 
 _FACET_COLUMNS = ("section_id", "slug", "release__version", "updated_at")
@@ -331,14 +336,15 @@ def search_sql(
     version = (filters.release if filters else "") or LATEST
 
     def build(values: list[str]) -> tuple[str, list] | None:
-        found = _facet_pages(query=values[0], language=language, filters=filters).annotate(
+        # The first CANDIDATES matches ranked as they are found (no second visit by key).
+        found = _matching_pages(query=values[0], language=language, filters=filters).annotate(
             rank=SearchRank(
                 F("search_vector"),
                 SearchQuery(values[0], search_type="websearch", config=SEARCH_CONFIG),
             ),
             release_version=F("release__version"),
         )
-        found = found.values(*_FOUND_COLUMNS).order_by()
+        found = found.values(*_FOUND_COLUMNS).order_by()[:CANDIDATES]
         found_sql, found_params = found.query.sql_with_params()
         sql = _SEARCH_SQL.format(
             found=found_sql,
