@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -22,28 +22,9 @@ UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 RETRY_AFTER_SECONDS = 5.0
 
 
-class _OneClientPerPool(RedisCacheClient):
-    """Django builds a redis client for every call, which sets up some 170 reply handlers
-    each time: more CPU than the call's own round trip. A client shares its pool's
-    connections safely, so one per pool serves every call."""
-
-    def __init__(self, servers: list[str], **options: Any) -> None:
-        super().__init__(servers, **options)
-        self._clients: dict[int, Any] = {}
-
-    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
-        if client is None:
-            client = self._client(connection_pool=self._get_connection_pool(write))
-            self._clients[index] = client
-        return client
-
-
 class FailOpenRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
-        self._class = _OneClientPerPool
         self._down_until = 0.0
 
     def _call(self, method: str, fallback: Any, *args: Any, **kwargs: Any) -> Any:
