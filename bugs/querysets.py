@@ -32,10 +32,15 @@ from portal.search import (
     FacetFields,
     SearchFilters,
     SectionCounts,
+    SectionSQL,
     candidates,
     count_facets,
     cut_at_word,
-    documents_answer,
+    day,
+    documents_part,
+    documents_sql,
+    kept_key,
+    kept_sql,
     marked_snippet,
     narrow,
 )
@@ -327,49 +332,55 @@ _BUG_ROW = DocumentRows(
 )
 
 
-def search_answer(
+def search_sql(
     *,
     query: str,
     user: AbstractBaseUser | AnonymousUser | None,
     limit: int,
     filters: SearchFilters | None = None,
-) -> tuple[SectionCounts, list]:
-    """The site search's counts and hits in one query (PostgreSQL), or the two apart."""
+) -> SectionSQL | None:
+    """The site search's counts and hits as the search page's one query takes them
+    (PostgreSQL; None elsewhere)."""
     if connection.vendor != "postgresql":
-        counts = search_facets(query=query, user=user, filters=filters)
-        hits = search_bugs(query=query, user=user, limit=limit, filters=filters)
-        return counts, hits if counts.total else []
+        return None
+
+    def build(values: list[str]) -> tuple[str, list] | None:
+        return documents_sql(
+            matching_bugs(query=values[0], user=user, filters=filters),
+            SEARCH_FACETS,
+            _BUG_ROW,
+            document="search_vector",
+            search=SearchQuery(values[0], search_type="websearch", config=SEARCH_CONFIG),
+            values=["id"],
+            order="created_at",
+            tsquery=f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
+            query=values[0],
+            config=SEARCH_CONFIG,
+            limit=limit,
+            max_words=30,
+            min_words=12,
+        )
+
+    built = kept_sql(kept_key(("bugs", limit), user, filters), build, [query])
+    return documents_part(built, _bug_hits)
+
+
+def _bug_hits(rows: list[dict]) -> list:
     from django.urls import reverse
 
     from portal.registry import SearchHit
 
-    counts, rows = documents_answer(
-        matching_bugs(query=query, user=user, filters=filters),
-        SEARCH_FACETS,
-        _BUG_ROW,
-        document="search_vector",
-        search=SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG),
-        values=["id"],
-        order="created_at",
-        tsquery=f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)",
-        query=query,
-        config=SEARCH_CONFIG,
-        limit=limit,
-        max_words=30,
-        min_words=12,
-    )
     statuses = dict(Status.choices)
-    hits = [
+    return [
         SearchHit(
             title=f"#{row['id']} {row['summary']}",
             url=reverse("bugs:detail", args=[row["id"]]),
             snippet=marked_snippet(row["headline"], row["description"][:SNIPPET_TEXT]),
             meta=f"{row['product']} · {statuses.get(row['status'], row['status'])} · "
-            f"{row['filed']:%Y-%m-%d}",
+            f"{day(row['filed'])}",
         )
         for row in rows
     ]
-    return counts, hits
 
 
 def saved_searches(user: AbstractBaseUser | AnonymousUser) -> QuerySet[SavedSearch]:

@@ -83,10 +83,10 @@ def _search(*, query, user, limit, filters=None):
     return search_bugs(query=query, user=user, limit=limit, filters=filters)
 
 
-def _search_answer(*, query, user, limit, filters=None):
-    from bugs.querysets import search_answer
+def _search_sql(*, query, user, limit, filters=None):
+    from bugs.querysets import search_sql
 
-    return search_answer(query=query, user=user, limit=limit, filters=filters)
+    return search_sql(query=query, user=user, limit=limit, filters=filters)
 
 
 def _search_facets(*, query, user, filters=None):
@@ -137,8 +137,8 @@ register_search_provider(
         search=_search,
         order=40,
         facets=_search_facets,
-        answer=_search_answer,
         generation=BUGS,
+        sql=_search_sql,
     )
 )
 register_timeline_source(TimelineSource(name="bugs", items=_timeline))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -18,8 +20,11 @@ from portal.search import (
     FacetFields,
     SearchFilters,
     SectionCounts,
+    SectionSQL,
     candidates,
     cut_at_word,
+    kept_key,
+    kept_sql,
     narrow,
     whole_words,
 )
@@ -173,6 +178,39 @@ def _one_per_page(pages: list[Page], *, version: str, language: str) -> list[Pag
     return [page for page in pages if best[(page.section_id, page.slug)] is page]
 
 
+def _ranked(pages: QuerySet[Page], query: str, limit: int) -> QuerySet[Page]:
+    """The best `limit` of the first CANDIDATES pages the query matches (a common word costs
+    what a rare one does), each with its rank and headline."""
+    search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    return (
+        candidates(pages.filter(search_vector=search_query))
+        .annotate(
+            rank=SearchRank(F("search_vector"), search_query),
+            headline=SearchHeadline(
+                "text",
+                search_query,
+                config=SEARCH_CONFIG,
+                start_sel=_START,
+                stop_sel=_STOP,
+                max_words=35,
+                min_words=15,
+            ),
+        )
+        .order_by("-rank", "title")[:limit]
+    )
+
+
+def _hits(pages: list[Page], *, version: str, language: str) -> list[DocHit]:
+    found = _one_per_page(pages, version=version, language=language)
+    return [
+        DocHit(
+            page=p,
+            snippet=_safe_headline(whole_words(p.headline, p.text, start=_START, stop=_STOP)),
+        )
+        for p in found
+    ]
+
+
 def search_pages(
     *,
     query: str,
@@ -199,34 +237,9 @@ def search_pages(
         pages = pages.filter(language__in={language, Page.Language.ENGLISH})
     pages = pages.defer("source", "html", "toc")
     if connection.vendor == "postgresql":
-        search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-        # Ranked among the first CANDIDATES matches: a common word costs what a rare one does.
-        hits = (
-            candidates(pages.filter(search_vector=search_query))
-            .select_related("section", "release")
-            .defer("source", "html", "toc")
-            .annotate(
-                rank=SearchRank(F("search_vector"), search_query),
-                headline=SearchHeadline(
-                    "text",
-                    search_query,
-                    config=SEARCH_CONFIG,
-                    start_sel=_START,
-                    stop_sel=_STOP,
-                    max_words=35,
-                    min_words=15,
-                ),
-            )
-            .order_by("-rank", "title")[:limit]
-        )
-        found = _one_per_page(list(hits), version=version, language=language or "en")
-        return [
-            DocHit(
-                page=p,
-                snippet=_safe_headline(whole_words(p.headline, p.text, start=_START, stop=_STOP)),
-            )
-            for p in found
-        ]
+        hits = _ranked(pages, query, limit).select_related("section", "release")
+        hits = hits.defer("source", "html", "toc")
+        return _hits(list(hits), version=version, language=language or "en")
     words = query.split()
     condition = Q()
     for word in words:
@@ -238,10 +251,14 @@ def search_pages(
     return [DocHit(page=p, snippet=escape(cut_at_word(p.text, 200))) for p in found]
 
 
-def search_facets(*, query: str, language: str, filters: SearchFilters | None) -> SectionCounts:
-    """The site search's counts of what search_pages would list: the same versions, and a page
-    written in two languages counted once (one query over at most CANDIDATES matches;
-    docs_page_search_gin serves the match)."""
+def _facet_pages(*, query: str, language: str, filters: SearchFilters | None) -> QuerySet[Page]:
+    """The pages the site search counts (at most CANDIDATES)."""
+    return candidates(_matching_pages(query=query, language=language, filters=filters))
+
+
+def _matching_pages(*, query: str, language: str, filters: SearchFilters | None) -> QuerySet[Page]:
+    """The pages the site search finds: the versions search_pages lists, in the reader's
+    language and English; docs_page_search_gin serves the match."""
     version = (filters.release if filters else "") or LATEST
     narrowing = SearchFilters(board=filters.board, period=filters.period) if filters else None
     pages = public_pages().filter(
@@ -252,11 +269,14 @@ def search_facets(*, query: str, language: str, filters: SearchFilters | None) -
         pages = pages.filter(search_vector=search_query)
     else:
         pages = pages.filter(Q(title__icontains=query) | Q(text__icontains=query))
-    rows = list(
-        candidates(narrow(pages, SEARCH_FACETS, narrowing)).values_list(
-            "section_id", "slug", "release__version", "updated_at"
-        )
-    )
+    return narrow(pages, SEARCH_FACETS, narrowing)
+
+
+_FACET_COLUMNS = ("section_id", "slug", "release__version", "updated_at")
+
+
+def _count(rows: list) -> SectionCounts:
+    """Counts of _facet_pages' rows: a page written in two languages counted once."""
     counts = SectionCounts()
     seen = set()
     now = timezone.now()
@@ -268,11 +288,96 @@ def search_facets(*, query: str, language: str, filters: SearchFilters | None) -
         counts.boards[slug] += 1  # the search page names only the slugs that are boards
         if release:
             counts.releases[release] += 1
+        if isinstance(updated_at, str):  # read through JSON
+            updated_at = datetime.datetime.fromisoformat(updated_at)
         for name, (span, _label) in PERIODS.items():
             if updated_at >= now - span:
                 counts.periods[name] += 1
     counts.capped = len(rows) >= CANDIDATES
     return counts
+
+
+def search_facets(*, query: str, language: str, filters: SearchFilters | None) -> SectionCounts:
+    """The site search's counts of what search_pages would list: the same versions, and a page
+    written in two languages counted once (one query over at most CANDIDATES matches)."""
+    pages = _facet_pages(query=query, language=language, filters=filters)
+    return _count(list(pages.values_list(*_FACET_COLUMNS)))
+
+
+# The site search's docs in one pass over the matches (search_sql): the first CANDIDATES
+# pages counted, the best `limit` of them with a headline.
+_SEARCH_SQL = """WITH found AS MATERIALIZED ({found})
+SELECT json_build_object(
+    'counts', (
+        SELECT json_agg(json_build_array(section_id, slug, release_version, updated_at))
+        FROM found
+    ),
+    'hits', (SELECT json_agg(h ORDER BY h.rank DESC, h.title) FROM (
+        SELECT f.*, s.slug AS section_slug, s.title AS section_title, p.text,
+            ts_headline(%s::regconfig, p.text, websearch_to_tsquery(%s::regconfig, %s), %s)
+            AS headline
+        FROM (SELECT * FROM found ORDER BY rank DESC, title LIMIT {limit}) f
+        JOIN {page} p ON p.id = f.id JOIN {section} s ON s.id = f.section_id
+    ) h)
+)"""
+_FOUND_COLUMNS = (
+    "id", "section_id", "slug", "release_id", "language", "title", "updated_at",
+    "release_version", "rank",
+)  # fmt: skip
+
+
+def search_sql(
+    *, query: str, language: str, limit: int, filters: SearchFilters | None, user=None
+) -> SectionSQL | None:
+    """The site search's counts and hits (search_facets and search_pages) as one JSON value
+    of the search page's one query (PostgreSQL; None elsewhere)."""
+    if connection.vendor != "postgresql" or not query.strip():
+        return None
+    version = (filters.release if filters else "") or LATEST
+
+    def build(values: list[str]) -> tuple[str, list] | None:
+        # The first CANDIDATES matches ranked as they are found (no second visit by key).
+        found = _matching_pages(query=values[0], language=language, filters=filters).annotate(
+            rank=SearchRank(
+                F("search_vector"),
+                SearchQuery(values[0], search_type="websearch", config=SEARCH_CONFIG),
+            ),
+            release_version=F("release__version"),
+        )
+        found = found.values(*_FOUND_COLUMNS).order_by()[:CANDIDATES]
+        found_sql, found_params = found.query.sql_with_params()
+        sql = _SEARCH_SQL.format(
+            found=found_sql,
+            limit=int(limit),
+            page=Page._meta.db_table,
+            section=Section._meta.db_table,
+        )
+        options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
+        return sql, [*found_params, SEARCH_CONFIG, SEARCH_CONFIG, values[0], options]
+
+    try:
+        built = kept_sql(kept_key(("docs", language, limit), user, filters), build, [query])
+    except EmptyResultSet:  # narrowed to nothing
+        return None
+
+    def read(value: dict | None) -> tuple[SectionCounts, list[DocHit]]:
+        value = value or {}
+        pages = [_page(row) for row in value.get("hits") or []]
+        return _count(value.get("counts") or []), _hits(pages, version=version, language=language)
+
+    return SectionSQL(built[0], built[1], read)
+
+
+def _page(row: dict) -> Page:
+    """A hit's page from its JSON row, with the section and release its address names."""
+    page = Page(**{name: row[name] for name in _FOUND_COLUMNS[:6]}, text=row["text"])
+    page.headline = row["headline"]
+    page.section = Section(
+        id=row["section_id"], slug=row["section_slug"], title=row["section_title"]
+    )
+    if row["release_id"]:
+        page.release = Release(id=row["release_id"], version=row["release_version"])
+    return page
 
 
 def start_here(limit: int = 6) -> list[Page]:

@@ -28,6 +28,12 @@ def _search(*, query: str, user=None, limit: int = 10, filters=None) -> list[Sea
 
     from docs_app.querysets import search_pages
 
+    return _search_hits(
+        search_pages(query=query, language=get_language() or "en", limit=limit, filters=filters)
+    )
+
+
+def _search_hits(found) -> list[SearchHit]:
     return [
         SearchHit(
             title=hit.page.title,
@@ -35,9 +41,7 @@ def _search(*, query: str, user=None, limit: int = 10, filters=None) -> list[Sea
             snippet=hit.snippet,
             meta=hit.page.section.title,
         )
-        for hit in search_pages(
-            query=query, language=get_language() or "en", limit=limit, filters=filters
-        )
+        for hit in found
     ]
 
 
@@ -47,6 +51,26 @@ def _search_facets(*, query: str, user=None, filters=None):
     from docs_app.querysets import search_facets
 
     return search_facets(query=query, language=get_language() or "en", filters=filters)
+
+
+def _search_sql(*, query: str, user=None, limit: int = 10, filters=None):
+    from dataclasses import replace
+
+    from django.utils.translation import get_language
+
+    from docs_app.querysets import search_sql
+
+    part = search_sql(
+        query=query, language=get_language() or "en", limit=limit, filters=filters, user=user
+    )
+    if part is None:
+        return None
+
+    def read(value):
+        counts, found = part.read(value)
+        return counts, _search_hits(found)
+
+    return replace(part, read=read)
 
 
 def _home_block(request):
@@ -75,6 +99,7 @@ register_search_provider(
         order=10,
         facets=_search_facets,
         generation=DOCS,
+        sql=_search_sql,
     )
 )
 register_home_block(

@@ -206,8 +206,13 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 BOARD, RELEASE, FILE = 0, 1, 2
 
 
-def _words(query: str) -> list[str]:
-    return query.split()[:MAX_WORDS]
+def catalogue_words(query: str) -> tuple[list[str], tuple]:
+    """The words a search matches (a checksum in lower case) and the shape of its SQL: whether
+    it is a checksum, and which words are long enough to match file names."""
+    words = query.split()[:MAX_WORDS]
+    if len(words) == 1 and _SHA256.match(words[0]):
+        return [words[0].lower()], ("checksum",)
+    return words, tuple(len(word) >= 3 for word in words)
 
 
 def _searchable_releases(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Release]:
@@ -229,7 +234,21 @@ def catalogue_matches(
     """Boards, releases and files a search matches, as one UNION of rows (kind, pk, board
     slug, version, date, title, detail) ordered best first: a file by its checksum, then
     boards, releases and files by name. A board or release filter keeps what belongs to it."""
-    words = _words(query)
+    words, shape = catalogue_words(query)
+    return words_matches(words, shape, user=user, board=board, release=release, since=since)
+
+
+def words_matches(
+    words: list[str],
+    shape: tuple,
+    *,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    board: str = "",
+    release: str = "",
+    since: datetime.datetime | None = None,
+) -> QuerySet:
+    """catalogue_matches of catalogue_words' words and shape (the shape, not the words, decides
+    the SQL: the search page keeps it, see portal.search.kept_sql)."""
     null_text = Value(None, output_field=CharField())
     columns = ("s_kind", "pk", "s_board", "s_version", "s_date", "s_title", "s_detail")
 
@@ -287,10 +306,10 @@ def catalogue_matches(
     )
 
     files = Artifact.objects.filter(release__in=releases.values("pk"))
-    if len(words) == 1 and _SHA256.match(words[0]):
-        files = files.filter(sha256=words[0].lower())
+    if shape == ("checksum",):
+        files = files.filter(sha256=words[0])
     else:
-        long_words = [w for w in words if len(w) >= 3]
+        long_words = [word for word, long in zip(words, shape, strict=True) if long]
         if not long_words:
             files = files.none()
         for word in long_words:

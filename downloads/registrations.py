@@ -1,5 +1,7 @@
 """What the downloads section registers with the site (home block, search, demo data)."""
 
+import datetime
+
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +50,7 @@ def _hits(rows) -> list[SearchHit]:
     from django.urls import reverse
 
     from downloads.querysets import BOARD, RELEASE
+    from portal.search import day
 
     hits = []
     for kind, _pk, board, version, date, title, detail in rows:
@@ -65,7 +68,7 @@ def _hits(rows) -> list[SearchHit]:
                 SearchHit(
                     title=f"Estuary {version}" + (f": {title}" if title else ""),
                     url=reverse("downloads:release", args=[version]),
-                    meta=str(_("release")) + (f" · {date:%Y-%m-%d}" if date else ""),
+                    meta=str(_("release")) + (f" · {day(date)}" if date else ""),
                 )
             )
         else:
@@ -94,6 +97,8 @@ def _count(rows):
             counts.boards[board] += 1
         if version:
             counts.releases[version] += 1
+        if isinstance(date, str):  # read through JSON
+            date = datetime.datetime.fromisoformat(date)
         for name, (span, _label) in PERIODS.items():
             if date and date >= now - span:
                 counts.periods[name] += 1
@@ -122,6 +127,48 @@ def _search_answer(*, query: str, user, limit: int, filters=None):
     return _count(rows), _hits(rows[:limit])
 
 
+_COLUMNS = ("s_kind", "pk", "s_board", "s_version", "s_date", "s_title", "s_detail")
+
+
+def _search_sql(*, query: str, user, limit: int, filters=None):
+    """The first CANDIDATES matches, best first, as the search page's one query takes them:
+    counted, the first `limit` shown."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connection
+
+    from downloads.querysets import catalogue_words, words_matches
+    from portal.search import CANDIDATES, SectionSQL, json_rows, kept_key, kept_sql
+
+    if connection.vendor != "postgresql":  # JSON of rows: the embedded site asks on its own
+        return None
+    words, shape = catalogue_words(query)
+
+    def build(values: list[str]) -> tuple[str, list] | None:
+        matches = words_matches(
+            values,
+            shape,
+            user=user,
+            board=filters.board if filters else "",
+            release=filters.release if filters else "",
+            since=filters.since() if filters else None,
+        )
+        try:
+            sql, params = matches[:CANDIDATES].query.sql_with_params()
+        except EmptyResultSet:
+            return None
+        return json_rows(sql), list(params)
+
+    built = kept_sql(kept_key(("downloads", shape), user, filters), build, words)
+
+    def read(value):
+        rows = [tuple(row[name] for name in _COLUMNS) for row in value or []]
+        return _count(rows), _hits(rows[:limit])
+
+    if built is None:
+        return SectionSQL("SELECT NULL", [], read)
+    return SectionSQL(built[0], built[1], read)
+
+
 def _seed(say):
     from downloads.seeds import seed_catalogue
 
@@ -146,6 +193,7 @@ register_search_provider(
         facets=_search_facets,
         answer=_search_answer,
         generation=CATALOGUE,
+        sql=_search_sql,
     )
 )
 register_seeder(Seeder(name="downloads", run=_seed, order=10))

@@ -24,10 +24,15 @@ from portal.search import (
     FacetFields,
     SearchFilters,
     SectionCounts,
+    SectionSQL,
     candidates,
     count_facets,
     cut_at_word,
-    documents_answer,
+    day,
+    documents_part,
+    documents_sql,
+    kept_key,
+    kept_sql,
     marked_snippet,
     narrow,
 )
@@ -435,36 +440,42 @@ _TOPIC_POSTS = DocumentRows(
 )
 
 
-def search_answer(
+def search_sql(
     *,
     query: str,
     user: AbstractBaseUser | AnonymousUser,
     limit: int,
     filters: SearchFilters | None = None,
-) -> tuple[SectionCounts, list[Any]]:
-    """The site search's counts and hits: for readers, one query over the topics' documents."""
+) -> SectionSQL | None:
+    """For readers, the site search's counts and hits over the topics' documents, as the
+    search page's one query takes them; None for moderators (see _by_topic)."""
     if not _by_topic(user):
-        counts = search_facets(query=query, user=user, filters=filters)
-        if not counts.total:
-            return counts, []
-        return counts, search_posts(query=query, user=user, limit=limit, filters=filters)
+        return None
+
+    def build(values: list[str]) -> tuple[str, list] | None:
+        return documents_sql(
+            matching_topics(query=values[0], user=user, filters=filters),
+            TOPIC_FACETS,
+            _TOPIC_POSTS,
+            document="search_document",
+            search=_search_query(values[0]),
+            values=["id", "title"],
+            order="last_post_at",
+            tsquery="websearch_to_tsquery('english', %s)",
+            query=values[0],
+            config="english",
+            limit=limit,
+        )
+
+    built = kept_sql(kept_key(("forum", limit), user, filters), build, [query])
+    return documents_part(built, _topic_hits)
+
+
+def _topic_hits(rows: list[dict]) -> list[Any]:
     from django.urls import reverse
 
     from portal.registry import SearchHit
 
-    counts, rows = documents_answer(
-        matching_topics(query=query, user=user, filters=filters),
-        TOPIC_FACETS,
-        _TOPIC_POSTS,
-        document="search_document",
-        search=_search_query(query),
-        values=["id", "title"],
-        order="last_post_at",
-        tsquery="websearch_to_tsquery('english', %s)",
-        query=query,
-        config="english",
-        limit=limit,
-    )
     hits = []
     for row in rows:
         if row["post_id"] is None:  # every post hidden: the title matched
@@ -475,7 +486,7 @@ def search_answer(
                 title=row["title"],
                 url=reverse("forum:post", args=[row["post_id"]]),
                 snippet=marked_snippet(row["headline"], row["source"][:SNIPPET_TEXT]),
-                meta=f"#{row['number']} · {row['author']} · {row['created_at']:%Y-%m-%d}",
+                meta=f"#{row['number']} · {row['author']} · {day(row['created_at'])}",
             )
         )
-    return counts, hits
+    return hits

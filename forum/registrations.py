@@ -85,10 +85,10 @@ def _search(*, query, user, limit, filters=None):
     return search_posts(query=query, user=user, limit=limit, filters=filters)
 
 
-def _search_answer(*, query, user, limit, filters=None):
-    from forum.querysets import search_answer
+def _search_sql(*, query, user, limit, filters=None):
+    from forum.querysets import search_sql
 
-    return search_answer(query=query, user=user, limit=limit, filters=filters)
+    return search_sql(query=query, user=user, limit=limit, filters=filters)
 
 
 def _search_facets(*, query, user, filters=None):
@@ -119,8 +119,8 @@ register_search_provider(
         search=_search,
         order=30,
         facets=_search_facets,
-        answer=_search_answer,
         generation=FORUM,
+        sql=_search_sql,
     )
 )
 register_timeline_source(TimelineSource(name="forum", items=_timeline))

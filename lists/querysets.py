@@ -9,9 +9,11 @@ import datetime
 import html
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BinaryField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Left, TruncMonth
@@ -28,15 +30,25 @@ from portal.search import (
     FacetFields,
     SearchFilters,
     SectionCounts,
+    SectionSQL,
     candidates,
     count_facets,
     cut_at_word,
-    documents_answer,
+    day,
+    documents_part,
+    documents_sql,
+    facet_rows,
+    json_of,
+    kept_key,
+    kept_sql,
     marked_snippet,
     narrow,
+    tally,
 )
 
 User = AbstractBaseUser | AnonymousUser
+# Mark the query's words in headlines before the text is escaped.
+_START, _STOP = "\x02", "\x03"
 
 # Fields a page shows of a message: never the original bytes (read by /raw and exports only).
 MESSAGE_PAGE_FIELDS = (
@@ -372,8 +384,8 @@ def _by_thread(parsed: ParsedQuery) -> bool:
     )
 
 
-def _thread_matches(user: User, parsed: ParsedQuery, filters: SearchFilters | None) -> QuerySet:
-    search = SearchQuery(parsed.tsquery, search_type="raw", config="english")
+def _thread_matches(user: User, tsquery: str, filters: SearchFilters | None) -> QuerySet:
+    search = SearchQuery(tsquery, search_type="raw", config="english")
     threads = visible_threads(user).filter(search_document=search)
     return narrow(threads, THREAD_FACETS, filters)
 
@@ -385,37 +397,45 @@ def _site_matches(user: User, parsed: ParsedQuery, filters: SearchFilters | None
 def search_facets(*, query: str, user: User, filters: SearchFilters | None = None) -> SectionCounts:
     parsed = parse_query(query)
     if _by_thread(parsed):
-        return count_facets(_thread_matches(user, parsed, filters), THREAD_FACETS)
+        return count_facets(_thread_matches(user, parsed.tsquery, filters), THREAD_FACETS)
     return count_facets(_site_matches(user, parsed, filters), SEARCH_FACETS)
 
 
-def search_answer(
+def search_sql(
     *, query: str, user: User, limit: int, filters: SearchFilters | None = None
-) -> tuple[SectionCounts, list]:
-    """The site search's counts and hits: for words, one query over the threads' documents."""
+) -> SectionSQL | None:
+    """For words, the site search's counts and hits over the threads' documents, as the search
+    page's one query takes them; None for a sender or a date range (see _by_thread)."""
     parsed = parse_query(query)
+    if connection.vendor != "postgresql":
+        return None
     if not _by_thread(parsed):
-        counts = search_facets(query=query, user=user, filters=filters)
-        if not counts.total:
-            return counts, []
-        return counts, search_hits(query=query, user=user, limit=limit, filters=filters)
+        return _messages_sql(user, parsed, filters, limit)
+
+    def build(values: list[str]) -> tuple[str, list] | None:
+        return documents_sql(
+            _thread_matches(user, values[0], filters),
+            THREAD_FACETS,
+            _THREAD_MESSAGES,
+            document="search_document",
+            search=SearchQuery(values[0], search_type="raw", config="english"),
+            values=["id", "subject", "mailing_list__name"],
+            order="last_activity",
+            tsquery="to_tsquery('english', %s)",
+            query=values[0],
+            config="english",
+            limit=limit,
+            max_words=30,
+            min_words=12,
+        )
+
+    built = kept_sql(kept_key(("lists", limit), user, filters), build, [parsed.tsquery])
+    return documents_part(built, _thread_hits)
+
+
+def _thread_hits(rows: list[dict]) -> list:
     from portal.registry import SearchHit
 
-    counts, rows = documents_answer(
-        _thread_matches(user, parsed, filters),
-        THREAD_FACETS,
-        _THREAD_MESSAGES,
-        document="search_document",
-        search=SearchQuery(parsed.tsquery, search_type="raw", config="english"),
-        values=["id", "subject", "mailing_list__name"],
-        order="last_activity",
-        tsquery="to_tsquery('english', %s)",
-        query=parsed.tsquery,
-        config="english",
-        limit=limit,
-        max_words=30,
-        min_words=12,
-    )
     hits = []
     for row in rows:
         name = row["mailing_list__name"]
@@ -426,50 +446,94 @@ def search_answer(
                 title=row["message_subject"] or row["subject"] or row["message_id"],
                 url=reverse("lists:message", args=[name, row["message_id"]]),
                 snippet=marked_snippet(row["headline"], row["text"][:SNIPPET_TEXT]),
-                meta=f"{name} · {row['sender_name']} · {row['date']:%Y-%m-%d}",
+                meta=f"{name} · {row['sender_name']} · {day(row['date'])}",
             )
         )
-    return counts, hits
+    return hits
 
 
-def search_hits(
-    *, query: str, user: User, limit: int, filters: SearchFilters | None = None
-) -> list:
-    """Site-wide search: messages of the lists the user may read, with a highlighted snippet."""
-    from portal.registry import SearchHit
-
-    parsed = parse_query(query)
+def _hit_messages(user: User, parsed: ParsedQuery, filters: SearchFilters | None) -> QuerySet:
+    """The site search's messages, best first: for words, the best of the first CANDIDATES
+    matches (message_search finds them; walking the date index newest first read the whole
+    archive when a word was rare), each with a headline; newest first otherwise."""
     messages = _site_matches(user, parsed, filters)
-    start, stop = "\x02", "\x03"
     if connection.vendor == "postgresql" and parsed.tsquery:
-        # The best of the first CANDIDATES matches (message_search finds them): walking the
-        # date index newest first read the whole archive when a word was rare.
         search = SearchQuery(parsed.tsquery, search_type="raw", config="english")
         messages = (
             candidates(messages)
             .annotate(
                 rank=SearchRank(F("search_vector"), search),
                 headline=SearchHeadline(
-                    Left("text", SNIPPET_TEXT), search, config="english", start_sel=start,
-                    stop_sel=stop, max_words=30, min_words=12,
+                    Left("text", SNIPPET_TEXT), search, config="english", start_sel=_START,
+                    stop_sel=_STOP, max_words=30, min_words=12,
                 ),
             )
             .order_by("-rank", "-date", "-pk")
         )  # fmt: skip
-    messages = messages.select_related("mailing_list")
-    hits = []
-    for message in messages.only(
-        "message_id", "subject", "date", "sender_name", "mailing_list__name", "text"
-    )[:limit]:
-        headline = getattr(message, "headline", None) or cut_at_word(message.text, 200)
-        snippet = html.escape(headline).replace(start, "<mark>").replace(stop, "</mark>")
-        hits.append(
-            SearchHit(
-                title=message.subject or message.message_id,
-                url=message.get_absolute_url(),
-                snippet=snippet,
-                meta=f"{message.mailing_list.name} · {message.sender_name} · "
-                f"{message.date:%Y-%m-%d}",
-            )
+    return messages
+
+
+def _message_hit(
+    *, message_id: str, subject: str, date: Any, sender_name: str, list_name: str, text: str,
+    headline: str | None,
+) -> Any:  # fmt: skip
+    from portal.registry import SearchHit
+
+    snippet = html.escape(headline or cut_at_word(text, 200))
+    return SearchHit(
+        title=subject or message_id,
+        url=reverse("lists:message", args=[list_name, message_id]),
+        snippet=snippet.replace(_START, "<mark>").replace(_STOP, "</mark>"),
+        meta=f"{list_name} · {sender_name} · {day(date)}",
+    )
+
+
+def _messages_sql(
+    user: User, parsed: ParsedQuery, filters: SearchFilters | None, limit: int
+) -> SectionSQL:
+    """A sender's or a date range's messages (not the threads' documents), counted and the
+    best `limit` of them, as one JSON value of the search page's one query."""
+    ranked = bool(parsed.tsquery)
+    columns = ["id", "message_id", "subject", "date", "sender_name", "mailing_list__name", "text"]
+    columns += ["headline", "rank"] if ranked else []
+    try:
+        counted = json_of(facet_rows(_site_matches(user, parsed, filters), SEARCH_FACETS))
+        hits = json_of(
+            _hit_messages(user, parsed, filters).values(*columns)[:limit],
+            "r.rank DESC, r.date DESC, r.id DESC" if ranked else "r.date DESC, r.id DESC",
         )
-    return hits
+    except EmptyResultSet:  # nothing to search for
+        return documents_part(None, list)
+    sql = f"SELECT json_build_object('counts', ({counted[0]}), 'hits', ({hits[0]}))"
+
+    def read(value: dict | None) -> tuple[SectionCounts, list]:
+        value = value or {}
+        found = [
+            _message_hit(
+                message_id=row["message_id"], subject=row["subject"], date=row["date"],
+                sender_name=row["sender_name"], list_name=row["mailing_list__name"],
+                text=row["text"], headline=row.get("headline"),
+            )
+            for row in value.get("hits") or []
+        ]  # fmt: skip
+        return tally(value.get("counts") or []), found
+
+    return SectionSQL(sql, [*counted[1], *hits[1]], read)
+
+
+def search_hits(
+    *, query: str, user: User, limit: int, filters: SearchFilters | None = None
+) -> list:
+    """Site-wide search: messages of the lists the user may read, with a highlighted snippet."""
+    parsed = parse_query(query)
+    messages = _hit_messages(user, parsed, filters).select_related("mailing_list")
+    return [
+        _message_hit(
+            message_id=message.message_id, subject=message.subject, date=message.date,
+            sender_name=message.sender_name, list_name=message.mailing_list.name,
+            text=message.text, headline=getattr(message, "headline", None),
+        )
+        for message in messages.only(
+            "message_id", "subject", "date", "sender_name", "mailing_list__name", "text"
+        )[:limit]
+    ]  # fmt: skip

@@ -84,10 +84,10 @@ def _search(*, query, user, limit, filters=None):
     return search_hits(query=query, user=user, limit=limit, filters=filters)
 
 
-def _search_answer(*, query, user, limit, filters=None):
-    from lists.querysets import search_answer
+def _search_sql(*, query, user, limit, filters=None):
+    from lists.querysets import search_sql
 
-    return search_answer(query=query, user=user, limit=limit, filters=filters)
+    return search_sql(query=query, user=user, limit=limit, filters=filters)
 
 
 def _search_facets(*, query, user, filters=None):
@@ -128,8 +128,8 @@ register_search_provider(
         search=_search,
         order=50,
         facets=_search_facets,
-        answer=_search_answer,
         generation=SITE,
+        sql=_search_sql,
     )
 )
 register_timeline_source(TimelineSource(name="lists", items=_timeline))

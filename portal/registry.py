@@ -85,7 +85,9 @@ class SearchProvider:
     may see; `facets(query=, user=, filters=)` counts them (a portal.search.SectionCounts) in one
     query, for the search page's facets. `filters` is a portal.search.SearchFilters or None.
     `answer(query=, user=, limit=, filters=)`, where given, returns both (counts, hits) at
-    once, in fewer queries than the two apart. `generation` is the section's
+    once, in fewer queries than the two apart. `sql(query=, user=, limit=, filters=)`, where
+    given, returns a portal.search.SectionSQL (or None where it cannot): the search page asks
+    every section's in one query. `generation` is the section's
     portal.caching.Generation, bumped by every change of what its
     search finds: the search page keeps its answers to signed-out readers under it."""
 
@@ -96,6 +98,7 @@ class SearchProvider:
     facets: Callable[..., Any] | None = None
     answer: Callable[..., tuple[Any, Iterable[Any]]] | None = None
     generation: Any = None
+    sql: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -12,20 +12,25 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections, router
 from django.db.models import Case, Count, F, QuerySet, Value, When
+from django.db.models.functions import Now
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from portal import prepared
 from portal.page_cache import not_kept_for_signed_out
 from portal.ratelimits import rate_limited
 from portal.registry import registry
@@ -57,6 +62,9 @@ class SearchFilters:
 
     def since(self) -> datetime.datetime | None:
         return timezone.now() - PERIODS[self.period][0] if self.period in PERIODS else None
+
+
+NO_FILTERS = SearchFilters()
 
 
 @dataclass(frozen=True)
@@ -103,11 +111,11 @@ def candidates(matches: QuerySet) -> QuerySet:
 
 
 def _age(fields: FacetFields) -> Case:
-    """0 for the past week, 1 the past month, 2 the past year, 3 older (see PERIODS)."""
-    now = timezone.now()
+    """0 for the past week, 1 the past month, 2 the past year, 3 older (see PERIODS). Counted
+    from the database's clock: the SQL then holds no time of its own (kept_sql keeps it)."""
     return Case(
         *(
-            When(**{f"{fields.date}__gte": now - span}, then=Value(rank))
+            When(**{f"{fields.date}__gte": Now() - Value(span)}, then=Value(rank))
             for rank, (span, _label) in enumerate(PERIODS.values())
         ),
         default=Value(len(PERIODS)),
@@ -139,10 +147,14 @@ def tally(rows: Iterable[dict]) -> SectionCounts:
     return counts
 
 
+def facet_rows(matches: QuerySet, fields: FacetFields) -> QuerySet:
+    """The candidates grouped by board, release and age: the rows tally counts."""
+    return candidates(matches).values(**_facet_columns(fields)).annotate(n=Count("pk")).order_by()
+
+
 def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
     """One query: the candidates grouped by board, release and age."""
-    rows = candidates(matches).values(**_facet_columns(fields)).annotate(n=Count("pk")).order_by()
-    return tally(rows)
+    return tally(facet_rows(matches, fields))
 
 
 # Where a section ranks documents of many rows (a topic's posts, a thread's messages), one query
@@ -188,7 +200,137 @@ class DocumentRows:
     condition: str = "TRUE"
 
 
-def documents_answer(
+@dataclass(frozen=True)
+class SectionSQL:
+    """A section's part of the search page's one query: `sql` gives one JSON value (None when
+    nothing can match) from `params`; `read(value)` makes it (SectionCounts, hits)."""
+
+    sql: str
+    params: list
+    read: Callable[[Any], tuple[SectionCounts, list]]
+
+
+def json_rows(sql: str, order: str = "") -> str:
+    """The rows of `sql` as one JSON array (NULL when none), in `order` (SQL over alias r)."""
+    ordered = f" ORDER BY {order}" if order else ""
+    return f"SELECT json_agg(r{ordered}) FROM ({sql}) r"  # noqa: S608  # nosec B608 (compiled SQL)
+
+
+def json_value(value: Any) -> Any:
+    """A JSON value as the driver hands it: parsed already, or text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def day(value: Any) -> str:
+    """YYYY-MM-DD of a UTC datetime or of its ISO text (dates read through JSON)."""
+    return str(value)[:10]
+
+
+def fetch_json(parts: list[tuple[str, list]]) -> list[Any]:
+    """The JSON value of each (SQL, parameters), all in one query (one round trip)."""
+    if not parts:
+        return []
+    sql = "SELECT " + ", ".join(f"({part})" for part, _params in parts)
+    params = [param for _sql, params in parts for param in params]
+    # Where a read-only request reads (portal.replica), as the sections' querysets did.
+    with connections[router.db_for_read(None)].cursor() as cursor:
+        prepared.execute(cursor, sql, params)
+        return [json_value(value) for value in cursor.fetchone()]
+
+
+def json_of(queryset: QuerySet, order: str = "") -> tuple[str, list]:
+    """A queryset's rows as one JSON value (json_rows), with its parameters."""
+    sql, params = queryset.query.sql_with_params()
+    return json_rows(sql, order), list(params)
+
+
+def fetch_sections(parts: list[SectionSQL]) -> list[Any]:
+    """Every section's JSON value in one query: one round trip for the whole search page."""
+    return fetch_json([(part.sql, part.params) for part in parts])
+
+
+# SQL kept per process by kept_sql: the querysets are built and compiled once per key (a
+# section and the shape of a query), each search then only fills in its words. Bounded: keys
+# come from what readers type (how many words, which are long).
+_KEPT_SQL: dict[tuple, Any] = {}
+_KEPT_SQL_LIMIT = 256
+_MARK = "\x01"
+
+
+def _marker(index: int) -> str:
+    return f"{_MARK}{index}{_MARK}"
+
+
+def _fits(sql: str, params: list, markers: list[str]) -> bool:
+    """Whether the words reach the SQL only as parameters (then filling them in is safe)."""
+    if _MARK in sql:
+        return False
+    texts = [p for p in params if isinstance(p, str)]
+    if any(_MARK in str(p) for p in params if not isinstance(p, str)):
+        return False
+    return all(any(m in p for p in texts) for m in markers)
+
+
+def _fill(param: Any, markers: list[str], values: list[str]) -> Any:
+    if not isinstance(param, str) or _MARK not in param:
+        return param
+    for marker, value in zip(markers, values, strict=True):
+        if param == marker:
+            return value
+    # Inside a pattern (a LIKE of icontains, "%word%"): escaped as the lookup escapes it.
+    for marker, value in zip(markers, values, strict=True):
+        param = param.replace(marker, connection.ops.prep_for_like_query(value))
+    return param
+
+
+def kept_sql(
+    key: tuple | None,
+    build: Callable[[list[str]], tuple[str, list] | None],
+    values: list[str],
+) -> tuple[str, list] | None:
+    """`build(values)`'s SQL and parameters, built once per `key` with markers for the values
+    (None: built each time, as for signed-in readers, whose rights shape the SQL). `key` must
+    name everything but `values` that the SQL depends on."""
+    if key is None:
+        return build(values)
+    kept = _KEPT_SQL.get(key)
+    markers = [_marker(i) for i in range(len(values))]
+    if kept is None:
+        built = build(markers)
+        kept = ("built", built) if built is None or _fits(*built, markers) else ("each time",)
+        if len(_KEPT_SQL) < _KEPT_SQL_LIMIT:
+            _KEPT_SQL[key] = kept
+    if kept[0] == "each time":
+        return build(values)
+    if kept[1] is None:
+        return None
+    sql, params = kept[1]
+    return sql, [_fill(param, markers, values) for param in params]
+
+
+def kept_key(key: tuple, user: Any, filters: SearchFilters | None) -> tuple | None:
+    """kept_sql's key for the common search: signed out (everyone's SQL is the same) and not
+    narrowed (facet values are what readers type); None, built each time, otherwise."""
+    if getattr(user, "is_authenticated", False) or (filters is not None and filters != NO_FILTERS):
+        return None
+    return key
+
+
+def documents_part(
+    built: tuple[str, list] | None, hits: Callable[[list[dict]], list]
+) -> SectionSQL:
+    """A section's SectionSQL from documents_sql's SQL: its counts, and `hits(rows)`."""
+    if built is None:
+        return SectionSQL("SELECT NULL", [], lambda value: (SectionCounts(), []))
+
+    def read(value: Any) -> tuple[SectionCounts, list]:
+        counts, rows = read_documents(value)
+        return counts, hits(rows)
+
+    return SectionSQL(built[0], built[1], read)
+
+
+def documents_sql(
     matches: QuerySet,
     fields: FacetFields,
     rows: DocumentRows,
@@ -203,14 +345,12 @@ def documents_answer(
     limit: int,
     max_words: int = 35,
     min_words: int = 15,
-) -> tuple[SectionCounts, list[dict]]:
-    """A section's counts and best hits in one query. `matches` are the documents the reader
-    may see that the query matches (narrowed), `document` their search vector column, `values`
-    what a hit shows of them (with "id"), `order` the column that breaks ties of rank (newest
-    first). `tsquery` is the SQL of the query taking one parameter, `query`. Each hit is a dict
-    of the values, the rows' columns and a `headline` (the query marked with _START/_STOP)."""
-    from django.db import connection
-
+) -> tuple[str, list] | None:
+    """A section's counts and best hits as one JSON value (see read_documents), or None when
+    narrowed to nothing. `matches` are the documents the reader may see that the query matches
+    (narrowed), `document` their search vector column, `values` what a hit shows of them (with
+    "id"), `order` the column that breaks ties of rank (newest first). `tsquery` is the SQL of
+    the query taking one parameter, `query`."""
     found = (
         candidates(matches)
         .annotate(rank=SearchRank(F(document), search), **_facet_columns(fields))
@@ -220,7 +360,7 @@ def documents_answer(
     try:
         found_sql, found_params = found.query.sql_with_params()
     except EmptyResultSet:  # narrowed to nothing (a board filter where there are no boards)
-        return SectionCounts(), []
+        return None
     sql = _DOCUMENTS_SQL.format(
         found=found_sql,
         text=rows.text,
@@ -236,13 +376,17 @@ def documents_answer(
         row_order=rows.order,
     )
     options = f"StartSel={_START}, StopSel={_STOP}, MaxWords={max_words}, MinWords={min_words}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*found_params, config, query, options, query])
-        names = [column.name for column in cursor.description]
-        answer = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    counted = answer[0]["counts"] if answer else None
-    if isinstance(counted, str):
-        counted = json.loads(counted)
+    return (
+        json_rows(sql, f"r.rank DESC, r.{order} DESC"),
+        [*found_params, config, query, options, query],
+    )
+
+
+def read_documents(value: Any) -> tuple[SectionCounts, list[dict]]:
+    """documents_sql's value: the counts, and each hit as a dict of the values, the rows'
+    columns and a `headline` (the query marked with _START/_STOP; dates as ISO text)."""
+    answer = value or []
+    counted = json_value(answer[0]["counts"]) if answer else None
     return tally(counted or []), [hit for hit in answer if hit["id"] is not None]
 
 
@@ -366,6 +510,10 @@ def search_view(request: HttpRequest) -> HttpResponse:
     sections, facets = [], []
     if searchable:
         sections, facets = _answer(request, providers, query, wanted, filters, params)
+    section_options = [
+        {"value": s["name"], "label": s["label"], "count": s["count"], "selected": s["selected"]}
+        for s in sections
+    ]
     return render(
         request,
         "portal/search.html",
@@ -373,6 +521,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
             "query": query,
             "notes": notes,
             "sections": sections,
+            "sections_html": _radios_html("section", section_options),
             "providers": providers,
             "wanted": wanted,
             "filters": filters,
@@ -389,19 +538,19 @@ def search_view(request: HttpRequest) -> HttpResponse:
 ANSWER_TIMEOUT = 300
 
 
-def _answer_key(providers: list, query: str, wanted: str, filters: SearchFilters) -> str:
-    """The kept answer's key: the query, the narrowing, the language and every section's
-    generation (one round trip to the cache)."""
-    keys = [p.generation.key for p in providers if p.generation is not None]
-    known = cache.get_many(keys)
-    versions = [
-        str(known.get(p.generation.key) or p.generation.current())
-        for p in providers
-        if p.generation is not None
-    ]
+def _answer_keys(providers: list, query: str, wanted: str, filters: SearchFilters) -> list:
+    """The kept answer's key (the query, the narrowing, the language and every section's
+    generation) and the facets' names' key (_catalogue_names): one round trip to the cache."""
+    from downloads.caching import CATALOGUE
+
+    generations = {p.generation.key: p.generation for p in providers if p.generation}
+    generations[CATALOGUE.key] = CATALOGUE
+    known = cache.get_many(list(generations))
+    versions = {key: str(known.get(key) or g.current()) for key, g in generations.items()}
     what = "\x1f".join([query, wanted, filters.board, filters.release, filters.period])
     digest = hashlib.sha256(what.encode()).hexdigest()[:32]
-    return f"search:{get_language()}:{digest}:{'.'.join(versions)}"
+    sections = ".".join(versions[p.generation.key] for p in providers if p.generation)
+    return [f"search:{get_language()}:{digest}:{sections}", _names_key(versions[CATALOGUE.key])]
 
 
 def _answer(
@@ -416,10 +565,12 @@ def _answer(
     see the same things), asked of the sections for everyone else."""
     if request.user.is_authenticated:
         return _ask(request, providers, query, wanted, filters, params)
-    key = _answer_key(providers, query, wanted, filters)
-    kept = cache.get(key)
+    key, names_key = _answer_keys(providers, query, wanted, filters)
+    found = cache.get_many([key, names_key])  # the facets' names come along for a new answer
+    kept = found.get(key)
     if kept is None:
-        kept = _ask(request, providers, query, wanted, filters, params)
+        names = found.get(names_key)
+        kept = _ask(request, providers, query, wanted, filters, params, names=names)
         cache.set(key, kept, ANSWER_TIMEOUT)
     return kept
 
@@ -431,15 +582,24 @@ def _ask(
     wanted: str,
     filters: SearchFilters,
     params: dict[str, str],
+    names: dict | None = None,
 ) -> tuple[list, list]:
     sections = []
     boards: Counter = Counter()
     releases: Counter = Counter()
     periods: Counter = Counter()
+    ask = {"query": query, "user": request.user, "filters": filters}
+    # Every section that can answers in the one query; the others on their own.
+    parts = {p.name: p.sql(limit=HITS_PER_SECTION, **ask) if p.sql else None for p in providers}
+    asked = [part for part in parts.values() if part is not None]
+    values = dict(zip([id(part) for part in asked], fetch_sections(asked), strict=True))
     for provider in providers:
         shown = not wanted or provider.name == wanted
-        ask = {"query": query, "user": request.user, "filters": filters}
-        if provider.answer:
+        part = parts[provider.name]
+        if part is not None:
+            counts, hits = part.read(values[id(part)])
+            hits = list(hits) if shown else []
+        elif provider.answer:
             counts, hits = provider.answer(limit=HITS_PER_SECTION, **ask)
             hits = list(hits) if shown else []
         else:
@@ -457,6 +617,7 @@ def _ask(
                 "name": provider.name,
                 "label": str(provider.label),
                 "hits": hits,
+                "hits_html": _hits_html(hits),
                 "count": _count_label(total, counts is not None and counts.capped),
                 "total": total,
                 "shown": shown,
@@ -465,7 +626,24 @@ def _ask(
                 "more": bool(hits) and total > len(hits) and not wanted,
             }
         )
-    return sections, _facets(params, boards, releases, periods)
+    return sections, _facets(params, boards, releases, periods, names)
+
+
+def _hits_html(hits: list) -> SafeString:
+    """A section's list of hits as the page shows it: built here, not by the template's loop
+    (a page of fifty hits spent about a quarter of its time there)."""
+    items = []
+    for hit in hits:
+        meta = f' <span class="meta">{html.escape(hit.meta)}</span>' if hit.meta else ""
+        snippet = f'\n          <p class="snippet">{hit.snippet}</p>' if hit.snippet else ""
+        items.append(
+            f'<li><a href="{html.escape(hit.url)}">{html.escape(hit.title)}</a>{meta}{snippet}</li>'
+        )
+    return mark_safe("\n".join(items))  # noqa: S308  # nosec B308 (every part escaped above)
+
+
+def _names_key(catalogue: object) -> str:
+    return f"search:names:{catalogue}"
 
 
 def _catalogue_names() -> dict:
@@ -474,27 +652,46 @@ def _catalogue_names() -> dict:
     from downloads.caching import CATALOGUE
     from downloads.models import Board, Release
 
-    key = f"search:names:{CATALOGUE.current()}"
+    key = _names_key(CATALOGUE.current())
     names = cache.get(key)
-    if names is None:
+    if names is not None:
+        return names
+    published = Release.objects.filter(status=Release.Status.PUBLISHED)
+    if connection.vendor == "postgresql":  # both in one query: a search costs at most two
+        boards, versions = fetch_json(
+            [
+                json_of(Board.objects.values("slug", "name").order_by()),
+                json_of(published.values("version").order_by()),
+            ]
+        )
+        names = {
+            "boards": {row["slug"]: row["name"] for row in boards or []},
+            "published": {row["version"] for row in versions or []},
+        }
+    else:
         names = {
             "boards": dict(Board.objects.values_list("slug", "name")),
-            "published": set(
-                Release.objects.filter(status=Release.Status.PUBLISHED).values_list(
-                    "version", flat=True
-                )
-            ),
+            "published": set(published.values_list("version", flat=True)),
         }
-        cache.set(key, names, ANSWER_TIMEOUT)
+    cache.set(key, names, ANSWER_TIMEOUT)
     return names
 
 
-def _facets(params: dict[str, str], boards: Counter, releases: Counter, periods: Counter) -> list:
+def _facets(
+    params: dict[str, str],
+    boards: Counter,
+    releases: Counter,
+    periods: Counter,
+    names: dict | None = None,
+) -> list:
     """The board, release and date facets: only boards and published releases anyone may see
     are named (a draft's version must not show through a count); no query while the catalogue
     is unchanged."""
     facets = []
-    names = _catalogue_names() if boards or releases or params["board"] or params["release"] else {}
+    if not (boards or releases or params["board"] or params["release"]):
+        names = {}
+    elif names is None:
+        names = _catalogue_names()
     if boards or params["board"]:
         wanted = {*boards, params["board"]}
         named = {slug: name for slug, name in names["boards"].items() if slug in wanted}
@@ -516,12 +713,28 @@ def _facets(params: dict[str, str], boards: Counter, releases: Counter, periods:
 
 
 def _facet(label: str, key: str, params: dict[str, str], options: list) -> dict:
+    options = [
+        {"value": value, "label": name, "count": count, "selected": params[key] == value}
+        for value, name, count in options
+    ]
     return {
         "label": label,
         "key": key,
         "any_selected": not params[key],
-        "options": [
-            {"value": value, "label": name, "count": count, "selected": params[key] == value}
-            for value, name, count in options
-        ],
+        "options": options,
+        "options_html": _radios_html(key, options),
     }
+
+
+def _radios_html(key: str, options: list[dict]) -> SafeString:
+    """A facet's options (value, label, count, selected) as radio buttons: built here, as the
+    hits are (_hits_html)."""
+    name = html.escape(key)
+    return mark_safe(  # noqa: S308  # nosec B308 (every part escaped)
+        "\n".join(
+            f'<label><input type="radio" name="{name}" value="{html.escape(str(o["value"]))}"'
+            f"{' checked' if o['selected'] else ''}> {html.escape(str(o['label']))} "
+            f'<span class="count">{html.escape(str(o["count"]))}</span></label>'
+            for o in options
+        )
+    )
