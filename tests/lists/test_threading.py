@@ -170,17 +170,25 @@ def test_generated_archive_has_the_right_number_of_threads(public_list, tmp_path
 
 def awkward_mail() -> dict[str, bytes]:
     """A tree, two trees joined by a late link, a reused Message-ID, a reply to a parent that
-    never comes: each message named by a key."""
-    raws = messages_of_tree()
+    never comes: each message named by a key, with a word of its own for the documents."""
+    words = iter(
+        ["kernel", "firmware", "bootloader", "regulator", "ethernet", "smmu", "numa", "pci", "uefi"]
+    )
+    raws = {
+        key: mail(f"{key}@x", subject="Tree" if not refs else "Re: Tree", references=[
+            f"{r}@x" for r in refs
+        ], day=i + 1, body=f"About the {next(words)}.\n")
+        for i, (key, refs) in enumerate(TREE.items())
+    }  # fmt: skip
     raws |= {
-        "x1": mail("x1@x", subject="Joined", references=["root@x"], day=10),
-        "y1": mail("y1@x", subject="Re: Joined", in_reply_to="mid@x", day=12),
-        "mid": mail("mid@x", subject="Re: Joined", references=["root@x"], day=11),
+        "x1": mail("x1@x", subject="Joined", references=["root@x"], day=10, body=next(words)),
+        "y1": mail("y1@x", subject="Re: Joined", in_reply_to="mid@x", day=12, body=next(words)),
+        "mid": mail("mid@x", subject="Re: Joined", references=["root@x"], day=11, body=next(words)),
         "same1": mail("same@x", subject="First of two", day=14),
         "same2": mail("same@x", subject="Second of two", body="Other words.\n", day=15),
         "orphan": mail("orphan@x", subject="Re: Lost", references=["lost@x"], day=16),
         # As early as the root: the first archived of the two names the thread.
-        "tie": mail("tie@x", subject="Re: Tree, early", references=["a@x"], day=1),
+        "tie": mail("tie@x", subject="Re: Tree, early", references=["a@x"], body=next(words)),
     }
     return raws
 
