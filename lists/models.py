@@ -13,10 +13,11 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.storage import FileSystemStorage
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.functional import LazyObject
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 
@@ -199,6 +200,15 @@ class UploadStorage(LazyObject):
 
 
 upload_storage = UploadStorage()
+
+
+def _upload_root_changed(*, setting: str, **kwargs) -> None:
+    # Built again on the new folder (tests move it, and move it back).
+    if setting == "LISTS_UPLOAD_ROOT":
+        upload_storage._wrapped = empty
+
+
+setting_changed.connect(_upload_root_changed)
 
 
 def _upload_storage():

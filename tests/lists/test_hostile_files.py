@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import override_settings
 
-from lists.models import Message
+from lists.models import Message, upload_storage
 from lists.services.uploads import queue_mbox_upload
 
 from .conftest import mail
@@ -18,11 +19,6 @@ def test_an_uploaded_mbox_is_kept_outside_media_under_a_name_of_ours(
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LISTS_UPLOAD_ROOT = tmp_path / "list-uploads"
-    from django.utils.functional import empty
-
-    from lists.models import upload_storage
-
-    upload_storage._wrapped = empty  # built again on the new root
     hostile = "../../../media/lists/uploads/x\x00\x1b[31m<svg onload=alert(1)>.html"
     upload = queue_mbox_upload(
         mailing_list=private_list,
@@ -50,3 +46,12 @@ def test_a_link_out_of_a_maildir_is_not_imported(public_list, tmp_path):
     call_command("import_mbox", public_list.name, str(maildir), "--no-progress", "--workers", "1")
     subjects = list(Message.objects.values_list("subject", flat=True))
     assert subjects == ["Own message"]
+
+
+def test_the_upload_folder_follows_its_setting_and_comes_back(tmp_path):
+    # A storage built once on a test's folder kept it for every later test in the process:
+    # the site saved uploads where the worker never looked.
+    original = upload_storage.location
+    with override_settings(LISTS_UPLOAD_ROOT=tmp_path / "elsewhere"):
+        assert upload_storage.location == str(tmp_path / "elsewhere")
+    assert upload_storage.location == original
