@@ -1,5 +1,7 @@
 """Topic views use the site's one counter mechanism (portal/counters.py), like downloads."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.db import IntegrityError
@@ -51,3 +53,18 @@ def test_forum_and_downloads_share_one_mechanism():
 
     assert type(download_counter) is type(services.view_counter)
     assert download_counter._key() != services.view_counter._key()
+
+
+@pytest.mark.parametrize(
+    ("views", "language", "shown"),
+    [
+        (1, "en", "1 view<"),
+        (2, "en", "2 views<"),
+        (1234, "en", "1,234 views<"),
+        (1, "zh-hans", "1 次浏览<"),
+    ],
+)
+def test_a_topic_says_its_views_in_the_readers_words(client, topic, views, language, shown):
+    Topic.objects.filter(pk=topic.pk).update(view_count=views)
+    html = client.get(topic.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert shown in re.sub(r"\s+", " ", html).replace(" <", "<")
