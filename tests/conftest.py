@@ -71,9 +71,17 @@ class Worker:
                     )
         return messages
 
-    def wait_for_mail(self, *, to: str, timeout: float = 30) -> EmailMessage:
+    def wait_for_mail(self, *, to: str, about: str = "", timeout: float = 30) -> EmailMessage:
+        """The latest mail to `to` (whose subject or text holds `about`): an earlier task's mail
+        may still land after clear_mail, so a test waiting for one event names it."""
+
         def find():
-            found = [m for m in self.sent_mail() if to in str(m.get("To", ""))]
+            found = [
+                m
+                for m in self.sent_mail()
+                if to in str(m.get("To", ""))
+                and (about in str(m.get("Subject", "")) or about in _text(m))
+            ]
             return found[-1] if found else None
 
         return wait_until(find, timeout=timeout)
@@ -87,6 +95,11 @@ class Worker:
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+
+def _text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""
 
 
 @pytest.fixture(scope="session")
