@@ -94,60 +94,15 @@ def _allocate_ids(model, count: int) -> list[int] | None:
         return [row[0] for row in cursor.fetchall()]
 
 
-# Per-batch lookups, one index probe per key, whatever the planner thinks of the list: an
-# import runs without fresh statistics (none at all on a new archive, or stale ones counting
-# the list as a rare value), and then "mailing_list_id = %s AND key = ANY(%s)" was planned as a
-# scan of every row of the list filtered by the keys, so each batch cost more than the one
-# before (EXPLAIN ANALYZE at 150,000 messages: 476 ms instead of 6 ms for the Message-IDs).
-# A LATERAL subquery with LIMIT cannot be flattened into a join: it is planned for one key.
-_LOOKUP_SQL = """
-SELECT hit.value FROM unnest(%s::text[]) AS wanted(key) CROSS JOIN LATERAL (
-    SELECT t.{returning} AS value FROM {table} t
-    WHERE t.mailing_list_id = %s AND t.{key} = wanted.key LIMIT 1
-) AS hit
-"""
-
-_NODES_SQL = """
-SELECT n.id, n.msgid, n.parent_ref, n.thread_id, n.message_id, m.parent_id
-FROM unnest(%s::bigint[]) AS wanted(thread_id) CROSS JOIN LATERAL (
-    SELECT * FROM lists_threadnode WHERE thread_id = wanted.thread_id OFFSET 0
-) AS n LEFT JOIN LATERAL (
-    SELECT parent_id FROM lists_message WHERE id = n.message_id OFFSET 0
-) AS m ON TRUE
-"""
-
-
-def _lookup(model, key: str, list_id: int, values: set[str], returning: str = "") -> set:
-    """`returning` (the key itself by default) of the list's rows whose `key` (a column unique
-    in the list) is one of `values`."""
-    returning = returning or key
-    if not values:
-        return set()
-    if connection.vendor != "postgresql":
-        rows = model.objects.filter(mailing_list_id=list_id, **{f"{key}__in": values})
-        return set(rows.values_list(returning, flat=True))
-    sql = _LOOKUP_SQL.format(table=model._meta.db_table, key=key, returning=returning)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [sorted(values), list_id])
-        return {row[0] for row in cursor.fetchall()}
-
-
-def _nodes_of(thread_ids: set[int]) -> Iterable[tuple]:
-    """The nodes of these threads, each with its message's parent (by their indexes: planned
-    without statistics, the join read every message of the archive into a hash)."""
-    if connection.vendor != "postgresql":
-        return ThreadNode.objects.filter(thread_id__in=thread_ids).values_list(
-            "pk", "msgid", "parent_ref", "thread_id", "message_id", "message__parent_id"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(_NODES_SQL, [sorted(thread_ids)])
-        return cursor.fetchall()
-
-
 def _unique_ids(list_id: int, parsed: list[ParsedMessage]) -> None:
     """A Message-ID already used by another message of the list is kept in the header field;
     the archive files the newcomer under a derived one (JWZ: a duplicate is a new message)."""
-    taken = _lookup(Message, "message_id", list_id, {p.message_id for p in parsed})
+    wanted = {p.message_id for p in parsed}
+    taken = set(
+        Message.objects.filter(mailing_list_id=list_id, message_id__in=wanted).values_list(
+            "message_id", flat=True
+        )
+    )
     for item in parsed:
         if item.message_id in taken:
             original = item.message_id
@@ -164,10 +119,17 @@ def _load_forest(list_id: int, parsed: list[ParsedMessage]) -> Forest:
     for item in parsed:
         ids.add(item.message_id)
         ids.update(item.references)
-    thread_ids = _lookup(ThreadNode, "msgid", list_id, ids, returning="thread_id")
+    thread_ids = set(
+        ThreadNode.objects.filter(mailing_list_id=list_id, msgid__in=ids).values_list(
+            "thread_id", flat=True
+        )
+    )
     forest = Forest()
     if thread_ids:
-        for pk, message_id, parent_ref, thread_id, message_pk, parent_pk in _nodes_of(thread_ids):
+        rows = ThreadNode.objects.filter(thread_id__in=thread_ids).values_list(
+            "pk", "msgid", "parent_ref", "thread_id", "message_id", "message__parent_id"
+        )
+        for pk, message_id, parent_ref, thread_id, message_pk, parent_pk in rows:
             container = forest.get(message_id)
             container.node_pk = pk
             container.parent = container.stored_parent = parent_ref
@@ -335,17 +297,15 @@ def archive_batch(
     if not fresh:
         return result
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if not durable and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                # A batch's statements each touch a few thousand rows, but planned without
-                # fresh statistics their estimated costs grow with the archive, past the JIT's
-                # thresholds: at 150,000 messages the thread nodes' lookup was estimated at
-                # 700,000 and JIT compiled, inlined and optimised it in 0.77 s of its 0.92 s.
-                cursor.execute("SET LOCAL jit = off")
-                if not durable:
-                    cursor.execute("SET LOCAL synchronous_commit = off")
+                cursor.execute("SET LOCAL synchronous_commit = off")
         MailingList.objects.select_for_update().filter(pk=mailing_list.pk).first()
-        archived = _lookup(Message, "sha256", mailing_list.pk, {p.sha256 for p in fresh})
+        archived = set(
+            Message.objects.filter(
+                mailing_list=mailing_list, sha256__in=[p.sha256 for p in fresh]
+            ).values_list("sha256", flat=True)
+        )
         if archived:
             result.skipped += len(archived)
             fresh = [p for p in fresh if p.sha256 not in archived]
