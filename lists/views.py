@@ -4,6 +4,7 @@ may not read it, on every page), writes through lists.services."""
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 from urllib.parse import quote, urlencode
 
@@ -30,11 +31,11 @@ from lists.caching import SITE, list_generation
 from lists.forms import ReplyForm
 from lists.jwz import display_tree
 from lists.mailboxes import envelope_line, write_mboxrd_gz
-from lists.models import Attachment, MailingList, Message
+from lists.models import Attachment, MailingList, Message, Thread
 from lists.rendering import bodies_html, obfuscate
 from lists.services.replies import ReplyError, reply_addresses, send_web_reply
 from lists.services.watching import is_watching, set_watching
-from portal.page_cache import not_kept_for_signed_out
+from portal.page_cache import csrf_mark, not_kept_for_signed_out, reader_mark, shared_with_readers
 from portal.search import query_text
 
 THREADS_PER_PAGE = 30
@@ -97,9 +98,16 @@ def list_page(request: HttpRequest, list_name: str) -> HttpResponse:
             request=request,
         )
         cache.set(key, (current, body_html), timeout=FRAGMENT_TIMEOUT)
-    return render(
+    response = render(
         request, "lists/list.html", {"mailing_list": mailing_list, "body_html": body_html}
     )
+    return shared_with_readers(response) if _shared(request, mailing_list) else response
+
+
+def _shared(request: HttpRequest, mailing_list: MailingList) -> bool:
+    """A public list's page is the same for every signed-in reader of a kind (portal/page_cache);
+    a private one's is rendered for each member: its membership is no group's."""
+    return getattr(request, "shared_page", False) and not mailing_list.is_private
 
 
 def _list_body(mailing_list: MailingList, page: int) -> dict:
@@ -189,17 +197,44 @@ def thread_page(request: HttpRequest, list_name: str, pk: int) -> HttpResponse:
             request=request,
         )
         cache.set(key, (current, messages_html), timeout=FRAGMENT_TIMEOUT)
-    return render(
-        request,
-        "lists/thread.html",
-        {
-            "mailing_list": mailing_list,
-            "thread": thread,
-            "messages_html": messages_html,
-            "flat": flat,
-            "watching": signed_in and is_watching(user=request.user, thread=thread),
-        },
-    )
+    context = {
+        "mailing_list": mailing_list,
+        "thread": thread,
+        "messages_html": messages_html,
+        "flat": flat,
+    }
+    if _shared(request, mailing_list):
+        # Kept for every signed-in reader of this kind; each one's watch button filled in.
+        context["watch_form"] = mark_safe(reader_mark("watch"))  # noqa: S308 - a fixed mark
+        response = render(request, "lists/thread.html", context)
+        return shared_with_readers(response, THREAD_PARTS, mailing_list.name, thread.pk)
+    if signed_in:  # a private list's member: the page is theirs, and so is its token
+        watching = is_watching(user=request.user, thread=thread)
+        form = {"list_name": mailing_list.name, "thread_pk": thread.pk, "watching": watching}
+        context["watch_form"] = render_to_string("lists/_watch_thread.html", form, request)
+    return render(request, "lists/thread.html", context)
+
+
+THREAD_PARTS = "lists.views.thread_reader_parts"
+
+
+def thread_reader_parts(request: HttpRequest, list_name: str, thread_pk: int) -> dict[str, str]:
+    """A signed-in reader's own part of a thread page: their watch button (one query)."""
+    watching = is_watching(user=request.user, thread=Thread(pk=thread_pk))
+    return {"watch": _watch_form(list_name, thread_pk, watching, get_language())}
+
+
+@functools.lru_cache(maxsize=1024)
+def _watch_form(list_name: str, thread_pk: int, watching: bool, language: str) -> str:
+    # The same for everyone who made the same choice: rendered once per process, its token a
+    # mark (portal/page_cache.py) that each reader's copy replaces with their own.
+    context = {
+        "list_name": list_name,
+        "thread_pk": thread_pk,
+        "watching": watching,
+        "csrf_token": csrf_mark(),
+    }
+    return render_to_string("lists/_watch_thread.html", context)
 
 
 @login_required
