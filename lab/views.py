@@ -30,6 +30,7 @@ from lab.models import CaliperScore, LabBoard, Reservation
 from lab.services import caliper as caliper_services
 from lab.services import reservations as reservation_services
 from portal.caching import Fragment, kept_key, render_fragments
+from portal.page_cache import shared_with_readers
 
 RUNS_PER_PAGE = 50
 SOURCES = {choice.value: choice for choice in CaliperScore.Source}
@@ -417,7 +418,8 @@ def _comparison_response(
             )
         ],
     )
-    return render(request, "lab/compare.html", {**context, "body": body})
+    # The same for every signed-in reader of a kind (the runs' visibility goes by groups).
+    return shared_with_readers(render(request, "lab/compare.html", {**context, "body": body}))
 
 
 @require_safe

@@ -309,3 +309,36 @@ def test_upload_page_refuses_a_file_over_its_limit_before_parsing_it(
     served = client.get(reverse("lab:run_file", args=[run.pk, "raw"]))
     assert served["Content-Disposition"] == 'attachment; filename="d05-01.yaml"'
     assert served["X-Content-Type-Options"] == "nosniff"
+
+
+def test_signed_in_members_share_a_comparison_and_drafts_stay_hidden(
+    two_runs, d05, alice, bruno, django_assert_num_queries
+):
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from downloads.models import Release
+    from downloads.querysets import RELEASE_MANAGERS
+    from tests.lab.conftest import make_user
+
+    before, after = two_runs
+    manager = make_user("mira")
+    manager.groups.add(Group.objects.get_or_create(name=RELEASE_MANAGERS)[0])
+    draft = Release.objects.create(version="3.2-rc1")
+    draft_run = upload_run(board=d05, release=draft, machine=MACHINE, files=caliper_files("d05-01"))
+    clients = {}
+    for user in (alice, bruno, manager):
+        clients[user.username] = Client()
+        clients[user.username].force_login(user)
+    url = reverse("lab:compare_runs", args=[before.pk, after.pk])
+    assert not clients["alice"].get(url).has_header("Age")  # rendered once, kept for members
+    clients["bruno"].get(url)
+    with django_assert_num_queries(0):
+        shared = clients["bruno"].get(url)
+    assert shared.has_header("Age") and ">bruno<" in shared.content.decode()
+    assert "whetstone" in shared.content.decode()
+    # A release manager's comparison of a draft's run is kept for their kind only.
+    draft_url = reverse("lab:compare_runs", args=[before.pk, draft_run.pk])
+    assert clients["mira"].get(draft_url).status_code == 200
+    assert clients["mira"].get(draft_url).has_header("Age")
+    assert clients["alice"].get(draft_url).status_code == 404
