@@ -356,6 +356,37 @@ def test_every_bench_page_is_kept_and_costs_no_query_the_second_time(
         assert second.status_code == 200 and kept(second), (name, url)
 
 
+# The pages signed-in members share (portal/page_cache.py, second half); the others are still
+# rendered for each reader.
+SHARED_SIGNED_IN = {
+    "doc_page", "forum_category", "topic_first", "topic_middle", "topic_last", "list_page",
+    "thread", "caliper_compare",
+}  # fmt: skip
+
+
+def test_members_share_the_bench_pages_and_a_repeat_visit_costs_no_query(
+    demo, django_assert_max_num_queries
+):
+    users = get_user_model().objects
+    first, second = Client(), Client()
+    first.force_login(users.create_user("member-one", "one@example.org", "pw-for-tests-1"))
+    second.force_login(users.create_user("member-two", "two@example.org", "pw-for-tests-1"))
+    for name, url in bench_pages().items():
+        if name not in SHARED_SIGNED_IN:
+            continue
+        assert first.get(url).status_code == 200, (name, url)
+        # The second member's own parts, kept for them (a topic's first read moves their read
+        # mark, which has their parts filled anew once).
+        second.get(url)
+        second.get(url)
+        with django_assert_max_num_queries(0):
+            again = second.get(url)
+        assert again.status_code == 200 and kept(again), (name, url)
+        html = again.content.decode()
+        assert ">member-two<" in html and ">member-one<" not in html, (name, url)
+        assert "<!--reader:" not in html and page_cache.csrf_mark() not in html, (name, url)
+
+
 def test_a_big_page_s_body_is_served_from_any_process():
     from portal.caching import PAGES
 
