@@ -7,7 +7,7 @@ import pytest
 
 from lists.models import Message, Thread
 from lists.seeds import seed_lists
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,3 +57,31 @@ def test_quotes_unfold_by_keyboard_and_pages_speak_chinese(page, seeded):
         page.keyboard.press("Enter")
     assert "树状显示" in page.content() or "按日期显示" in page.content()
     screenshot(page, "lists-thread-zh")
+
+
+def test_a_member_watches_a_thread_from_the_shared_page_by_keyboard(page, seeded, live_server):
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    users = get_user_model().objects
+    rita = users.create_user("rita", "rita@example.org", "rita-pw-2026!")
+    EmailAddress.objects.create(user=rita, email=rita.email, verified=True, primary=True)
+    otto = Client()
+    otto.force_login(users.create_user("otto", "otto@example.org", "otto-pw-2026!"))
+    # Kept for members now, at the address the browser asks for.
+    host = live_server.url.split("//", 1)[1]
+    assert otto.get(seeded.get_absolute_url(), HTTP_HOST=host).status_code == 200
+    sign_in(page, "rita", "rita-pw-2026!")
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        answer = page.goto(seeded.get_absolute_url())
+        assert "age" in answer.headers  # the page kept for members, filled for her
+        assert no_sideways_scroll(page), f"the signed-in thread scrolls sideways at {width}px"
+        screenshot(page, f"lists-thread-signed-in-{width}")
+    assert page.locator('[data-test="logout"]').count() == 1
+    # Her form's token is hers, on the page kept for every member: the watch goes through.
+    page.locator('[data-test="watch-form"] button').focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Stop watching" in page.locator('[data-test="watch-form"]').inner_text()
