@@ -403,3 +403,26 @@ def test_a_big_page_s_body_is_served_from_any_process():
     page_cache._bodies.clear()
     cache.delete(kept_entry[4])  # the body expired before its entry
     assert page_cache.read(key).response is None
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_marks_are_filled_alike_in_text_and_in_a_page_s_bytes(as_bytes):
+    asked = []
+
+    def menu() -> str:
+        asked.append("menu")
+        return "<nav>café</nav>"
+
+    html = (
+        "<!--reader:account--><p>é</p><!--reader:likes.1-->"
+        "<!--reader:not a mark--><!--reader:--><!-- plain --><!--reader:gone-->"
+        "<!--reader:unclosed"
+    )
+    parts = {"account": menu, "likes.1": "Unlike", "unused": lambda: asked.append("unused")}
+    filled = page_cache.fill_marks(html.encode() if as_bytes else html, parts)
+    text = filled.decode() if as_bytes else filled
+    assert text == (
+        "<nav>café</nav><p>é</p>Unlike<!--reader:not a mark--><!--reader:--><!-- plain -->"
+        "<!--reader:unclosed"
+    )
+    assert asked == ["menu"]  # a part nobody's page holds is never made
