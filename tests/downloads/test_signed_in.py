@@ -2,12 +2,7 @@
 each reader (their watch button, the bugs they may see) are filled in for them, with their own
 CSRF token (portal/page_cache.py, portal.caching.page_panels)."""
 
-import re
-
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 
 from bugs.models import Component, Product
@@ -16,6 +11,7 @@ from downloads.querysets import RELEASE_MANAGERS
 from portal.models import Subscription
 from portal.notifications import subscribe
 from portal.page_cache import csrf_mark, reader_changed
+from tests.readers import form_token, from_cache, make_member, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,30 +20,6 @@ STOP = 'aria-pressed="true">Stop watching this board<'
 # Filling a member's panels: their watch choice, and the open bugs (or fixed ones) they may see.
 BOARD_PARTS_QUERIES = 2
 RELEASE_PARTS_QUERIES = 1
-
-
-def make_user(username: str, *, groups=(), **extra):
-    user = get_user_model().objects.create_user(
-        username, f"{username}@example.org", "pw-for-tests-1", **extra
-    )
-    for name in groups:
-        user.groups.add(Group.objects.get_or_create(name=name)[0])
-    return user
-
-
-def signed_in(user, **options) -> Client:
-    client = Client(**options)
-    client.force_login(user)
-    return client
-
-
-def from_cache(response) -> bool:
-    """Whether the page was the kept one, filled for this reader (only those carry an Age)."""
-    return response.has_header("Age")
-
-
-def token_in(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture
@@ -64,7 +36,7 @@ def security_bug(catalogue):
         name="Drivers",
         slug="drivers",
     )
-    ada = make_user("ada")
+    ada = make_member("ada")
     return file_bug(
         reporter=ada,
         component=component,
@@ -77,7 +49,7 @@ def security_bug(catalogue):
 
 def test_members_share_a_kept_board_page_each_with_their_own_watch_button(catalogue, security_bug):
     ada = security_bug.reporter
-    bob = make_user("bob")
+    bob = make_member("bob")
     subscribe(user=ada, target=catalogue["d02"])
     url = reverse("downloads:board", args=["d02"])
     ada_page = signed_in(ada).get(url)
@@ -96,14 +68,14 @@ def test_members_share_a_kept_board_page_each_with_their_own_watch_button(catalo
     # The token in bob's watch form is his: it goes through with CSRF checks on.
     answer = bob_client.post(
         reverse("downloads:watch_board", args=["d02"]),
-        {"watch": "1", "csrfmiddlewaretoken": token_in(bob_html)},
+        {"watch": "1", "csrfmiddlewaretoken": form_token(bob_html)},
     )
     assert answer.status_code == 302
     assert Subscription.objects.filter(user=bob, object_id=catalogue["d02"].pk).exists()
 
 
 def test_a_readers_own_watch_shows_on_their_next_view_at_once(catalogue):
-    ada, bob = make_user("ada"), make_user("bob")
+    ada, bob = make_member("ada"), make_member("bob")
     url = reverse("downloads:board", args=["d02"])
     signed_in(ada).get(url)
     bob_client = signed_in(bob)
@@ -120,7 +92,7 @@ def test_a_readers_own_watch_shows_on_their_next_view_at_once(catalogue):
 def test_kept_parts_cost_no_query_and_filling_them_few(
     catalogue, security_bug, django_assert_num_queries
 ):
-    bob = make_user("bob")
+    bob = make_member("bob")
     bob_client = signed_in(bob)
     board = reverse("downloads:board", args=["d02"])
     release = reverse("downloads:release", args=["3.1"])
@@ -141,7 +113,7 @@ def test_members_share_a_kept_release_page_with_their_own_fixed_bugs(catalogue, 
     from downloads.models import Release
 
     Bug.objects.filter(pk=security_bug.pk).update(fixed_in=Release.objects.get(version="3.1"))
-    bob = make_user("bob")
+    bob = make_member("bob")
     url = reverse("downloads:release", args=["3.1"])
     ada_html = signed_in(security_bug.reporter).get(url).content.decode()
     bob_page = signed_in(bob).get(url)
@@ -154,8 +126,8 @@ def test_a_draft_stays_hidden_from_readers_who_may_not_see_it_after_a_managers_v
     catalogue, make_release
 ):
     make_release("3.2-rc1", {"d02/Image": b"draft kernel"}, publish=False)
-    manager, other_manager = (make_user(n, groups=[RELEASE_MANAGERS]) for n in ("mia", "max"))
-    member, staff = make_user("bob"), make_user("stella", is_staff=True)
+    manager, other_manager = (make_member(n, groups=[RELEASE_MANAGERS]) for n in ("mia", "max"))
+    member, staff = make_member("bob"), make_member("stella", is_staff=True)
     url = reverse("downloads:release", args=["3.2-rc1"])
     first = signed_in(manager).get(url)
     assert first.status_code == 200 and "Draft preview" in first.content.decode()
@@ -168,9 +140,9 @@ def test_a_draft_stays_hidden_from_readers_who_may_not_see_it_after_a_managers_v
 
 
 def test_a_reader_of_another_kind_gets_a_page_of_their_own_kind(catalogue):
-    bob, carol = make_user("bob"), make_user("carol")
-    staff = make_user("stella", is_staff=True)
-    manager = make_user("mia", groups=[RELEASE_MANAGERS])
+    bob, carol = make_member("bob"), make_member("carol")
+    staff = make_member("stella", is_staff=True)
+    manager = make_member("mia", groups=[RELEASE_MANAGERS])
     url = reverse("downloads:board", args=["d02"])
     signed_in(bob).get(url)
     assert from_cache(signed_in(carol).get(url))

@@ -62,3 +62,12 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page, login: str, password: str) -> None:
+    """Sign in through the login form, as a reader does."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_selector('[data-test="logout"]')

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from bugs.models import Bug, BugChange, Component, Product
 from bugs.workflow import TRIAGERS
 from tests.downloads.conftest import boards, incoming, make_release, storage  # noqa: F401
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.worker
 
@@ -44,14 +44,6 @@ def tracker(transactional_db, settings, tmp_path, boards, make_release):  # noqa
     make_release("3.1", {"d02/Image": b"new"})
     product = Product.objects.create(name="Kernel", slug="kernel")
     return Component.objects.create(product=product, name="Drivers", slug="drivers")
-
-
-def sign_in(page, login: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", password)
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_selector('[data-test="logout"]')
 
 
 def sign_out(page) -> None:

@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from tests.downloads.conftest import boards, incoming, make_release, storage  # noqa: F401
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in
 
 PASSWORD = "Member-pw-2026!"
 
@@ -23,24 +23,16 @@ def members(transactional_db, boards, make_release):  # noqa: F811
     return people
 
 
-def sign_in(page, login: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_selector('[data-test="logout"]')
-
-
 def test_a_member_watches_a_board_from_the_page_kept_for_his_kind(
     page, browser, live_server, members
 ):
-    sign_in(page, "ada")
+    sign_in(page, "ada", PASSWORD)
     page.goto("/downloads/d02/")
     page.wait_for_selector('[data-test="watch-board"] button[aria-pressed="false"]')
 
     other = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     second = other.new_page()
-    sign_in(second, "bob")
+    sign_in(second, "bob", PASSWORD)
     answer = second.goto("/downloads/d02/")
     assert answer.headers.get("age") is not None  # ada's kind's kept page, filled for bob
     second.click('[data-test="watch-board"] button')

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from forum.models import Category, Topic
 from portal.models import Profile
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.worker
 
@@ -29,14 +29,6 @@ def helper(transactional_db):
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     Profile.objects.create(user=user, trust_level=Profile.TrustLevel.MEMBER)
     return user
-
-
-def sign_in(page, login: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", password)
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_selector('[data-test="logout"]')
 
 
 def test_ask_quote_notify_and_mark_the_answer(

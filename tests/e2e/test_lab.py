@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from lab.models import CaliperRun, LabBoard, Reservation
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in
 from tests.lab.conftest import DATA, MACHINE, make_published, make_user
 
 NOTES = "Console: ssh lab@console-7 port 2001"
@@ -30,14 +30,6 @@ def lab(transactional_db):
     alice = make_user("alice")
     EmailAddress.objects.create(user=alice, email=alice.email, verified=True, primary=True)
     return lab_board
-
-
-def sign_in(page, login: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", password)
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_selector('[data-test="logout"]')
 
 
 def no_sideways_scroll(page) -> None:

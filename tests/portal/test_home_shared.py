@@ -1,17 +1,14 @@
 """The home page signed in: one kept page for the readers of one kind, the blocks made for each
 reader (the bugs and the lists they may read) filled in for them (portal.views.home)."""
 
-import re
-
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 
 from bugs.models import Component, Product
 from bugs.services.filing import file_bug
 from portal.models import Notification
 from portal.page_cache import csrf_mark, reader_changed
+from tests.readers import form_token, from_cache, make_member, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -20,26 +17,10 @@ SECRET = "Firmware leaks the boot key"
 PARTS_QUERIES = 2
 
 
-def make_user(username: str, **extra):
-    return get_user_model().objects.create_user(
-        username, f"{username}@example.org", "pw-for-tests-1", **extra
-    )
-
-
-def signed_in(user, **options) -> Client:
-    client = Client(**options)
-    client.force_login(user)
-    return client
-
-
-def from_cache(response) -> bool:
-    return response.has_header("Age")
-
-
 @pytest.fixture
 def readers(db):
     """ada, who reported a security bug only she (among the members) may read, and bob."""
-    ada, bob = make_user("ada"), make_user("bob")
+    ada, bob = make_member("ada"), make_member("bob")
     component = Component.objects.create(
         product=Product.objects.create(name="Kernel", slug="kernel", description="The kernel."),
         name="Drivers",
@@ -69,7 +50,7 @@ def test_members_share_a_kept_home_page_each_with_their_own_blocks(readers):
     for html in (ada_html, bob_html):
         assert csrf_mark() not in html and "<!--reader:" not in html
     # The token on bob's copy is his: a form posted with it goes through with checks on.
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', bob_html).group(1)
+    token = form_token(bob_html)
     answer = bob_client.post(reverse("notifications:mark_all_read"), {"csrfmiddlewaretoken": token})
     assert answer.status_code == 302
     assert not Notification.objects.filter(recipient=bob, read_at__isnull=True).exists()
@@ -91,7 +72,7 @@ def test_kept_blocks_cost_no_query_and_filling_them_few(readers, django_assert_n
 
 def test_staff_get_a_home_page_of_their_kind(readers):
     ada, bob = readers
-    staff = make_user("stella", is_staff=True)
+    staff = make_member("stella", is_staff=True)
     signed_in(bob).get("/")
     page = signed_in(staff).get("/")
     assert not from_cache(page) and SECRET not in page.content.decode()
