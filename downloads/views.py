@@ -61,9 +61,10 @@ from downloads.services.signing import public_key
 from downloads.serving import ServedFile, file_validators, serve_file
 from downloads.storage import local_path, signed_url
 from downloads.uploads import ArtifactUploadHandler
-from portal.caching import kept, page_panels
+from portal.caching import kept, page_panels, shared_panels
 from portal.models import Subscription
 from portal.notifications import subscribe, subscription_level, unsubscribe
+from portal.page_cache import csrf_mark
 from portal.registry import publish_objections
 
 logger = logging.getLogger(__name__)
@@ -210,10 +211,22 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
 
     # The copyable commands name this site: the host and scheme are part of the key.
     page = _kept_page(build, "board", slug, request.scheme, request.get_host())
-    panels = page_panels(request, "board", slug)
-    return render(
-        request, "downloads/board.html", {"board": page, "body": page["body"], "panels": panels}
+    return _with_panels(
+        request, "downloads/board.html", {"board": page, "body": page["body"]}, "board", slug
     )
+
+
+def _with_panels(
+    request: HttpRequest, template: str, context: dict[str, Any], page: str, key: str
+) -> HttpResponse:
+    """A public catalogue page with the panels other sections add; signed in, the page is
+    shared by the readers of one kind, the panels made for each reader filled in for them."""
+    shared = getattr(request, "shared_page", False)
+    panels = page_panels(request, page, key, shared=shared)
+    if not shared:
+        return render(request, template, {**context, "panels": panels})
+    response = render(request, template, {**context, "panels": panels, "csrf_token": csrf_mark()})
+    return shared_panels(response, page, key, panels)
 
 
 @require_safe
@@ -299,16 +312,8 @@ def release(request: HttpRequest, version: str) -> HttpResponse:
     page = _kept_page(build, "release", version, manager=manager)
     if page is None:
         return _gone(request, _visible_release(request, version))
-    return render(
-        request,
-        "downloads/release.html",
-        {
-            "release": page,
-            "preview": page["preview"],
-            "body": page["body"],
-            "panels": page_panels(request, "release", page["version"]),
-        },
-    )
+    context = {"release": page, "preview": page["preview"], "body": page["body"]}
+    return _with_panels(request, "downloads/release.html", context, "release", page["version"])
 
 
 @require_safe

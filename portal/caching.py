@@ -21,8 +21,9 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from portal.registry import registry
@@ -98,18 +99,31 @@ class Fragment:
     """A page part to render: kept in the cache under `key`, or rendered fresh when key is None.
 
     `get_context()` returns the template's context, or None for a part that shows nothing.
+    `mark` names the part on a page shared by the signed-in readers of one kind
+    (portal/page_cache.py): made for this reader (key None), it is left there as a reader mark
+    and rendered for each reader by fragment_parts. A part with neither key nor mark makes the
+    page this reader's own.
     """
 
     key: str | None
     template: str
     get_context: Callable[[], dict[str, Any] | None]
+    mark: str = ""
 
 
 def render_fragments(
-    request: HttpRequest, fragments: list[Fragment], *, timeout: int = FRAGMENT_TIMEOUT
+    request: HttpRequest,
+    fragments: list[Fragment],
+    *,
+    timeout: int = FRAGMENT_TIMEOUT,
+    shared: bool = False,
 ) -> list[str]:
     """Render each fragment, or take it from the cache: one round trip reads every kept one and
-    one writes those rendered now. An empty string stands for a part that shows nothing."""
+    one writes those rendered now. An empty string stands for a part that shows nothing.
+    `shared`: the page is kept for the reader's kind and its view names what fills the marks
+    (marks_in, fragment_parts); the reader's own parts are left as marks."""
+    from portal.page_cache import reader_mark
+
     keys = [f.key for f in fragments if f.key]
     cached = cache.get_many(keys) if keys else {}
     fresh: dict[str, str] = {}
@@ -117,6 +131,9 @@ def render_fragments(
     for fragment in fragments:
         if fragment.key in cached:
             html.append(cached[fragment.key])
+            continue
+        if not fragment.key and shared and fragment.mark:
+            html.append(mark_safe(reader_mark(fragment.mark)))  # noqa: S308  # nosec B308 B703
             continue
         if not fragment.key:  # made for this reader: so is the page (portal/page_cache.py)
             request.made_for_this_reader = True
@@ -136,9 +153,40 @@ def kept_key(name: str, version: object | None) -> str | None:
     return None if version is None else f"{name}:{get_language()}:{version}"
 
 
-def page_panels(request: HttpRequest, page: str, key: str) -> list[str]:
-    """The panels other sections registered for one page (see registry.PagePanel), rendered."""
-    fragments = [
+def marks_in(parts: list[str]) -> tuple[str, ...]:
+    """The names of the parts render_fragments left as reader marks (what the view's parts
+    function is to fill)."""
+    from portal.page_cache import READER_MARK
+
+    return tuple(found[1] for html in parts if (found := READER_MARK.fullmatch(html)))
+
+
+def fragment_parts(
+    request: HttpRequest, fragments: list[Fragment], marks: tuple[str, ...]
+) -> dict[str, str] | None:
+    """One reader's parts of a shared page: the fragments left on it as `marks`, rendered for
+    them (their form tokens marks too). None when a fragment the page shows kept must be made
+    for this reader: they get the page rendered for them."""
+    from portal.page_cache import csrf_mark
+
+    if any(not f.key and f.mark not in marks for f in fragments):
+        return None
+    parts: dict[str, str] = {}
+    for fragment in fragments:
+        if fragment.mark in marks:
+            context = fragment.get_context()
+            parts[fragment.mark] = (
+                ""
+                if context is None
+                else render_to_string(
+                    fragment.template, {**context, "csrf_token": csrf_mark()}, request
+                )
+            )
+    return parts
+
+
+def _panel_fragments(request: HttpRequest, page: str, key: str) -> list[Fragment]:
+    return [
         Fragment(
             key=kept_key(
                 f"panel:{page}:{panel.name}:{key}",
@@ -146,7 +194,30 @@ def page_panels(request: HttpRequest, page: str, key: str) -> list[str]:
             ),
             template=panel.template,
             get_context=lambda panel=panel: panel.get_context(request, key),
+            mark=f"panel-{panel.name}",
         )
         for panel in registry.panels_for(page)
     ]
-    return [html for html in render_fragments(request, fragments) if html]
+
+
+def page_panels(request: HttpRequest, page: str, key: str, *, shared: bool = False) -> list[str]:
+    """The panels other sections registered for one page (see registry.PagePanel), rendered.
+    `shared`: the page is kept for the reader's kind, and its view names panel_parts with
+    shared_panels; a panel made for each reader is left as a mark."""
+    fragments = _panel_fragments(request, page, key)
+    return [html for html in render_fragments(request, fragments, shared=shared) if html]
+
+
+def panel_parts(
+    request: HttpRequest, page: str, key: str, marks: tuple[str, ...]
+) -> dict[str, str] | None:
+    """A reader's own panels on a shared page (see page_panels)."""
+    return fragment_parts(request, _panel_fragments(request, page, key), marks)
+
+
+def shared_panels(response: HttpResponse, page: str, key: str, panels: list[str]) -> HttpResponse:
+    """Keep a page with panels for every signed-in reader of its kind: the panels left as marks
+    are filled for each reader (panel_parts)."""
+    from portal.page_cache import shared_with_readers
+
+    return shared_with_readers(response, "portal.caching.panel_parts", page, key, marks_in(panels))

@@ -19,9 +19,12 @@ class HomeBlock:
 
     `cache_version(request)` makes the rendered block cacheable: it returns what the block
     depends on (a generation number, say), or None where this reader must get it fresh (a
-    signed-in reader who may see private topics, for instance; the page around it is then not
-    kept whole either). A version that moves must move with a Generation's bump: signed-out
-    readers get whole pages kept under the site-wide generation every bump moves.
+    signed-in reader who may see private topics, for instance). Such a block is a reader mark
+    on the page shared by the signed-in readers of one kind, rendered for each reader until
+    their reader_state or the page moves (portal.caching.fragment_parts): what it shows must
+    change with a save of a site model or of the reader's state. A version that moves must move
+    with a Generation's bump: signed-out readers get whole pages kept under the site-wide
+    generation every bump moves.
     """
 
     name: str
@@ -38,7 +41,9 @@ class PagePanel:
     `page` names the page: "board" (its key is the board's slug) or "release" (the version);
     for release managers, "manage" (key "") and "manage-release" (the version).
     `get_context(request, key)` returns the template's context, or None to show nothing;
-    `cache_version(request, key)` works as HomeBlock's does.
+    `cache_version(request, key)` works as HomeBlock's does: a panel made for each reader (a
+    watch button, the bugs they may read) is a reader mark on the shared signed-in board and
+    release pages, filled for each reader; a form in it prints `{% csrf_token %}` as usual.
     """
 
     name: str

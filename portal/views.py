@@ -22,10 +22,11 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.avatars import identicon_svg
-from portal.caching import NEWS, Fragment, kept_key, render_fragments
+from portal.caching import NEWS, Fragment, fragment_parts, kept_key, marks_in, render_fragments
 from portal.celery import app as celery_app
 from portal.forms import ApiTokenForm, ProfileForm
 from portal.models import ApiToken, Profile
+from portal.page_cache import shared_with_readers
 from portal.querysets import published_news
 from portal.registry import registry
 from portal.services import (
@@ -39,18 +40,23 @@ from portal.timeline import page_number, timeline
 logger = logging.getLogger(__name__)
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def _home_fragments(request: HttpRequest) -> list[Fragment]:
     # Each block is rendered once per change of what it shows, then served from the cache.
-    fragments = [
+    return [
         Fragment(
             key=kept_key(
                 f"home:{block.name}", block.cache_version(request) if block.cache_version else None
             ),
             template=block.template,
             get_context=lambda block=block: {"block": block.get_context(request)},
+            mark=f"home-{block.name}",
         )
         for block in registry.sorted_home_blocks()
     ]
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    fragments = _home_fragments(request)
     fragments.append(
         Fragment(
             key=kept_key("home:news", NEWS.current()),
@@ -58,8 +64,19 @@ def home(request: HttpRequest) -> HttpResponse:
             get_context=lambda: {"news": list(published_news()[:3])},
         )
     )
-    *blocks, news = render_fragments(request, fragments)
-    return render(request, "portal/home.html", {"blocks": blocks, "news_html": news})
+    # Signed in, the page is shared by the readers of one kind: the blocks made for each reader
+    # (the bugs they may see, their lists) are marks filled by home_reader_parts.
+    shared = getattr(request, "shared_page", False)
+    *blocks, news = render_fragments(request, fragments, shared=shared)
+    response = render(request, "portal/home.html", {"blocks": blocks, "news_html": news})
+    if shared:
+        shared_with_readers(response, "portal.views.home_reader_parts", marks_in(blocks))
+    return response
+
+
+def home_reader_parts(request: HttpRequest, marks: tuple[str, ...]) -> dict[str, str] | None:
+    """A signed-in reader's own blocks of the shared home page."""
+    return fragment_parts(request, _home_fragments(request), marks)
 
 
 def news_detail(request: HttpRequest, slug: str) -> HttpResponse:

@@ -78,3 +78,34 @@ def test_a_panel_with_a_cache_version_is_rendered_once_per_version(
     # whole page kept for signed-out readers follows that (portal/page_cache.py).
     Generation("probe").bump()
     assert "second d02" in client.get(url).content.decode()
+
+
+def test_a_reader_who_must_get_a_panel_fresh_never_gets_the_copy_kept_for_their_kind(
+    boards, make_release, panel_template
+):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    make_release("3.1", {"d02/Image": b"kernel"})
+    clients = {}
+    for name in ("ada", "bob"):
+        clients[name] = Client()
+        clients[name].force_login(get_user_model().objects.create_user(name, password="pw-1"))
+    # Kept for ada's kind, made for bob alone: his copy of the shared page cannot be filled.
+    register_page_panel(
+        PagePanel(
+            name="own",
+            page="board",
+            template=panel_template,
+            get_context=lambda request, key: {"text": f"for {request.user.username}"},
+            cache_version=lambda request, key: None if request.user.username == "bob" else 1,
+        )
+    )
+    url = reverse("downloads:board", args=["d02"])
+    try:
+        assert "for ada" in clients["ada"].get(url).content.decode()
+        bob_page = clients["bob"].get(url)
+        assert "for bob" in bob_page.content.decode()
+        assert "for ada" not in bob_page.content.decode() and not bob_page.has_header("Age")
+    finally:
+        registry.page_panels.pop("board:own")

@@ -65,6 +65,7 @@ def screenshot(page, name: str) -> Path:
 
 
 def sign_in(page, login: str, password: str) -> None:
+    """Sign in through the login form, as a reader does."""
     page.goto("/accounts/login/")
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", password)
