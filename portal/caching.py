@@ -156,9 +156,9 @@ def kept_key(name: str, version: object | None) -> str | None:
 def marks_in(parts: list[str]) -> tuple[str, ...]:
     """The names of the parts render_fragments left as reader marks (what the view's parts
     function is to fill)."""
-    from portal.page_cache import READER_MARK
+    from portal.page_cache import mark_name
 
-    return tuple(found[1] for html in parts if (found := READER_MARK.fullmatch(html)))
+    return tuple(name for html in parts if (name := mark_name(html)))
 
 
 def fragment_parts(

@@ -299,6 +299,14 @@ def reader_mark(name: str) -> str:
     return f"{MARK_OPENING}{name}-->"
 
 
+def mark_name(text: str) -> str | None:
+    """The name of the mark that `text` is, or None when it is anything else."""
+    if not (text.startswith(MARK_OPENING) and text.endswith("-->")):
+        return None
+    name = text[len(MARK_OPENING) : -len("-->")]
+    return name if MARK_NAME.fullmatch(name) else None
+
+
 @functools.cache
 def csrf_mark() -> str:
     return (

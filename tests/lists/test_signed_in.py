@@ -2,34 +2,17 @@
 token (portal/page_cache.py); a private list's pages are rendered for each member, and never
 answer anyone else."""
 
-import re
-
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from lists.models import Thread
 from lists.services.watching import is_watching, set_watching
 from portal.page_cache import csrf_mark
+from tests.readers import form_token, from_cache, signed_in
 
 from .conftest import mail
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user, **options) -> Client:
-    client = Client(**options)
-    client.force_login(user)
-    return client
-
-
-def from_cache(response) -> bool:
-    """Whether the page was the kept one, filled for this reader (only those carry an Age)."""
-    return response.has_header("Age")
-
-
-def token_of(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture
@@ -57,7 +40,7 @@ def test_members_share_a_thread_page_each_with_their_own_watch_button(
 
     # The token in the kept page is hers: her unwatch passes the CSRF check, and shows at once.
     watch = reverse("lists:watch_thread", args=[thread.mailing_list.name, thread.pk])
-    answer = ada_client.post(watch, {"action": "unwatch", "csrfmiddlewaretoken": token_of(html)})
+    answer = ada_client.post(watch, {"action": "unwatch", "csrfmiddlewaretoken": form_token(html)})
     assert answer.status_code == 302
     assert not is_watching(user=ada, thread=thread)
     ada_client.get(url)  # the message of the change is shown once, rendered for her
@@ -99,5 +82,5 @@ def test_a_private_lists_pages_are_rendered_for_each_member_and_no_one_else(
     html = ada_client.get(urls[1]).content.decode()
     assert "Stop watching" in html and csrf_mark() not in html
     watch = reverse("lists:watch_thread", args=[private_list.name, thread.pk])
-    answer = ada_client.post(watch, {"action": "unwatch", "csrfmiddlewaretoken": token_of(html)})
+    answer = ada_client.post(watch, {"action": "unwatch", "csrfmiddlewaretoken": form_token(html)})
     assert answer.status_code == 302 and not is_watching(user=ada, thread=thread)

@@ -361,8 +361,8 @@ def test_every_bench_page_is_kept_and_costs_no_query_the_second_time(
 # The pages signed-in members share (portal/page_cache.py, second half); the others are still
 # rendered for each reader.
 SHARED_SIGNED_IN = {
-    "doc_page", "forum_category", "topic_first", "topic_middle", "topic_last", "list_page",
-    "thread", "caliper_compare",
+    "home", "board_page", "release_page", "doc_page", "forum_category", "topic_first",
+    "topic_middle", "topic_last", "list_page", "thread", "caliper_compare",
 }  # fmt: skip
 
 
