@@ -48,6 +48,16 @@ def filled(html: str) -> bool:
     return csrf_mark() not in html and "<!--reader:" not in html
 
 
+def kept_read(client: Client, url: str, name: str, queries: int, assert_max_queries) -> str:
+    """The kept page, filled for this reader (named in its header) in at most `queries`."""
+    with assert_max_queries(queries):
+        page = client.get(url)
+    assert from_cache(page)
+    html = page.content.decode()
+    assert filled(html) and account_name(html) == name
+    return html
+
+
 # --- The list ----------------------------------------------------------------------------------
 
 
@@ -60,11 +70,7 @@ def test_members_share_a_kept_list_each_with_their_own_saved_searches_and_token(
 
     dave_client = warm(signed_in(dave, enforce_csrf_checks=True))
     # Whether he sees a security bug, and his saved searches.
-    with django_assert_max_num_queries(2):
-        page = dave_client.get(LIST)
-    assert from_cache(page)
-    html = page.content.decode()
-    assert filled(html) and account_name(html) == "dave"
+    html = kept_read(dave_client, LIST, "dave", 2, django_assert_max_num_queries)
     assert bug.summary in html and "Dave&#x27;s drivers" in html
     # His parts are kept for him: the next read asks nothing of the database.
     with django_assert_num_queries(0):
@@ -136,11 +142,7 @@ def test_members_share_a_kept_bug_page_each_with_their_own_cc_button_and_token(
 
     dave_client = warm(signed_in(dave, enforce_csrf_checks=True))
     # The bug's roles and security flag, and dave's CC, in one query.
-    with django_assert_max_num_queries(1):
-        page = dave_client.get(url)
-    assert from_cache(page)
-    html = page.content.decode()
-    assert filled(html) and account_name(html) == "dave"
+    html = kept_read(dave_client, url, "dave", 1, django_assert_max_num_queries)
     assert "Add me to CC" in html and "Remove me from CC" not in html
     assert 'data-test="status-form"' not in html and 'data-test="edit-form"' not in html
     with django_assert_num_queries(0):
