@@ -296,15 +296,13 @@ def new(request: HttpRequest) -> HttpResponse:
     return render(request, "bugs/new.html", {"form": form, "duplicates": duplicates})
 
 
-def _timeline(request: HttpRequest, bug: Bug) -> str:
+def _timeline(request: HttpRequest, bug: Bug, *, public: bool | None = None) -> str:
     """The bug's history, rendered. Every change to it (a comment, a recorded field change)
     moves the bug's updated_at in the same transaction, so that is its version; readers who
     see only public bugs share it (others may see links to security bugs in it)."""
-    key = (
-        kept_key(f"bugs:timeline:{bug.pk}", bug.updated_at.timestamp())
-        if q.sees_only_public(request.user)
-        else None
-    )
+    if public is None:
+        public = q.sees_only_public(request.user)
+    key = kept_key(f"bugs:timeline:{bug.pk}", bug.updated_at.timestamp()) if public else None
     (html,) = render_fragments(
         request,
         [
@@ -318,7 +316,7 @@ def _timeline(request: HttpRequest, bug: Bug) -> str:
     return html
 
 
-def _detail_context(request: HttpRequest, bug: Bug, **forms) -> dict:
+def _detail_context(request: HttpRequest, bug: Bug, *, public: bool | None = None, **forms) -> dict:
     user = request.user
     attachments = list(Attachment.objects.filter(bug=bug).select_related("uploader"))
     visible = q.visible_to(user)
@@ -330,7 +328,7 @@ def _detail_context(request: HttpRequest, bug: Bug, **forms) -> dict:
     moves = allowed_moves(user, bug)
     context = {
         "bug": bug,
-        "timeline_html": _timeline(request, bug),
+        "timeline_html": _timeline(request, bug, public=public),
         "attachments": attachments,
         "depends_on": depends_on,
         "blocks": blocks,
@@ -389,7 +387,7 @@ def _shares_bug_page(user, bug: Bug) -> bool:
 
 def _shared_detail(request: HttpRequest, bug: Bug) -> HttpResponse:
     """The bug page kept for every reader of this kind, their CC button and tokens marks."""
-    context = _detail_context(request, bug)
+    context = _detail_context(request, bug, public=True)  # _shares_bug_page asked
     context.update(shared=True, csrf_token=csrf_mark())
     response = render(request, "bugs/detail.html", context)
     # The forms the page offers follow from the kind's roles; a reader whose differ is not
