@@ -357,6 +357,9 @@ class BugChange(models.Model):
 
 
 class SavedSearch(models.Model):
+    # Filled in for its reader on the bug list kept for many (portal/page_cache.py).
+    is_reader_state = True
+
     # A reader's own, or for managers: no signed-out page shows it (portal/page_cache.py).
     shown_to_signed_out = False
 

@@ -74,6 +74,20 @@ def sees_only_public(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     return not visible_to(user).filter(is_security=True).exists()
 
 
+def reader_bug(user: AbstractBaseUser, pk: int) -> Bug | None:
+    """What a shared bug page needs to know of one signed-in reader, in one query: the bug's
+    roles and status, whether the reader is on its CC (`on_cc`) and whether they see any
+    security bug (`sees_private`: then the page kept for their kind is not theirs)."""
+    cc = Bug.cc.through.objects.filter(bug_id=OuterRef("pk"), user_id=user.pk)
+    private = visible_to(user).filter(is_security=True)
+    return (
+        Bug.objects.filter(pk=pk)
+        .annotate(on_cc=Exists(cc), sees_private=Exists(private))
+        .only("id", "status", "is_security", "reporter_id", "assignee_id")
+        .first()
+    )
+
+
 def may_see(user: AbstractBaseUser | AnonymousUser | None, bug: Bug) -> bool:
     return visible_to(user).filter(pk=bug.pk).exists()
 

@@ -4,6 +4,7 @@ bugs.services (history, workflow, notifications)."""
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 from urllib.parse import urlencode
 
@@ -21,7 +22,9 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
@@ -48,6 +51,7 @@ from bugs.workflow import allowed_moves, editable_fields, is_triager
 from downloads.models import Board
 from downloads.querysets import latest_release_for_board
 from portal.caching import Fragment, kept_key, render_fragments
+from portal.page_cache import csrf_mark, shared_with_readers
 from portal.ratelimits import rate_limited
 
 PAGE_SIZE = 50
@@ -95,21 +99,24 @@ def _messages_of(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _list_body_key(request: HttpRequest, query: str, *, triager: bool) -> str | None:
+def _list_body_key(query: str, *, public: bool, triager: bool) -> str | None:
     """Readers who see what anonymous ones see share the rendered list of a query until a bug
-    changes; those who may see security bugs, and triagers (their rows carry bulk-edit boxes),
+    changes (triagers theirs: its rows carry bulk-edit boxes); those who may see security bugs
     get theirs made fresh."""
-    if triager or not q.sees_only_public(request.user):
+    if not public:
         return None
     digest = hashlib.sha256(query.encode()).hexdigest()[:32]
-    return kept_key(f"bugs:list:{digest}", BUGS.current())
+    return kept_key(f"bugs:list:{digest}:{int(triager)}", BUGS.current())
 
 
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
     query = _query_without(request, "page")
     page_number = _page_number(request)
-    triager = is_triager(request.user)
+    user = request.user
+    # Triagers are staff or a group: the same for every reader of a kind (page_cache.reader_kind).
+    triager = is_triager(user)
+    public = q.sees_only_public(user)
 
     def body_context() -> dict:
         bug_filter, bugs = filtered(request.GET or None, request.user)
@@ -124,23 +131,34 @@ def index(request: HttpRequest) -> HttpResponse:
             "bulk_form": triager,
         }
 
-    key = _list_body_key(request, f"{query}&page={page_number}", triager=triager)
+    key = _list_body_key(f"{query}&page={page_number}", public=public, triager=triager)
     (body,) = render_fragments(
         request, [Fragment(key=key, template="bugs/_list_body.html", get_context=body_context)]
     )
-    return render(
-        request,
-        "bugs/list.html",
-        {
-            "body": body,
-            "query": query,
-            "bulk_form": BulkEditForm() if triager else None,
-            "save_form": SaveSearchForm(initial={"query": query})
-            if request.user.is_authenticated
-            else None,
-            "saved": list(q.saved_searches(request.user)),
-        },
-    )
+    context = {
+        "body": body,
+        "query": query,
+        "bulk_form": BulkEditForm() if triager else None,
+        "save_form": SaveSearchForm(initial={"query": query}) if user.is_authenticated else None,
+    }
+    # Kept for every reader of this kind who sees only public bugs (those who see a security
+    # bug of theirs get their own list); each one's saved searches filled in.
+    if public and getattr(request, "shared_page", False):
+        context.update(shared=True, csrf_token=csrf_mark())
+        response = render(request, "bugs/list.html", context)
+        return shared_with_readers(response, "bugs.views.index_reader_parts")
+    context["saved"] = list(q.saved_searches(user))
+    return render(request, "bugs/list.html", context)
+
+
+def index_reader_parts(request: HttpRequest) -> dict[str, str] | None:
+    """A reader's own part of a shared bug list, their saved searches; None for a reader who
+    sees a security bug (the page kept for their kind is answered without the view)."""
+    user = request.user
+    if not q.sees_only_public(user):
+        return None
+    saved = list(q.saved_searches(user))
+    return {"saved": render_to_string("bugs/_saved_searches.html", {"saved": saved})}
 
 
 @require_safe
@@ -278,15 +296,13 @@ def new(request: HttpRequest) -> HttpResponse:
     return render(request, "bugs/new.html", {"form": form, "duplicates": duplicates})
 
 
-def _timeline(request: HttpRequest, bug: Bug) -> str:
+def _timeline(request: HttpRequest, bug: Bug, *, public: bool | None = None) -> str:
     """The bug's history, rendered. Every change to it (a comment, a recorded field change)
     moves the bug's updated_at in the same transaction, so that is its version; readers who
     see only public bugs share it (others may see links to security bugs in it)."""
-    key = (
-        kept_key(f"bugs:timeline:{bug.pk}", bug.updated_at.timestamp())
-        if q.sees_only_public(request.user)
-        else None
-    )
+    if public is None:
+        public = q.sees_only_public(request.user)
+    key = kept_key(f"bugs:timeline:{bug.pk}", bug.updated_at.timestamp()) if public else None
     (html,) = render_fragments(
         request,
         [
@@ -300,7 +316,7 @@ def _timeline(request: HttpRequest, bug: Bug) -> str:
     return html
 
 
-def _detail_context(request: HttpRequest, bug: Bug, **forms) -> dict:
+def _detail_context(request: HttpRequest, bug: Bug, *, public: bool | None = None, **forms) -> dict:
     user = request.user
     attachments = list(Attachment.objects.filter(bug=bug).select_related("uploader"))
     visible = q.visible_to(user)
@@ -312,7 +328,7 @@ def _detail_context(request: HttpRequest, bug: Bug, **forms) -> dict:
     moves = allowed_moves(user, bug)
     context = {
         "bug": bug,
-        "timeline_html": _timeline(request, bug),
+        "timeline_html": _timeline(request, bug, public=public),
         "attachments": attachments,
         "depends_on": depends_on,
         "blocks": blocks,
@@ -338,7 +354,10 @@ _DETAIL_RELATED = ("product", "component", "board", "release", "fixed_in", "repo
 @require_safe
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     bug = _visible_bug(request, pk, related=_DETAIL_RELATED)
-    if request.user.is_authenticated:
+    user = request.user
+    if user.is_authenticated:
+        if getattr(request, "shared_page", False) and _shares_bug_page(user, bug):
+            return _shared_detail(request, bug)
         return render(request, "bugs/detail.html", _detail_context(request, bug))
     # Anonymous readers share the whole content (it has no form for them): every change to
     # the bug moves its updated_at, one to a linked bug the tracker's generation.
@@ -355,6 +374,55 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
     )
     return render(request, "bugs/detail.html", {"bug": bug, "main_html": main})
+
+
+def _shares_bug_page(user, bug: Bug) -> bool:
+    """Whether this reader's bug page is the one of every reader of their kind: not a security
+    bug, not its reporter's or assignee's (their roles give them forms of their own), and a
+    reader who sees no security bug (links to one would show on theirs)."""
+    if bug.is_security or user.pk in (bug.reporter_id, bug.assignee_id):
+        return False
+    return q.sees_only_public(user)
+
+
+def _shared_detail(request: HttpRequest, bug: Bug) -> HttpResponse:
+    """The bug page kept for every reader of this kind, their CC button and tokens marks."""
+    context = _detail_context(request, bug, public=True)  # _shares_bug_page asked
+    context.update(shared=True, csrf_token=csrf_mark())
+    response = render(request, "bugs/detail.html", context)
+    # The forms the page offers follow from the kind's roles; a reader whose differ is not
+    # given it (detail_reader_parts).
+    moves = tuple(allowed_moves(request.user, bug))
+    fields = frozenset(editable_fields(request.user, bug))
+    return shared_with_readers(response, "bugs.views.detail_reader_parts", bug.pk, moves, fields)
+
+
+def detail_reader_parts(
+    request: HttpRequest, pk: int, moves: tuple[str, ...], fields: frozenset[str]
+) -> dict[str, str] | None:
+    """A reader's own part of a shared bug page, their CC button; None (their own render, or
+    their 404) for anyone the view would not have shared it with: a security bug (asked of the
+    database: a kept page never answers who may not see it), its reporter or assignee, a reader
+    who sees a security bug or whose moves and fields differ from those of the page."""
+    user = request.user
+    if q.sees_all_security_bugs(user):
+        return None
+    bug = q.reader_bug(user, pk)
+    if bug is None or bug.is_security or bug.sees_private:
+        return None
+    if user.pk in (bug.reporter_id, bug.assignee_id):
+        return None
+    if tuple(allowed_moves(user, bug)) != moves or frozenset(editable_fields(user, bug)) != fields:
+        return None
+    return {"cc": _cc_form(pk, bug.on_cc, get_language())}
+
+
+@functools.lru_cache(maxsize=1024)
+def _cc_form(pk: int, on_cc: bool, language: str) -> str:
+    # The same for every reader on (or off) the CC of this bug: rendered once per process, its
+    # token a mark (portal/page_cache.py).
+    context = {"bug_pk": pk, "on_cc": on_cc, "csrf_token": csrf_mark()}
+    return render_to_string("bugs/_cc_form.html", context)
 
 
 def _back(bug: Bug, anchor: str = "") -> HttpResponse:
