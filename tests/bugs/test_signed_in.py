@@ -13,16 +13,11 @@ from bugs.models import Bug, SavedSearch
 from bugs.services import searches, triage
 from bugs.workflow import TRIAGERS
 from portal.page_cache import csrf_mark
+from tests.readers import form_token, from_cache, signed_in
 
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("bugs:index") + "?status=open&severity=normal"
-
-
-def signed_in(user, **options) -> Client:
-    client = Client(**options)
-    client.force_login(user)
-    return client
 
 
 def warm(client: Client) -> Client:
@@ -31,17 +26,8 @@ def warm(client: Client) -> Client:
     return client
 
 
-def from_cache(response) -> bool:
-    """Whether the page was the kept one, filled for this reader (only those carry an Age)."""
-    return response.has_header("Age")
-
-
 def account_name(html: str) -> str:
     return re.search(r'class="avatar-link"[^>]*>.*?<span>([^<]+)</span>', html, re.S).group(1)
-
-
-def token_of(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
 def filled(html: str) -> bool:
@@ -84,7 +70,7 @@ def test_members_share_a_kept_list_each_with_their_own_saved_searches_and_token(
     # shows on his next list at once though no bug moved.
     answer = dave_client.post(
         reverse("bugs:save_search"),
-        {"csrfmiddlewaretoken": token_of(html), "name": "Open normal", "query": "status=open"},
+        {"csrfmiddlewaretoken": form_token(html), "name": "Open normal", "query": "status=open"},
     )
     assert answer.status_code == 302
     assert SavedSearch.objects.filter(user=dave, name="Open normal").exists()
@@ -154,7 +140,7 @@ def test_members_share_a_kept_bug_page_each_with_their_own_cc_button_and_token(
 
     # dave's token works: he is on the CC, and his next page says so.
     answer = dave_client.post(
-        reverse("bugs:cc", args=[bug.pk]), {"csrfmiddlewaretoken": token_of(html), "on": "1"}
+        reverse("bugs:cc", args=[bug.pk]), {"csrfmiddlewaretoken": form_token(html), "on": "1"}
     )
     assert answer.status_code == 302
     assert bug.cc.filter(pk=dave.pk).exists()
@@ -162,7 +148,7 @@ def test_members_share_a_kept_bug_page_each_with_their_own_cc_button_and_token(
     assert "Remove me from CC" in again
     comment = dave_client.post(
         reverse("bugs:comment", args=[bug.pk]),
-        {"csrfmiddlewaretoken": token_of(again), "body": "Seen here too."},
+        {"csrfmiddlewaretoken": form_token(again), "body": "Seen here too."},
     )
     assert comment.status_code == 302
 

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from bugs.services import filing
 from tests.downloads.conftest import boards, incoming, make_release, storage  # noqa: F401
-from tests.e2e.conftest import screenshot
-from tests.e2e.test_bugs import sign_in, tracker  # noqa: F401
+from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.test_bugs import tracker  # noqa: F401
 
 LIST = "/bugs/?status=open"
 
