@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import mailbox
 
+import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 
 from bench.mailgen import write_mbox
 from lists.mailboxes import read_mbox
 from lists.models import Attachment, MailingList, Message, Thread
 from lists.parsing import parse_message
+from lists.services.ingestion import import_paths
 
 from .conftest import TESTDATA, mail
 
@@ -166,6 +170,63 @@ def test_thread_and_search_exports(public_list, generated, client):
     found = Message.objects.filter(mailing_list=public_list, text__icontains="kernel").count()
     assert 0 < data.count(b"\nFrom ") + 1 <= found
     assert client.get(reverse("lists:search_mbox", args=[public_list.name])).status_code == 400
+
+
+def _analyze_count() -> int:
+    """Manual ANALYZEs of lists_message so far, as PostgreSQL counts them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT pg_stat_get_analyze_count('lists_message'::regclass)")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)  # each batch commits, as in a real import
+def test_a_long_import_analyzes_the_tables_as_the_list_grows(public_list, tmp_path):
+    path = tmp_path / "long.mbox"
+    write_mbox(str(path), 200, seed=5)
+    before = _analyze_count()
+    seen = []  # after each batch: (messages imported, ANALYZEs so far)
+    result = import_paths(
+        mailing_list=public_list,
+        paths=[path],
+        batch_size=10,
+        workers=1,
+        analyze_after=30,
+        progress=lambda done, total, result: seen.append(
+            (result.imported, _analyze_count() - before)
+        ),
+    )
+    assert result.imported == 200
+    # After the batch that brings 30 messages, then each time the list has doubled: 60, 120.
+    assert seen == [(n, (n >= 30) + (n >= 60) + (n >= 120)) for n in range(10, 201, 10)]
+    assert _analyze_count() - before == 4  # and once at the end
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_analyze_that_fails_loses_no_batch(public_list, tmp_path, caplog):
+    path = tmp_path / "long.mbox"
+    write_mbox(str(path), 60, seed=5)
+    before = _analyze_count()
+    # Another session holds a lock that ANALYZE waits for, and this one waits 50 ms at most.
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("LOCK TABLE lists_message IN SHARE UPDATE EXCLUSIVE MODE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '50ms'")
+        with caplog.at_level(logging.WARNING, logger="lists.services.ingestion"):
+            result = import_paths(
+                mailing_list=public_list, paths=[path], batch_size=10, workers=1, analyze_after=20
+            )
+    finally:
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert result.imported == 60
+    assert Message.objects.filter(mailing_list=public_list).count() == 60
+    assert _analyze_count() == before
+    # At 20 and 40 messages, and at the end.
+    assert sum("ANALYZE failed" in r.getMessage() for r in caplog.records) == 3
 
 
 def _write(path, data: bytes):
