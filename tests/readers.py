@@ -33,3 +33,15 @@ def from_cache(response: HttpResponse) -> bool:
 
 def form_token(html: str) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def account_name(html: str) -> str:
+    """The name in the page's account menu: whose copy of a kept page this is."""
+    return re.search(r'class="avatar-link"[^>]*>.*?<span>([^<]+)</span>', html, re.S).group(1)
+
+
+def filled(html: str) -> bool:
+    """No mark of a kept page is left unfilled, its form token's mark included."""
+    from portal.page_cache import csrf_mark
+
+    return csrf_mark() not in html and "<!--reader:" not in html

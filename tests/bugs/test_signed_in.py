@@ -3,8 +3,6 @@ filled in: their saved searches, their CC button, their CSRF token. The reporter
 of a bug, and readers who may see a security bug, get theirs rendered for them; a kept page
 never answers a reader who may not see what is on it."""
 
-import re
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -12,8 +10,7 @@ from django.urls import reverse
 from bugs.models import Bug, SavedSearch
 from bugs.services import searches, triage
 from bugs.workflow import TRIAGERS
-from portal.page_cache import csrf_mark
-from tests.readers import form_token, from_cache, signed_in
+from tests.readers import account_name, filled, form_token, from_cache, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +21,6 @@ def warm(client: Client) -> Client:
     """The reader's user and groups kept, as on a live site after their first page."""
     client.get(reverse("bugs:reports"))
     return client
-
-
-def account_name(html: str) -> str:
-    return re.search(r'class="avatar-link"[^>]*>.*?<span>([^<]+)</span>', html, re.S).group(1)
-
-
-def filled(html: str) -> bool:
-    return csrf_mark() not in html and "<!--reader:" not in html
 
 
 def kept_read(client: Client, url: str, name: str, queries: int, assert_max_queries) -> str:

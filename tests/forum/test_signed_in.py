@@ -12,16 +12,11 @@ from django.urls import reverse
 from forum import services
 from forum.models import Category, Like, Topic, TopicRead
 from portal.page_cache import csrf_mark
+from tests.readers import account_name, form_token, from_cache, signed_in
 
 pytestmark = pytest.mark.django_db
 
 SIGNED_IN_BOUND = 8
-
-
-def signed_in(user, **options) -> Client:
-    client = Client(**options)
-    client.force_login(user)
-    return client
 
 
 def page_urls(category, topic) -> list[str]:
@@ -115,23 +110,10 @@ def test_the_read_mark_is_written_only_when_behind(topic, ada, bob, django_asser
 # --- Whole pages shared by the members of one kind (portal/page_cache.py) ----------------------
 
 
-def from_cache(response) -> bool:
-    """Whether the page was the kept one, filled for this reader (only those carry an Age)."""
-    return response.has_header("Age")
-
-
 def warm(client: Client) -> Client:
     """The reader's user and groups kept, as on a live site after their first page."""
     client.get(reverse("forum:index"))
     return client
-
-
-def account_name(html: str) -> str:
-    return re.search(r'class="avatar-link"[^>]*>.*?<span>([^<]+)</span>', html, re.S).group(1)
-
-
-def token_of(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
 def test_members_of_one_kind_share_a_topic_page_each_with_their_own_parts(
@@ -159,7 +141,7 @@ def test_members_of_one_kind_share_a_topic_page_each_with_their_own_parts(
 
     # The token in the kept page is dave's own: his unlike passes the CSRF check.
     answer = dave_client.post(
-        reverse("forum:like", args=[reply.pk]), {"csrfmiddlewaretoken": token_of(html)}
+        reverse("forum:like", args=[reply.pk]), {"csrfmiddlewaretoken": form_token(html)}
     )
     assert answer.status_code == 302
     assert not Like.objects.filter(user=dave, post=reply).exists()
