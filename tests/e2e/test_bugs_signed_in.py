@@ -49,6 +49,12 @@ def test_a_member_saves_a_search_and_joins_the_cc_from_pages_kept_for_members(
             assert "age" in answer.headers, url  # the page kept for members, filled for her
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             screenshot(page, f"bugs-{name}-signed-in-{width}")
+            if name == "list":  # wrapped under the title, the buttons keep clear of the filters
+                gap = page.evaluate(
+                    "document.querySelector('.bug-filters').getBoundingClientRect().top"
+                    " - document.querySelector('.bugs-actions').getBoundingClientRect().bottom"
+                )
+                assert gap >= 8, f"the tracker's buttons touch its filters at {width}px"
     # Her token in the kept page's forms is hers: she joins the CC and it says so.
     page.click('[data-test="cc-button"]')
     expect(page.locator('[data-test="cc-button"]')).to_have_text("Remove me from CC")
