@@ -9,6 +9,7 @@ they manage releases).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -22,8 +23,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -64,7 +65,7 @@ from downloads.uploads import ArtifactUploadHandler
 from portal.caching import kept, page_panels, shared_panels
 from portal.models import Subscription
 from portal.notifications import subscribe, subscription_level, unsubscribe
-from portal.page_cache import csrf_mark
+from portal.page_cache import csrf_mark, reader_mark, shared_with_readers
 from portal.registry import publish_objections
 
 logger = logging.getLogger(__name__)
@@ -236,11 +237,34 @@ def releases(request: HttpRequest) -> HttpResponse:
         return {"body": render_to_string("downloads/_releases_body.html", {"data": data}, request)}
 
     page = _kept_page(build, "releases")
-    watching = request.user.is_authenticated and (
-        subscription_level(user=request.user, target=releases_watch_target())
-        == Subscription.Level.WATCHING
-    )
-    return render(request, "downloads/releases.html", {"body": page["body"], "watching": watching})
+    context: dict[str, Any] = {"body": page["body"]}
+    if getattr(request, "shared_page", False):
+        # Kept for every signed-in reader of this kind; each one's watch button filled in.
+        context["watch_form"] = reader_mark("watch")
+        response = render(request, "downloads/releases.html", context)
+        return shared_with_readers(response, "downloads.views.releases_reader_parts")
+    if request.user.is_authenticated:
+        watch = {"watching": _watching_releases(request)}
+        context["watch_form"] = render_to_string("downloads/_watch_releases.html", watch, request)
+    return render(request, "downloads/releases.html", context)
+
+
+def _watching_releases(request: HttpRequest) -> bool:
+    level = subscription_level(user=request.user, target=releases_watch_target())
+    return level == Subscription.Level.WATCHING
+
+
+def releases_reader_parts(request: HttpRequest) -> dict[str, str]:
+    """A signed-in reader's own part of the shared release list: their watch button."""
+    return {"watch": _watch_releases_form(_watching_releases(request), get_language())}
+
+
+@functools.lru_cache(maxsize=8)
+def _watch_releases_form(watching: bool, language: str) -> str:
+    # The same for everyone who made the same choice: rendered once per process, its token a
+    # mark (portal/page_cache.py) that each reader's copy replaces with their own.
+    context = {"watching": watching, "csrf_token": csrf_mark()}
+    return render_to_string("downloads/_watch_releases.html", context)
 
 
 def _watch(request: HttpRequest, target: Any, *, name: str) -> None:

@@ -23,7 +23,6 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from portal.registry import registry
@@ -133,7 +132,7 @@ def render_fragments(
             html.append(cached[fragment.key])
             continue
         if not fragment.key and shared and fragment.mark:
-            html.append(mark_safe(reader_mark(fragment.mark)))  # noqa: S308  # nosec B308 B703
+            html.append(reader_mark(fragment.mark))
             continue
         if not fragment.key:  # made for this reader: so is the page (portal/page_cache.py)
             request.made_for_this_reader = True

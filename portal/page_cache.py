@@ -45,6 +45,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_from_request
 
 from portal.caching import PAGES, Generation
@@ -295,8 +296,10 @@ MARK_OPENING = "<!--reader:"
 MARK_NAME = re.compile(r"[\w.-]+")
 
 
-def reader_mark(name: str) -> str:
-    return f"{MARK_OPENING}{name}-->"
+def reader_mark(name: str) -> SafeString:
+    """The mark a template or a view leaves where a reader's own part goes (safe: its name is
+    the code's, never a visitor's)."""
+    return mark_safe(f"{MARK_OPENING}{name}-->")  # noqa: S308  # nosec B308 B703
 
 
 def mark_name(text: str) -> str | None:

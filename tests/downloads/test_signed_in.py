@@ -151,3 +151,31 @@ def test_a_reader_of_another_kind_gets_a_page_of_their_own_kind(catalogue):
         assert not from_cache(page)  # kept for their kind only from now on
         assert WATCH in page.content.decode()
         assert from_cache(signed_in(reader).get(url))
+
+
+def test_members_share_the_release_list_each_with_their_own_watch_button(
+    catalogue, django_assert_num_queries
+):
+    from downloads.services.announcing import releases_watch_target
+    from tests.readers import filled
+
+    ada, bob = make_member("ada"), make_member("bob")
+    subscribe(user=bob, target=releases_watch_target())
+    url = reverse("downloads:releases")
+    assert not from_cache(signed_in(ada).get(url))  # rendered once, kept for members
+    bob_client = signed_in(bob, enforce_csrf_checks=True)
+    bob_client.get(url)
+    with django_assert_num_queries(0):  # his part is kept for him too now
+        page = bob_client.get(url)
+    html = page.content.decode()
+    assert from_cache(page) and filled(html)
+    assert "Stop watching all releases" in html and "3.1" in html
+    # The token in the kept page is his: he stops watching, and his next copy says so.
+    answer = bob_client.post(
+        reverse("downloads:watch_releases"), {"watch": "0", "csrfmiddlewaretoken": form_token(html)}
+    )
+    assert answer.status_code == 302
+    bob_client.get(url)  # the message of the change, on a page rendered for him
+    assert "Watch all releases" in bob_client.get(url).content.decode()
+    ada_page = signed_in(ada).get(url)
+    assert from_cache(ada_page) and "Watch all releases" in ada_page.content.decode()
