@@ -4,7 +4,6 @@ bugs.services (history, workflow, notifications)."""
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 from urllib.parse import urlencode
 
@@ -24,7 +23,6 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
@@ -51,7 +49,7 @@ from bugs.workflow import allowed_moves, editable_fields, is_triager
 from downloads.models import Board
 from downloads.querysets import latest_release_for_board
 from portal.caching import Fragment, kept_key, render_fragments
-from portal.page_cache import csrf_mark, shared_with_readers
+from portal.page_cache import csrf_mark, reader_form, shared_with_readers
 from portal.ratelimits import rate_limited
 
 PAGE_SIZE = 50
@@ -414,15 +412,7 @@ def detail_reader_parts(
         return None
     if tuple(allowed_moves(user, bug)) != moves or frozenset(editable_fields(user, bug)) != fields:
         return None
-    return {"cc": _cc_form(pk, bug.on_cc, get_language())}
-
-
-@functools.lru_cache(maxsize=1024)
-def _cc_form(pk: int, on_cc: bool, language: str) -> str:
-    # The same for every reader on (or off) the CC of this bug: rendered once per process, its
-    # token a mark (portal/page_cache.py).
-    context = {"bug_pk": pk, "on_cc": on_cc, "csrf_token": csrf_mark()}
-    return render_to_string("bugs/_cc_form.html", context)
+    return {"cc": reader_form("bugs/_cc_form.html", bug_pk=pk, on_cc=bug.on_cc)}
 
 
 def _back(bug: Bug, anchor: str = "") -> HttpResponse:

@@ -9,7 +9,6 @@ token, the site's header) is rendered around them per request, so a kept page co
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,6 @@ from django.template.defaultfilters import truncatewords
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -31,7 +29,7 @@ from docs_app import artifacts, fragments, querysets, services
 from docs_app.forms import ImageForm, PageForm
 from docs_app.models import LATEST, DocImage, Page, PageRevision, Section
 from portal.models import Subscription
-from portal.page_cache import csrf_mark, not_kept_for_signed_out, shared_with_readers
+from portal.page_cache import csrf_mark, not_kept_for_signed_out, reader_form, shared_with_readers
 from portal.ratelimits import rate_limited
 from portal.search import query_text
 from portal.users import group_names
@@ -285,15 +283,11 @@ def _watching(request: HttpRequest, page_pk: int) -> bool:
 
 def page_reader_parts(request: HttpRequest, page_pk: int) -> dict[str, str]:
     """A signed-in reader's own part of a shared doc page: their watch button."""
-    return {"watch": _watch_form(page_pk, _watching(request, page_pk), get_language())}
-
-
-@functools.lru_cache(maxsize=1024)
-def _watch_form(page_pk: int, watching: bool, language: str) -> str:
-    # The same for everyone who made the same choice: rendered once per process, its token a
-    # mark (portal/page_cache.py).
-    context = {"page_pk": page_pk, "watching": watching, "csrf_token": csrf_mark()}
-    return render_to_string("docs_app/_watch_page.html", context)
+    return {
+        "watch": reader_form(
+            "docs_app/_watch_page.html", page_pk=page_pk, watching=_watching(request, page_pk)
+        )
+    }
 
 
 @login_required

@@ -9,7 +9,6 @@ they manage releases).
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Callable
@@ -23,8 +22,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -65,7 +64,7 @@ from downloads.uploads import ArtifactUploadHandler
 from portal.caching import kept, page_panels, shared_panels
 from portal.models import Subscription
 from portal.notifications import subscribe, subscription_level, unsubscribe
-from portal.page_cache import csrf_mark, reader_mark, shared_with_readers
+from portal.page_cache import csrf_mark, reader_form, reader_mark, shared_with_readers
 from portal.registry import publish_objections
 
 logger = logging.getLogger(__name__)
@@ -256,15 +255,9 @@ def _watching_releases(request: HttpRequest) -> bool:
 
 def releases_reader_parts(request: HttpRequest) -> dict[str, str]:
     """A signed-in reader's own part of the shared release list: their watch button."""
-    return {"watch": _watch_releases_form(_watching_releases(request), get_language())}
-
-
-@functools.lru_cache(maxsize=8)
-def _watch_releases_form(watching: bool, language: str) -> str:
-    # The same for everyone who made the same choice: rendered once per process, its token a
-    # mark (portal/page_cache.py) that each reader's copy replaces with their own.
-    context = {"watching": watching, "csrf_token": csrf_mark()}
-    return render_to_string("downloads/_watch_releases.html", context)
+    return {
+        "watch": reader_form("downloads/_watch_releases.html", watching=_watching_releases(request))
+    }
 
 
 def _watch(request: HttpRequest, target: Any, *, name: str) -> None:

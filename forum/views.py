@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 
@@ -18,7 +17,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -38,7 +36,7 @@ from portal.caching import kept, kept_key
 from portal.markup import MarkupTooLong
 from portal.mfa import second_factor_required
 from portal.models import Subscription
-from portal.page_cache import csrf_mark, fill_marks, on_every_read, shared_with_readers
+from portal.page_cache import csrf_mark, fill_marks, on_every_read, reader_form, shared_with_readers
 from portal.ratelimits import rate_limited
 
 
@@ -226,16 +224,8 @@ def category_reader_parts(
     topic_ids = [topic_id for topic_id, _last, _count in rows]
     marked, watch, reads = q.category_reader_state(request.user, pk, topic_ids)
     parts: dict = _badges(_unread_flags(rows, marked, reads), badges)
-    parts["watch"] = _watch_form(watch_action, watch, get_language())
+    parts["watch"] = reader_form("forum/_watch.html", action=watch_action, watch=watch)
     return parts
-
-
-@functools.lru_cache(maxsize=1024)
-def _watch_form(action: str, watch: str | None, language: str) -> str:
-    """The watch form of a shared page, its token a mark: the same for every reader who chose
-    the same level, so rendered once per process."""
-    context = {"action": action, "watch": watch, "csrf_token": csrf_mark()}
-    return render_to_string("forum/_watch.html", context)
 
 
 # --- A topic --------------------------------------------------------------------------------
@@ -379,7 +369,9 @@ def topic_reader_parts(
     read, watch, liked = q.topic_reader_state(user, pk, first=first, last=last, post_ids=pks)
     _mark_read(user, pk, read, min(last, post_count))
     parts: dict = _like_labels(pks, liked)
-    parts["watch"] = _watch_form(reverse("forum:watch_topic", args=[pk]), watch, get_language())
+    parts["watch"] = reader_form(
+        "forum/_watch.html", action=reverse("forum:watch_topic", args=[pk]), watch=watch
+    )
     return parts
 
 

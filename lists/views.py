@@ -4,7 +4,6 @@ may not read it, on every page), writes through lists.services."""
 from __future__ import annotations
 
 import datetime
-import functools
 import math
 from urllib.parse import quote, urlencode
 
@@ -35,7 +34,12 @@ from lists.models import Attachment, MailingList, Message, Thread
 from lists.rendering import bodies_html, obfuscate
 from lists.services.replies import ReplyError, reply_addresses, send_web_reply
 from lists.services.watching import is_watching, set_watching
-from portal.page_cache import csrf_mark, not_kept_for_signed_out, reader_mark, shared_with_readers
+from portal.page_cache import (
+    not_kept_for_signed_out,
+    reader_form,
+    reader_mark,
+    shared_with_readers,
+)
 from portal.search import query_text
 
 THREADS_PER_PAGE = 30
@@ -221,20 +225,11 @@ THREAD_PARTS = "lists.views.thread_reader_parts"
 def thread_reader_parts(request: HttpRequest, list_name: str, thread_pk: int) -> dict[str, str]:
     """A signed-in reader's own part of a thread page: their watch button (one query)."""
     watching = is_watching(user=request.user, thread=Thread(pk=thread_pk))
-    return {"watch": _watch_form(list_name, thread_pk, watching, get_language())}
-
-
-@functools.lru_cache(maxsize=1024)
-def _watch_form(list_name: str, thread_pk: int, watching: bool, language: str) -> str:
-    # The same for everyone who made the same choice: rendered once per process, its token a
-    # mark (portal/page_cache.py) that each reader's copy replaces with their own.
-    context = {
-        "list_name": list_name,
-        "thread_pk": thread_pk,
-        "watching": watching,
-        "csrf_token": csrf_mark(),
+    return {
+        "watch": reader_form(
+            "lists/_watch_thread.html", list_name=list_name, thread_pk=thread_pk, watching=watching
+        )
     }
-    return render_to_string("lists/_watch_thread.html", context)
 
 
 @login_required

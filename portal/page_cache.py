@@ -28,7 +28,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
@@ -316,6 +316,19 @@ def csrf_mark() -> str:
         "reader-token-"
         + salted_hmac("portal.page_cache.csrf_mark", "mark", algorithm="sha256").hexdigest()[:24]
     )
+
+
+def reader_form(template: str, **context: Hashable) -> str:
+    """A reader's own form on a shared page (a watch button): the same for everyone who made
+    the same choice, so rendered once per process and language, its token a mark that each
+    reader's copy replaces with their own."""
+    return _reader_form(template, get_language(), tuple(sorted(context.items())))
+
+
+@functools.lru_cache(maxsize=4096)
+def _reader_form(template: str, language: str, items: tuple) -> str:
+    # `language` is in the arguments: it chooses the words.
+    return render_to_string(template, {**dict(items), "csrf_token": csrf_mark()})
 
 
 def shared_with_readers(response: HttpResponse, function: str | None = None, *args: Any):
