@@ -1,6 +1,6 @@
 """The whole site under load, as its operators would measure it: every section's pages over one
 community (bench.generate, `--scale full` by default), served as production serves them
-(gunicorn with 2 × cores + 1 gthread workers, DEBUG=0, PostgreSQL, the Redis cache, whitenoise),
+(gunicorn with 2 × cores + 1 threaded workers, DEBUG=0, PostgreSQL, the Redis cache, whitenoise),
 loaded with wrk at concurrency 1, 16 and 64.
 
     python -m bench site [--scale small|full]
@@ -373,7 +373,7 @@ def run() -> dict:
     figures: dict = {
         "scale": scale_name,
         "data": generated,
-        "server": {"workers": workers, "worker_class": "gthread", "threads": 4},
+        "server": {"workers": workers, "worker_class": "BalancedWorker", "threads": 4},
         "seconds_per_measurement": SECONDS,
         "search_queries": len(queries),
         "pages": named,

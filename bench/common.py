@@ -80,7 +80,8 @@ def gunicorn(*, workers: int = 2) -> Iterator[str]:
         [
             sys.executable, "-m", "gunicorn", "portal.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--worker-class", "gthread", "--threads", "4", "--log-level", "warning",
+            "--worker-class", "portal.web_worker.BalancedWorker", "--threads", "4",
+            "--log-level", "warning",
         ],
         cwd=ROOT,
         env=bench_env(),

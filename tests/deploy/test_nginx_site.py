@@ -86,8 +86,8 @@ def _main_conf(prefix: Path, site: str) -> str:
 def _gunicorn(port: int, access_log: Path, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread", "--threads", "4",
-         "--access-logfile", str(access_log)],
+         f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
+         "--worker-class", "portal.web_worker.BalancedWorker", "--access-logfile", str(access_log)],
         cwd=ROOT, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

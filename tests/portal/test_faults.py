@@ -60,7 +60,8 @@ def test_the_site_recovers_by_itself_when_postgresql_drops_its_connections(tmp_p
     server = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind",
-            f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread", "--threads", "2",
+            f"127.0.0.1:{port}", "--workers", "1", "--threads", "2",
+            "--worker-class", "portal.web_worker.BalancedWorker",
         ],
         cwd=ROOT, env=env, start_new_session=True,
         stdout=log.open("wb"), stderr=subprocess.STDOUT,

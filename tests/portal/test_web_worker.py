@@ -1,0 +1,135 @@
+"""The worker the site is served by takes a connection while it has a thread for it, and a
+connection that waits all the same when every thread is busy (portal/web_worker.py), in a real
+gunicorn."""
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from bench.common import _wait_for_port, free_port
+from portal.web_worker import waiting_connections
+from tests.conftest import _database_url
+
+ROOT = Path(settings.BASE_DIR)
+# What a request looks like before its blank line: a thread reads it until the rest comes.
+UNFINISHED = b"GET /healthz/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+
+def _waiting_to_be_accepted(port: int) -> int:
+    """Connections the kernel holds for the listening socket until a worker accepts them."""
+    out = subprocess.run(
+        ["ss", "-tlnH", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    return sum(int(line.split()[1]) for line in out.splitlines())
+
+
+def _until(condition, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def serve(tmp_path) -> Callable:
+    @contextmanager
+    def serving(*, workers: int, threads: int) -> Iterator[int]:
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": _database_url(), "VAR_DIR": str(tmp_path / "var")}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind",
+             f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+             "--worker-class", "portal.web_worker.BalancedWorker"],
+            cwd=ROOT, env=env, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            _wait_for_port(port)
+            # The port opens before the workers have loaded the site: wait for their answers.
+            assert _until(lambda: _get(port) == 200, seconds=60)
+            yield port
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a thread still reads what a failed test left
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=30)
+
+    return serving
+
+
+def _get(port: int, connection: http.client.HTTPConnection | None = None) -> int | None:
+    connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/healthz/live")
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status
+    except OSError:
+        return None
+
+
+def test_a_busy_worker_leaves_a_new_connection_to_a_worker_with_a_free_thread(serve):
+    # gunicorn's own worker takes a connection whenever it is woken first, busy or not: one
+    # round in two, the reader would wait for a request that never ends.
+    with serve(workers=2, threads=1) as port:
+        for _round in range(6):
+            unfinished = socket.create_connection(("127.0.0.1", port), timeout=10)
+            unfinished.sendall(UNFINISHED)  # its worker's only thread reads it
+            assert _until(lambda: _waiting_to_be_accepted(port) == 0)
+            try:
+                late = socket.create_connection(("127.0.0.1", port), timeout=5)
+                late.sendall(UNFINISHED + b"\r\n")
+                assert late.recv(100).startswith(b"HTTP/1.1 200")
+                late.close()
+            finally:
+                unfinished.sendall(b"\r\n")
+                assert unfinished.recv(100).startswith(b"HTTP/1.1 200")
+                unfinished.close()
+
+
+def test_when_every_thread_is_busy_a_waiting_connection_is_taken_all_the_same(serve):
+    # Left in the kernel's queue, it would wait behind kept-alive connections sending request
+    # after request for as long as they go on (seconds, at 64 connections on 20 threads).
+    with serve(workers=1, threads=1) as port:
+        unfinished = socket.create_connection(("127.0.0.1", port), timeout=10)
+        late = None
+        try:
+            unfinished.sendall(UNFINISHED)  # the only thread reads it
+            assert _until(lambda: _waiting_to_be_accepted(port) == 0)
+            late = socket.create_connection(("127.0.0.1", port), timeout=10)
+            late.sendall(UNFINISHED + b"\r\n")
+            assert _until(lambda: _waiting_to_be_accepted(port) == 0)  # taken, waits its turn
+            unfinished.sendall(b"\r\n")
+            assert unfinished.recv(100).startswith(b"HTTP/1.1 200")
+            assert late.recv(100).startswith(b"HTTP/1.1 200")
+        finally:
+            for sock in (unfinished, late):
+                if sock is not None:
+                    sock.close()
+
+
+def test_the_waiting_connections_are_read_from_the_listening_socket():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        assert waiting_connections(listener) == 0
+        clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]
+        assert _until(lambda: waiting_connections(listener) == 3)
+        accepted, _address = listener.accept()
+        assert waiting_connections(listener) == 2
+        for sock in [accepted, *clients]:
+            sock.close()
