@@ -39,24 +39,28 @@ class BalancedWorker(ThreadWorker):
     requests, or not yet sending one, hold none. A burst of connections is then shared by the
     workers with a free thread, whichever of them the kernel wakes first.
 
-    When every worker is busy (more connections than threads), a connection waiting longer
-    than PATIENCE_SECONDS is taken all the same, one at a time: kept-alive connections sending
+    When every worker is busy (more connections than threads), a connection seen waiting for
+    PATIENCE_SECONDS is taken all the same, one at a time: kept-alive connections sending
     request after request never shut it out."""
 
-    _busy_since: float | None = None
+    _waiting_since: float | None = None
 
     @property
     def worker_connections(self) -> int:
         # Read by gunicorn's loop before each accept: one connection is taken at a time.
         idle = len(self.keepalived_conns) + len(self.pending_conns)
         if self.nr_conns - idle < self.cfg.threads:
-            self._busy_since = None
+            self._waiting_since = None
             return self.cfg.worker_connections
+        # Busy: take a connection only once one has been seen waiting for PATIENCE_SECONDS,
+        # which a worker with a free thread would have taken at once.
         now = time.monotonic()
-        if self._busy_since is None:
-            self._busy_since = now
-        elif now - self._busy_since >= PATIENCE_SECONDS and self._someone_waits():
-            self._busy_since = now  # one now, the next after as long again
+        if not self._someone_waits():
+            self._waiting_since = None
+        elif self._waiting_since is None:
+            self._waiting_since = now
+        elif now - self._waiting_since >= PATIENCE_SECONDS:
+            self._waiting_since = now  # one now, the next after as long again
             return self.cfg.worker_connections
         return self.nr_conns
 
