@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ from django.conf import settings
 
 from bench.common import _wait_for_port, free_port
 from portal.web_worker import waiting_connections
-from tests.conftest import _database_url
+from tests.conftest import _database_url, wait_until
 
 ROOT = Path(settings.BASE_DIR)
 # What a request looks like before its blank line: a thread reads it until the rest comes.
@@ -31,15 +30,6 @@ def _waiting_to_be_accepted(port: int) -> int:
         ["ss", "-tlnH", f"sport = :{port}"], capture_output=True, text=True, check=True
     ).stdout
     return sum(int(line.split()[1]) for line in out.splitlines())
-
-
-def _until(condition, seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture
@@ -58,7 +48,7 @@ def serve(tmp_path) -> Callable:
         try:
             _wait_for_port(port)
             # The port opens before the workers have loaded the site: wait for their answers.
-            assert _until(lambda: _get(port) == 200, seconds=60)
+            wait_until(lambda: _get(port) == 200, timeout=60)
             yield port
         finally:
             os.killpg(server.pid, signal.SIGTERM)
@@ -89,7 +79,7 @@ def test_a_busy_worker_leaves_a_new_connection_to_a_worker_with_a_free_thread(se
         for _round in range(6):
             unfinished = socket.create_connection(("127.0.0.1", port), timeout=10)
             unfinished.sendall(UNFINISHED)  # its worker's only thread reads it
-            assert _until(lambda: _waiting_to_be_accepted(port) == 0)
+            wait_until(lambda: _waiting_to_be_accepted(port) == 0, timeout=10)
             try:
                 late = socket.create_connection(("127.0.0.1", port), timeout=5)
                 late.sendall(UNFINISHED + b"\r\n")
@@ -109,10 +99,11 @@ def test_when_every_thread_is_busy_a_waiting_connection_is_taken_all_the_same(se
         late = None
         try:
             unfinished.sendall(UNFINISHED)  # the only thread reads it
-            assert _until(lambda: _waiting_to_be_accepted(port) == 0)
+            wait_until(lambda: _waiting_to_be_accepted(port) == 0, timeout=10)
             late = socket.create_connection(("127.0.0.1", port), timeout=10)
             late.sendall(UNFINISHED + b"\r\n")
-            assert _until(lambda: _waiting_to_be_accepted(port) == 0)  # taken, waits its turn
+            # Taken from the kernel's queue: it waits its turn in the worker.
+            wait_until(lambda: _waiting_to_be_accepted(port) == 0, timeout=10)
             unfinished.sendall(b"\r\n")
             assert unfinished.recv(100).startswith(b"HTTP/1.1 200")
             assert late.recv(100).startswith(b"HTTP/1.1 200")
@@ -128,7 +119,7 @@ def test_the_waiting_connections_are_read_from_the_listening_socket():
         listener.listen(8)
         assert waiting_connections(listener) == 0
         clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]
-        assert _until(lambda: waiting_connections(listener) == 3)
+        wait_until(lambda: waiting_connections(listener) == 3, timeout=10)
         accepted, _address = listener.accept()
         assert waiting_connections(listener) == 2
         for sock in [accepted, *clients]:
