@@ -90,12 +90,12 @@ class AnonymousPageCacheMiddleware:
         key = page_cache.page_key(request)
         if key is None:
             return self.get_response(request)
-        lookup = page_cache.read(key)
+        gzipped = page_cache.accepts_gzip(request)
+        lookup = page_cache.read(key, gzipped=gzipped)
         if lookup.response is not None:
             return lookup.response
         response = self.get_response(request)  # an error is a response here too (a 500)
-        page_cache.keep(key, lookup, request, response)
-        return response
+        return page_cache.keep(key, lookup, request, response, gzipped=gzipped)
 
 
 class ReaderPageCacheMiddleware:

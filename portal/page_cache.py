@@ -23,6 +23,7 @@ Requests with a session, a message, or an Authorization header are never answere
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import re
 import threading
@@ -43,6 +44,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString, mark_safe
@@ -65,6 +67,15 @@ RENDER_LOCK_SECONDS = 30
 # up to BODIES_BYTES.
 BIG_PAGE_BYTES = 64 * 1024
 BODIES_BYTES = 64 * 1024 * 1024
+# Signed-out pages are kept gzipped as well, and answered so to every browser that accepts it
+# (all do): compressed once when kept, not on each answer, and a 300-message thread crosses the
+# network as 40 KB instead of 440. Safe from BREACH-style guessing: a kept page holds no secret
+# (keepable: no form token, no nonce, no reader's own part). Smaller pages fit a packet anyway.
+COMPRESS_MIN_BYTES = 1024
+COMPRESSIBLE_TYPES = (
+    "text/", "application/json", "application/xml", "application/atom+xml",
+    "application/rss+xml", "application/javascript", "image/svg+xml",
+)  # fmt: skip
 
 
 def not_kept_for_signed_out(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -210,10 +221,81 @@ class _Bodies:
 _bodies = _Bodies(BODIES_BYTES)
 
 
-def read(key: str, extra_keys: list[str] | None = None) -> Lookup:
+def accepts_gzip(request: HttpRequest) -> bool:
+    """Whether the visitor's Accept-Encoding takes gzip ("gzip" or "*" with a weight above 0;
+    an explicit "gzip;q=0" refuses it whatever "*" says)."""
+    weights = {}
+    for item in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        coding, _semicolon, parameters = item.partition(";")
+        weight = 1.0
+        for parameter in parameters.split(";"):
+            name, _equals, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights[coding.strip().lower()] = weight
+    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
+
+
+def _compressed(response: HttpResponse, content: bytes) -> bytes | None:
+    """The page gzipped, when its type compresses and it is worth it."""
+    content_type = response.get("Content-Type", "")
+    if len(content) < COMPRESS_MIN_BYTES or response.has_header("Content-Encoding"):
+        return None
+    if not content_type.startswith(COMPRESSIBLE_TYPES):
+        return None
+    # mtime=0: the same page compresses to the same bytes in every process.
+    compressed = gzip.compress(content, mtime=0)
+    return compressed if len(compressed) < len(content) else None
+
+
+def _encoded(response: HttpResponse, compressed: bytes | None, use_it: bool) -> HttpResponse:
+    """A page that has a gzipped copy: answered with it when `use_it`, and either way marked as
+    varying with Accept-Encoding (a shared cache must not give one reader's copy to another)."""
+    if compressed is None:
+        return response
+    patch_vary_headers(response, ["Accept-Encoding"])
+    if use_it:
+        response.content = compressed
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Content-Length"] = str(len(compressed))
+        etag = response.get("ETag", "")
+        if etag.startswith('"'):  # no longer the same bytes (as GZipMiddleware marks it)
+            response.headers["ETag"] = f"W/{etag}"
+    return response
+
+
+def _stash(
+    stored: dict, key: str, kind: str, body: bytes | None
+) -> tuple[bytes | None, str | None]:
+    """A body kept in its entry, or apart under a name of its own when big (see _Bodies)."""
+    if body is None or len(body) <= BIG_PAGE_BYTES:
+        return body, None
+    name = f"{key}:{kind}:{time.time_ns()}"
+    stored[name] = body
+    _bodies.put(name, body)
+    return None, name
+
+
+def _unstash(body: bytes | None, name: str | None) -> bytes | None:
+    """The body _stash kept: from the entry, this process's copy, or the cache (None: expired)."""
+    if name is None:
+        return body
+    body = _bodies.get(name)
+    if body is None:
+        body = cache.get(name)
+        if body is not None:
+            _bodies.put(name, body)
+    return body
+
+
+def read(key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False) -> Lookup:
     """The kept page and the site-wide generation, in one round trip (a big page's body comes
     from this process's copy; a second round trip only the first time a process serves it), and
-    any `extra_keys` with them (in Lookup.extra).
+    any `extra_keys` with them (in Lookup.extra). `gzipped`: the reader accepts a gzipped body
+    (a signed-out page kept with one is answered with it).
 
     A page older than ANONYMOUS_PAGE_SECONDS or kept under an older generation is rendered
     again by one request at a time (a short lock); readers arriving meanwhile get the old page
@@ -226,43 +308,48 @@ def read(key: str, extra_keys: list[str] | None = None) -> Lookup:
     if not kept:
         return Lookup(None, generation, key=key, extra=found)
     kept_generation, stored_at, headers, content, body_name, on_read, *rest = kept
-    reader_parts = rest[0] if rest else None
+    # Entries kept before pages were kept gzipped end at the reader's parts.
+    reader_parts, compressed, compressed_name = (*rest, None, None, None)[:3]
     age = time.time() - stored_at
     stale = kept_generation != generation or age >= settings.ANONYMOUS_PAGE_SECONDS
     if stale and cache.add(f"{key}:rendering", 1, timeout=RENDER_LOCK_SECONDS):
         return Lookup(None, generation, renewing=True, key=key, extra=found)
-    if content is None:
-        content = _bodies.get(body_name)
-        if content is None:
-            content = cache.get(body_name)
-            if content is None:  # the body expired first: render it again
-                return Lookup(None, generation, key=key, extra=found)
-            _bodies.put(body_name, content)
+    has_compressed = compressed is not None or compressed_name is not None
+    use_compressed = gzipped and has_compressed
+    body = _unstash(*((compressed, compressed_name) if use_compressed else (content, body_name)))
+    if body is None:  # the body expired before its entry: render it again
+        return Lookup(None, generation, key=key, extra=found)
     if on_read:
         function, args = on_read
         import_string(function)(*args)
-    response = HttpResponse(content)
+    response = HttpResponse(body)
     for name, value in headers:
         response.headers[name] = value
+    if has_compressed:  # body is the gzipped copy when use_compressed
+        _encoded(response, body, use_it=use_compressed)
     response["Age"] = str(max(0, int(age)))
     return Lookup(
         response, generation, reader_parts=reader_parts, key=key, stored_at=stored_at, extra=found
     )
 
 
-def keep(key: str, lookup: Lookup, request: HttpRequest, response: HttpResponse) -> None:
-    """Keep the page rendered now when it may be (else forget an old one it would replace)."""
+def keep(
+    key: str, lookup: Lookup, request: HttpRequest, response: HttpResponse, *, gzipped: bool = False
+) -> HttpResponse:
+    """Keep the page rendered now when it may be (else forget an old one it would replace).
+    Returns the answer to give: gzipped when `gzipped` (the reader accepts it) and a signed-out
+    page was kept with a gzipped copy."""
     reader_parts = getattr(response, "reader_parts", None)
     signed_in = getattr(request, "shared_page", False)
     if keepable(request, response) and (reader_parts is not None or not signed_in):
         on_read = getattr(response, "on_every_read", None)
         headers = list(response.headers.items())
-        content, body_name, stored = response.content, None, {}
-        if len(content) > BIG_PAGE_BYTES:
-            body_name = f"{key}:body:{time.time_ns()}"
-            stored[body_name] = content
-            _bodies.put(body_name, content)
-            content = None
+        stored: dict[str, Any] = {}
+        content = response.content
+        # A shared signed-in page is filled in for each reader: only whole pages are gzipped.
+        compressed = _compressed(response, content) if reader_parts is None else None
+        content, body_name = _stash(stored, key, "body", content)
+        compressed_stashed, compressed_name = _stash(stored, key, "gzip", compressed)
         lookup.stored_at = time.time()
         stored[key] = (
             lookup.generation,
@@ -272,13 +359,17 @@ def keep(key: str, lookup: Lookup, request: HttpRequest, response: HttpResponse)
             body_name,
             on_read,
             reader_parts,
+            compressed_stashed,
+            compressed_name,
         )
         # Kept past its freshness so that a stale page can be served while one request renders.
         cache.set_many(stored, timeout=settings.ANONYMOUS_PAGE_SECONDS * 2)
         if lookup.renewing:
             cache.delete(f"{key}:rendering")
-    elif lookup.renewing:
+        return _encoded(response, compressed, use_it=gzipped)
+    if lookup.renewing:
         cache.delete_many([key, f"{key}:rendering"])
+    return response
 
 
 # --- Pages shared by the signed-in readers of one kind ----------------------------------------

@@ -9,6 +9,7 @@ at the balancer.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import re
@@ -233,6 +234,10 @@ def test_the_shipped_site_serves_both_instances_over_tls(deployment, tmp_path, b
     assert statuses == [200] * 24
     status, headers, _body = _fetch(deployment, "/")
     assert "Strict-Transport-Security" in headers  # Django saw the request as HTTPS
+    # A kept signed-out page crosses nginx gzipped, as it was kept: the browser unpacks it.
+    status, headers, body = _fetch(deployment, "/downloads/", {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert b"</html>" in gzip.decompress(body)
     served = [len(log.read_text().splitlines()) for log in deployment["logs"]]
     assert all(count > 0 for count in served), f"requests per instance: {served}"
     with connection.cursor() as cursor:  # the pages read through the replica's connections

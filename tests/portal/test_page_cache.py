@@ -3,6 +3,9 @@ how a change anywhere reaches the next reader."""
 
 from __future__ import annotations
 
+import gzip
+import secrets
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -63,6 +66,89 @@ def test_a_head_request_is_answered_from_a_kept_page(client, django_assert_num_q
     client.get("/")
     with django_assert_num_queries(0):
         assert kept(Client().head("/"))
+
+
+BROWSER = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br, zstd"}
+
+
+def test_a_kept_page_is_answered_gzipped_to_browsers_that_accept_it(
+    client, django_assert_num_queries
+):
+    first = client.get("/", **BROWSER)
+    assert not kept(first) and first["Content-Encoding"] == "gzip"
+    with django_assert_num_queries(0):
+        second = Client().get("/", **BROWSER)
+    plain = Client().get("/")
+    assert kept(second) and kept(plain)
+    assert second["Content-Encoding"] == "gzip" and not plain.has_header("Content-Encoding")
+    assert int(second["Content-Length"]) == len(second.content) < len(plain.content)
+    assert int(plain["Content-Length"]) == len(plain.content)
+    assert gzip.decompress(second.content) == gzip.decompress(first.content) == plain.content
+    for answer in (first, second, plain):  # a shared cache must keep the two apart
+        assert "Accept-Encoding" in answer["Vary"]
+    assert "Content-Security-Policy" in second
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("gzip, deflate, br, zstd", True),
+        ("GZIP", True),
+        ("deflate, gzip;q=0.5", True),
+        ("*", True),
+        ("x-gzip", True),
+        ("", False),
+        ("br, zstd", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0, *", False),
+        ("gzip;q=many", False),
+    ],
+)
+def test_what_accepts_gzip(header, accepted):
+    request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING=header)
+    assert page_cache.accepts_gzip(request) is accepted
+
+
+def test_signed_in_readers_get_their_page_uncompressed(client, member):
+    client.force_login(member)
+    for _ in range(2):  # rendered, then their copy of the kept page
+        answer = client.get("/", **BROWSER)
+        assert not answer.has_header("Content-Encoding")
+        assert ">ada<" in answer.content.decode()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: HttpResponse(b"<p>short</p>"),
+        lambda: HttpResponse(b"x" * 4096, content_type="image/png"),
+        lambda: _with(HttpResponse(b"x" * 4096), **{"Content-Encoding": "br"}),
+    ],
+    ids=["small", "picture", "encoded already"],
+)
+def test_small_pages_pictures_and_encoded_answers_are_kept_as_they_are(make):
+    from portal.caching import PAGES
+
+    response = make()
+    request = RequestFactory().get("/as-is/")
+    key = page_cache.page_key(request)
+    page_cache.keep(key, page_cache.Lookup(None, PAGES.current()), request, response)
+    again = page_cache.read(key, gzipped=True).response
+    assert again.content == response.content
+    assert again.get("Content-Encoding") == response.get("Content-Encoding")  # none, or its own
+    assert "Accept-Encoding" not in again.get("Vary", "")
+
+
+def test_an_entry_kept_before_pages_were_gzipped_is_still_served():
+    from portal.caching import PAGES
+
+    key = page_cache.page_key(RequestFactory().get("/older/"))
+    headers = [("Content-Type", "text/html; charset=utf-8")]
+    cache.set(
+        key, (PAGES.current(), timezone.now().timestamp(), headers, b"<p>old</p>", None, None, None)
+    )
+    answer = page_cache.read(key, gzipped=True).response
+    assert answer.content == b"<p>old</p>" and not answer.has_header("Content-Encoding")
 
 
 def _key(url: str) -> str:
@@ -405,6 +491,28 @@ def test_a_big_page_s_body_is_served_from_any_process():
     page_cache._bodies.clear()
     cache.delete(kept_entry[4])  # the body expired before its entry
     assert page_cache.read(key).response is None
+
+
+def test_a_big_page_s_gzipped_copy_is_kept_apart_and_served_from_any_process():
+    from portal.caching import PAGES
+
+    request = RequestFactory().get("/big-text/")
+    key = page_cache.page_key(request)
+    # Hexadecimal text: it compresses to half, still over BIG_PAGE_BYTES.
+    body = secrets.token_hex(page_cache.BIG_PAGE_BYTES * 2).encode()
+    lookup = page_cache.Lookup(None, PAGES.current())
+    first = page_cache.keep(key, lookup, request, HttpResponse(body), gzipped=True)
+    assert gzip.decompress(first.content) == body and first["Content-Encoding"] == "gzip"
+    kept_entry = cache.get(key)
+    assert kept_entry[3] is None and kept_entry[7] is None  # both bodies kept apart
+    page_cache._bodies.clear()  # another process
+    for _ in range(2):  # from the cache, then from this process's copy
+        answer = page_cache.read(key, gzipped=True).response
+        assert answer["Content-Encoding"] == "gzip" and gzip.decompress(answer.content) == body
+        assert page_cache.read(key).response.content == body
+    page_cache._bodies.clear()
+    cache.delete(kept_entry[8])  # the gzipped copy expired before its entry
+    assert page_cache.read(key, gzipped=True).response is None
 
 
 @pytest.mark.parametrize("as_bytes", [False, True])
