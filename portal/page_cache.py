@@ -63,6 +63,8 @@ SAFE_VARY = {"cookie", "accept-language"}
 PRIVATE_CACHE_CONTROL = {"private", "no-store", "no-cache"}
 # The longest a stale page is served while one request renders it again (its render failed).
 RENDER_LOCK_SECONDS = 30
+# How long one request's turn to make a reader's parts again lasts (they take milliseconds).
+PARTS_LOCK_SECONDS = 5
 # Bodies larger than this are kept apart from their entry, and copied in each process (_Bodies)
 # up to BODIES_BYTES.
 BIG_PAGE_BYTES = 64 * 1024
@@ -493,7 +495,12 @@ def _parts_key(key: str, user_id: int) -> str:
 
 
 def _reader_parts(request: HttpRequest, function: str, args: tuple, lookup: Lookup | None):
-    """The view's parts for this reader: kept while neither the page nor their state moved."""
+    """The view's parts for this reader: kept while neither the page nor their state moved.
+
+    When only the page moved (rendered again), one of the reader's requests makes their parts
+    anew and the others meanwhile get the ones made for the page before, as readers get the
+    old page while one request renders it: a reader's tabs or parallel requests do not all
+    make them at once. Their own state moved (they read a topic): made now, by each request."""
     if lookup is None or lookup.stored_at is None:
         return import_string(function)(request, *args)
     state = reader_state(request.user.pk)
@@ -502,10 +509,17 @@ def _reader_parts(request: HttpRequest, function: str, args: tuple, lookup: Look
     found = lookup.extra.get(key)
     if found is not None and found[:2] == (number, lookup.stored_at):
         return found[2]
+    making = found is not None and found[0] == number and found[2] is not None
+    if making and not cache.add(f"{key}:making", 1, timeout=PARTS_LOCK_SECONDS):
+        return found[2]
     parts = import_string(function)(request, *args)
     if parts is not None:
-        timeout = settings.ANONYMOUS_PAGE_SECONDS * 2
+        # Kept past the page's own life: the old parts are what the reader's other requests
+        # get while one request makes them for a page rendered again.
+        timeout = settings.ANONYMOUS_PAGE_SECONDS * 4
         cache.set(key, (number, lookup.stored_at, parts), timeout=timeout)
+    if making:
+        cache.delete(f"{key}:making")
     return parts
 
 

@@ -536,3 +536,37 @@ def test_marks_are_filled_alike_in_text_and_in_a_page_s_bytes(as_bytes):
         "<!--reader:unclosed"
     )
     assert asked == ["menu"]  # a part nobody's page holds is never made
+
+
+def test_a_page_rendered_again_has_one_request_make_the_reader_s_parts(
+    client, member, django_assert_num_queries
+):
+    """The others meanwhile get the parts made for the page before, unless the reader's own
+    state moved: then theirs are made at once."""
+    client.force_login(member)
+    url = reverse("downloads:releases")
+    read(client, url)
+    assert "Watch all releases" in read(client, url)  # the page and the reader's parts kept
+    request = RequestFactory().get(url)
+    request.user, request.session = member, {}
+    key = page_cache.reader_page_key(request)
+    making = f"{page_cache._parts_key(key, member.pk)}:making"
+
+    def rendered_again() -> None:  # as another request of any reader would have
+        generation, stored_at, *rest = cache.get(key)
+        cache.set(key, (generation, stored_at + 1, *rest))
+
+    rendered_again()
+    cache.add(making, 1)  # another request of this reader is making their parts
+    with django_assert_num_queries(0):
+        assert "Watch all releases" in read(client, url)
+    cache.delete(making)
+    with django_assert_num_queries(1):  # this request's turn: the reader's watch looked up
+        assert "Watch all releases" in read(client, url)
+    with django_assert_num_queries(0):
+        assert "Watch all releases" in read(client, url)
+
+    client.post(reverse("downloads:watch_releases"), {"watch": "1"})
+    rendered_again()
+    cache.add(making, 1)
+    assert "Stop watching all releases" in read(client, url)  # their own change, at once
