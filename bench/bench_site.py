@@ -50,7 +50,10 @@ UNCOMPRESSED = {"thread_300_uncompressed": "thread_300"}
 # statuses ≥ 500, p50/p95/p99 (µs). wrk's Lua state is per thread: done() reads each thread's.
 FIGURES_LUA = """
 local threads = {}
-setup = function(thread) table.insert(threads, thread) end
+setup = function(thread)
+  table.insert(threads, thread)
+  thread:set("thread_number", #threads - 1)
+end
 init = function(args) server_errors = 0 end
 response = function(status, headers, body)
   if status >= 500 then server_errors = server_errors + 1 end
@@ -64,11 +67,14 @@ done = function(summary, latency, requests)
     latency:percentile(95), latency:percentile(99)))
 end
 """
+# Each of wrk's threads starts its own part of the rotation: otherwise both would ask the same
+# queries at the same moment, and each search would be made twice.
 ROTATE_LUA = """
 local counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format(nil, paths[1 + (counter + offset) % #paths])
+  local start = offset + (thread_number or 0) * stride
+  return wrk.format(nil, paths[1 + (counter + start) % #paths])
 end
 """
 
@@ -88,15 +94,19 @@ def wrk(
     """Load one URL (or rotate over paths) with wrk: loopback only, bounded in time."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (Debian package wrk; make bench installs it)")
+    threads = min(2, connections)
     script = FIGURES_LUA
     if paths:
         listed = ",\n".join(_lua_string(p) for p in paths)
         offset = random.Random(connections).randrange(len(paths))
-        script = f"paths = {{\n{listed}\n}}\noffset = {offset}\n" + ROTATE_LUA + script
+        rotation = (
+            f"paths = {{\n{listed}\n}}\noffset = {offset}\nstride = {len(paths) // threads}\n"
+        )
+        script = rotation + ROTATE_LUA + script
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     command = [
-        "wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
         "--timeout", "10s", "-s", handle.name,
     ]  # fmt: skip
     for name, value in (headers or {}).items():
