@@ -144,7 +144,7 @@ def _slowest_queries(paths: list[str]) -> list[dict]:
     from django.contrib.auth.models import AnonymousUser
 
     from portal.registry import registry
-    from portal.search import HITS_PER_SECTION, SearchFilters
+    from portal.search import OVERVIEW_HITS, SearchFilters
 
     anonymous = AnonymousUser()
     spent: dict[str, list[float]] = {}
@@ -154,7 +154,7 @@ def _slowest_queries(paths: list[str]) -> list[dict]:
         for provider in registry.sorted_search_providers():
             started = time.perf_counter()
             provider.facets(query=text, user=anonymous, filters=SearchFilters())
-            list(provider.search(query=text, user=anonymous, limit=HITS_PER_SECTION))
+            list(provider.search(query=text, user=anonymous, limit=OVERVIEW_HITS))
             spent.setdefault(provider.name, []).append((time.perf_counter() - started) * 1000)
     out = []
     for name, timings in spent.items():

@@ -36,7 +36,11 @@ from portal.ratelimits import rate_limited
 from portal.registry import registry
 
 MAX_QUERY_LENGTH = 200
-HITS_PER_SECTION = 10
+# All sections at once: each one's best few, with its count and a link to see more of it
+# ("More in Docs"), which narrows the page to that section and shows more of it. Sections that
+# are not shown are asked for their counts only.
+OVERVIEW_HITS = 5
+SECTION_HITS = 20
 ELLIPSIS = "…"
 # Ranking and counting read at most this many matches of a section: a word found in half the
 # forum then costs what a rare one does (the counts say "250+", as other sites' searches say
@@ -589,8 +593,9 @@ def _ask(
     releases: Counter = Counter()
     periods: Counter = Counter()
     ask = {"query": query, "user": request.user, "filters": filters}
+    limits = {p.name: _hits_shown(p.name, wanted) for p in providers}
     # Every section that can answers in the one query; the others on their own.
-    parts = {p.name: p.sql(limit=HITS_PER_SECTION, **ask) if p.sql else None for p in providers}
+    parts = {p.name: p.sql(limit=limits[p.name], **ask) if p.sql else None for p in providers}
     asked = [part for part in parts.values() if part is not None]
     values = dict(zip([id(part) for part in asked], fetch_sections(asked), strict=True))
     for provider in providers:
@@ -600,13 +605,13 @@ def _ask(
             counts, hits = part.read(values[id(part)])
             hits = list(hits) if shown else []
         elif provider.answer:
-            counts, hits = provider.answer(limit=HITS_PER_SECTION, **ask)
+            counts, hits = provider.answer(limit=limits[provider.name], **ask)
             hits = list(hits) if shown else []
         else:
             counts = provider.facets(**ask) if provider.facets else None
             hits = []
             if shown and (counts is None or counts.total):
-                hits = list(provider.search(limit=HITS_PER_SECTION, **ask))
+                hits = list(provider.search(limit=limits[provider.name], **ask))
         if counts is not None:
             boards.update(counts.boards)
             releases.update(counts.releases)
@@ -627,6 +632,13 @@ def _ask(
             }
         )
     return sections, _facets(params, boards, releases, periods, names)
+
+
+def _hits_shown(section: str, wanted: str) -> int:
+    """How many of a section's hits the page shows: a few of each, more of the one wanted."""
+    if not wanted:
+        return OVERVIEW_HITS
+    return SECTION_HITS if section == wanted else 0
 
 
 def _hits_html(hits: list) -> SafeString:

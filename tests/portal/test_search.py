@@ -28,6 +28,7 @@ from lists.mailboxes import Entry
 from lists.models import MailingList
 from lists.services.ingestion import archive_batch
 from portal.models import Profile
+from portal.search import OVERVIEW_HITS, SECTION_HITS
 
 pytestmark = pytest.mark.django_db
 SEARCH = reverse("search")
@@ -412,3 +413,24 @@ def test_a_signed_out_search_is_kept_until_a_section_changes(
     with CaptureQueriesContext(connection) as captured:
         _search(client, q="zebrafish")
     assert any("forum_topic" in sql for sql, _run in _statements(captured))
+
+
+def test_all_sections_show_a_few_hits_each_and_more_of_the_one_asked_for(client, world):
+    component = Component.objects.get(slug="drivers")
+    for number in range(25):
+        filing.file_bug(
+            reporter=world.reader, component=component, summary=f"Walrus stall {number}",
+            description="walrus",
+        )  # fmt: skip
+    everything = _search(client, q="walrus")
+    assert len(_hits(everything, "bugs")) == OVERVIEW_HITS
+    assert _counts(everything)["bugs"] == 25
+    more = next(s for s in everything.context["sections"] if s["name"] == "bugs")
+    assert more["more"] and more["link"] == "?q=walrus&section=bugs"
+    assert "More in Bugs" in everything.content.decode()
+
+    narrowed = _search(client, q="walrus", section="bugs")
+    assert len(_hits(narrowed, "bugs")) == SECTION_HITS
+    assert _counts(narrowed)["bugs"] == 25
+    html = narrowed.content.decode()
+    assert html.count('<li><a href="/bugs/') == SECTION_HITS
