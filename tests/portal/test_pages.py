@@ -176,3 +176,19 @@ def test_search_snippets_start_and_end_on_whole_words(client, seeded):
     page = client.get(reverse("search"), {"q": "gnu"}).content.decode()
     snippets = re.findall(r'<p class="snippet">(.*?)</p>', page, re.S)
     assert any("aarch64-linux-<mark>gnu</mark>-" in s for s in snippets), snippets
+
+
+def test_the_frame_marks_the_current_section_in_the_reader_s_language(client, seeded):
+    from portal.context_processors import _frame_part
+
+    _frame_part.cache_clear()
+    forum = client.get(reverse("forum:index")).content.decode()
+    docs = client.get(reverse("docs_app:index"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    again = client.get(reverse("forum:index"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    current = re.compile(r'<a href="([^"]+)" aria-current="page">([^<]+)</a>')
+    assert current.findall(forum) == [(reverse("forum:index"), "Forum")]
+    assert current.findall(docs) == [(reverse("docs_app:index"), "文档")]
+    assert current.findall(again) == [(reverse("forum:index"), "论坛")]
+    assert 'href="/static/css/site.' in docs and reverse("feeds") in docs
+    # Made once per language and section, then kept by the process.
+    assert _frame_part.cache_info().hits > 0
