@@ -29,6 +29,7 @@ from portal.search import (
     DocumentRows,
     FacetFields,
     SearchFilters,
+    SearchQueryOnce,
     SectionCounts,
     SectionSQL,
     candidates,
@@ -385,7 +386,7 @@ def _by_thread(parsed: ParsedQuery) -> bool:
 
 
 def _thread_matches(user: User, tsquery: str, filters: SearchFilters | None) -> QuerySet:
-    search = SearchQuery(tsquery, search_type="raw", config="english")
+    search = SearchQueryOnce(tsquery, search_type="raw", config="english")
     threads = visible_threads(user).filter(search_document=search)
     return narrow(threads, THREAD_FACETS, filters)
 
@@ -418,10 +419,10 @@ def search_sql(
             THREAD_FACETS,
             _THREAD_MESSAGES,
             document="search_document",
-            search=SearchQuery(values[0], search_type="raw", config="english"),
+            search=SearchQueryOnce(values[0], search_type="raw", config="english"),
             values=["id", "subject", "mailing_list__name"],
             order="last_activity",
-            tsquery="to_tsquery('english', %s)",
+            tsquery="(SELECT to_tsquery('english', %s))",
             query=values[0],
             config="english",
             limit=limit,
