@@ -19,6 +19,7 @@ from portal.search import (
     PERIODS,
     FacetFields,
     SearchFilters,
+    SearchQueryOnce,
     SectionCounts,
     SectionSQL,
     candidates,
@@ -314,7 +315,7 @@ SELECT json_build_object(
     ),
     'hits', (SELECT json_agg(h ORDER BY h.rank DESC, h.title) FROM (
         SELECT f.*, s.slug AS section_slug, s.title AS section_title, p.text,
-            ts_headline(%s::regconfig, p.text, websearch_to_tsquery(%s::regconfig, %s), %s)
+            ts_headline(%s::regconfig, p.text, (SELECT websearch_to_tsquery(%s::regconfig, %s)), %s)
             AS headline
         FROM (SELECT * FROM found ORDER BY rank DESC, title LIMIT {limit}) f
         JOIN {page} p ON p.id = f.id JOIN {section} s ON s.id = f.section_id
@@ -340,7 +341,7 @@ def search_sql(
         found = _matching_pages(query=values[0], language=language, filters=filters).annotate(
             rank=SearchRank(
                 F("search_vector"),
-                SearchQuery(values[0], search_type="websearch", config=SEARCH_CONFIG),
+                SearchQueryOnce(values[0], search_type="websearch", config=SEARCH_CONFIG),
             ),
             release_version=F("release__version"),
         )

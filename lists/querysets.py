@@ -422,7 +422,7 @@ def search_sql(
             search=SearchQueryOnce(values[0], search_type="raw", config="english"),
             values=["id", "subject", "mailing_list__name"],
             order="last_activity",
-            tsquery="(SELECT to_tsquery('english', %s))",
+            tsquery="to_tsquery('english', %s)",
             query=values[0],
             config="english",
             limit=limit,

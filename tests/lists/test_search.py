@@ -79,30 +79,3 @@ def test_site_search_has_snippets(mails, client):
     page = client.get(reverse("search") + "?q=serial+console").content.decode()
     assert "Re: D05 boot hangs" in page
     assert "<mark>serial</mark> <mark>console</mark>" in page
-
-
-def test_the_site_search_makes_the_lists_query_once_not_per_thread(mails):
-    """As the search page runs it: a prepared statement, on its generic plan (PostgreSQL's
-    choice after a few runs), where the words are a parameter."""
-    from django.contrib.auth.models import AnonymousUser
-    from django.db import connection
-
-    from lists.querysets import search_sql
-    from portal import prepared
-    from portal.search import OVERVIEW_HITS
-
-    part = search_sql(query="boot", user=AnonymousUser(), limit=OVERVIEW_HITS)
-    types = ", ".join(prepared._type(value) for value in part.params)
-    with connection.cursor() as cursor:
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
-        cursor.execute(f"PREPARE lists_probe({types}) AS SELECT ({prepared._numbered(part.sql)})")
-        placeholders = ", ".join(["%s"] * len(part.params))
-        cursor.execute(f"EXPLAIN (VERBOSE) EXECUTE lists_probe({placeholders})", part.params)
-        plan = [row[0].strip() for row in cursor.fetchall()]
-        cursor.execute("DEALLOCATE lists_probe; RESET plan_cache_mode")
-    # Made by an InitPlan's Result, once; matched and ranked against its $n, never per row.
-    per_row = [
-        line for line in plan if "to_tsquery(" in line and not line.startswith("Output: to_")
-    ]
-    assert per_row == [], "\n".join(plan)
-    assert any(line.startswith("Output: to_tsquery(") for line in plan), "\n".join(plan)

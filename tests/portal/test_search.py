@@ -434,3 +434,33 @@ def test_all_sections_show_a_few_hits_each_and_more_of_the_one_asked_for(client,
     assert _counts(narrowed)["bugs"] == 25
     html = narrowed.content.decode()
     assert html.count('<li><a href="/bugs/') == SECTION_HITS
+
+
+@pytest.mark.parametrize("section", ["docs", "forum", "bugs", "lists"])
+def test_each_section_parses_the_words_once_not_for_each_row(world, section):
+    """As the search page runs its query: a prepared statement on its generic plan (PostgreSQL's
+    choice after a few runs), where the words are a parameter. Ranks and hits use an InitPlan's
+    one parse; only the matching holds the words: the index's condition (read once) and its
+    recheck, or on these few rows a scan's filter."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from portal import prepared
+    from portal.registry import registry
+    from portal.search import SearchFilters
+
+    provider = next(p for p in registry.sorted_search_providers() if p.name == section)
+    part = provider.sql(
+        query="zebrafish boot", user=AnonymousUser(), limit=OVERVIEW_HITS, filters=SearchFilters()
+    )
+    types = ", ".join(prepared._type(value) for value in part.params)
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE probe({types}) AS SELECT ({prepared._numbered(part.sql)})")
+        placeholders = ", ".join(["%s"] * len(part.params))
+        cursor.execute(f"EXPLAIN (VERBOSE) EXECUTE probe({placeholders})", part.params)
+        plan = [row[0].strip() for row in cursor.fetchall()]
+        cursor.execute("DEALLOCATE probe; RESET plan_cache_mode")
+    parsing = [line for line in plan if "to_tsquery(" in line]
+    once = ("Output: to_tsquery(", "Output: websearch_to_tsquery(")
+    matching = ("Index Cond:", "Recheck Cond:", "Filter:")
+    assert parsing and all(line.startswith(once + matching) for line in parsing), "\n".join(plan)
