@@ -345,8 +345,8 @@ def _by_topic(user: AbstractBaseUser | AnonymousUser) -> bool:
     return connection.vendor == "postgresql" and not is_moderator(user)
 
 
-def _search_query(query: str) -> SearchQuery:
-    return SearchQuery(query, search_type="websearch", config="english")
+def _search_query(query: str, kind: type[SearchQuery] = SearchQuery) -> SearchQuery:
+    return kind(query, search_type="websearch", config="english")
 
 
 def matching_topics(
@@ -459,7 +459,7 @@ def search_sql(
             TOPIC_FACETS,
             _TOPIC_POSTS,
             document="search_document",
-            search=SearchQueryOnce(values[0], search_type="websearch", config="english"),
+            search=_search_query(values[0], SearchQueryOnce),
             values=["id", "title"],
             order="last_post_at",
             tsquery="websearch_to_tsquery('english', %s)",
