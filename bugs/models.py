@@ -150,6 +150,9 @@ class Priority(models.TextChoices):
 
 
 class Bug(models.Model):
+    # Saved with one of these, it may leave readers' view (see withdraw in portal/page_cache.py).
+    withdrawing_fields = frozenset({"is_security"})
+
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="bugs"
     )

@@ -25,6 +25,9 @@ class Access(models.TextChoices):
 
 
 class Category(models.Model):
+    # Saved with one of these, it may leave readers' view (see withdraw in portal/page_cache.py).
+    withdrawing_fields = frozenset({"read_access", "read_group", "parent"})
+
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
@@ -99,6 +102,9 @@ class Category(models.Model):
 
 
 class Topic(models.Model):
+    # Saved with one of these, it may leave readers' view (see withdraw in portal/page_cache.py).
+    withdrawing_fields = frozenset({"is_hidden", "category"})
+
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="topics")
     title = models.CharField(_("title"), max_length=200)
     author = models.ForeignKey(
@@ -168,6 +174,9 @@ class Topic(models.Model):
 
 
 class Post(models.Model):
+    # Saved with one of these, it may leave readers' view (see withdraw in portal/page_cache.py).
+    withdrawing_fields = frozenset({"is_hidden", "topic"})
+
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
     number = models.PositiveIntegerField(_("number in topic"))
     author = models.ForeignKey(
@@ -288,6 +297,8 @@ class CategoryRead(models.Model):
 class Like(models.Model):
     # Filled in for its reader on pages kept for many (portal/page_cache.py).
     is_reader_state = True
+    # An unlike only lowers a count: the page may still be served while rendered anew.
+    deleting_withdraws = False
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")

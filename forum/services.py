@@ -299,10 +299,19 @@ def save_category(*, category: Category) -> Category:
     return category
 
 
-def _touch(*topic_ids: int | None, categories: Iterable[int] = (), words: bool = True) -> None:
+def _touch(
+    *topic_ids: int | None,
+    categories: Iterable[int] = (),
+    words: bool = True,
+    withdrawn: bool = False,
+) -> None:
     """Bump the versions that key the cached fragments of these topics and their categories,
-    and rebuild the topics' search documents unless their words stayed (`words=False`)."""
+    and rebuild the topics' search documents unless their words stayed (`words=False`).
+    `withdrawn`: a post or topic left some readers' view (hidden, moved): no page kept before is
+    served again, even while rendered anew (no signal tells of these .update()s)."""
     FORUM.bump_on_commit()
+    if withdrawn:
+        page_cache.withdraw()
     ids = [i for i in topic_ids if i]
     if ids:
         Topic.objects.filter(pk__in=ids).update(version=F("version") + 1)
@@ -676,7 +685,7 @@ def flag_post(*, user: AbstractBaseUser, post: Post, reason: str, note: str = ""
     open_flags = Flag.objects.filter(post=post, resolution="").values("user").distinct().count()
     if open_flags >= settings.FORUM_FLAGS_TO_HIDE and not post.is_hidden:
         Post.objects.filter(pk=post.pk).update(is_hidden=True, hidden_by_flags=True)
-        _touch(post.topic_id)
+        _touch(post.topic_id, withdrawn=True)
         ModerationLog.objects.create(
             moderator=None,
             action=ModerationLog.Action.AUTO_HIDE,
@@ -697,7 +706,7 @@ def resolve_flags(*, moderator: AbstractBaseUser, post: Post, agree: bool, reaso
         resolved_at=timezone.now(),
     )
     Post.objects.filter(pk=post.pk).update(is_hidden=agree, hidden_by_flags=False)
-    _touch(post.topic_id)
+    _touch(post.topic_id, withdrawn=agree)
     ModerationLog.objects.create(
         moderator=moderator,
         action=ModerationLog.Action.FLAGS_AGREED if agree else ModerationLog.Action.FLAGS_DISAGREED,
@@ -754,7 +763,7 @@ def moderate_topic(*, moderator: AbstractBaseUser, topic: Topic, action: str, re
         raise ValidationError(_("Unknown moderation action."))
     field, value = _TOPIC_FLAGS[action]
     Topic.objects.filter(pk=topic.pk).update(**{field: value})
-    _touch(topic.pk)
+    _touch(topic.pk, withdrawn=action == "hide_topic")
     setattr(topic, field, value)
     _log(moderator=moderator, action=action, reason=reason, topic=topic)
     return topic
@@ -767,7 +776,7 @@ def set_post_hidden(*, moderator: AbstractBaseUser, post: Post, hidden: bool, re
     post.is_hidden = hidden
     if hidden and post.topic.answer_id == post.pk:
         Topic.objects.filter(pk=post.topic_id).update(answer=None)
-    _touch(post.topic_id)
+    _touch(post.topic_id, withdrawn=hidden)
     _log(
         moderator=moderator,
         action=ModerationLog.Action.HIDE_POST if hidden else ModerationLog.Action.UNHIDE_POST,
@@ -789,7 +798,7 @@ def move_topic(
     Topic.objects.filter(pk=topic.pk).update(category=category)
     topic.category = category
     recount_categories([old.pk, category.pk])
-    _touch(topic.pk, categories=[old.pk])
+    _touch(topic.pk, categories=[old.pk], withdrawn=True)
     _log(
         moderator=moderator,
         action=ModerationLog.Action.MOVE,

@@ -22,6 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class MailingList(models.Model):
+    # Saved with one of these, it may leave readers' view (see withdraw in portal/page_cache.py).
+    withdrawing_fields = frozenset({"is_private"})
+
     name = models.SlugField(_("name"), max_length=100, unique=True)
     title = models.CharField(_("title"), max_length=200, blank=True)
     posting_address = models.EmailField(_("posting address"), unique=True)

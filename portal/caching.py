@@ -61,6 +61,10 @@ class Generation:
 
 NEWS = Generation("news")
 PAGES = Generation("pages")
+# Moved (with PAGES) by what takes something away from readers: a row deleted, a bug made a
+# security bug, a post hidden, a release withdrawn. A whole page kept before it is never served
+# again, not even while one request renders it anew (portal/page_cache.py).
+WITHDRAWALS = Generation("withdrawals")
 
 
 def stamp(*generations: Generation) -> str:

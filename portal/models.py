@@ -49,6 +49,9 @@ class Profile(models.Model):
 class NewsItem(models.Model):
     """An announcement on the home page and in the news feed; body stored rendered."""
 
+    # Saved with one of these, it may leave readers' view (see withdraw in portal/page_cache.py).
+    withdrawing_fields = frozenset({"is_published", "published_at"})
+
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     body = models.TextField(_("body (Markdown)"))

@@ -10,7 +10,9 @@ its own (they already do when what readers see changes) and when any row of the 
 models is saved or deleted (the catch-all below), so a reader sees a change at once; counters
 moved with .update() and "3 minutes ago" are at most ANONYMOUS_PAGE_SECONDS old. A stale page
 is rendered again by one request at a time; readers arriving during that render get the old one
-(a busy page is never rendered by every worker at once).
+(a busy page is never rendered by every worker at once). Not so when something was taken away
+from readers (a row deleted, a bug made a security bug, a post hidden: `withdraw`, and the
+models' `withdrawing_fields`): a page kept before that is never served again.
 
 A page is kept only when nothing in it belongs to one visitor: no cookie set, no CSRF token or
 CSP nonce used, no Cache-Control saying private/no-store/no-cache, no Vary on anything but the
@@ -50,7 +52,7 @@ from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_from_request
 
-from portal.caching import PAGES, Generation
+from portal.caching import PAGES, WITHDRAWALS, Generation
 
 # The apps whose rows readers see; a row of Django's own (sessions, permissions) changes no page.
 SITE_APPS = {"portal", "downloads", "builds", "docs_app", "forum", "lists", "bugs", "lab"}
@@ -182,6 +184,7 @@ class Lookup:
     key: str = ""
     stored_at: float | None = None  # when the page answered (or kept now) was rendered
     extra: dict[str, Any] = field(default_factory=dict)  # the other keys read with the page
+    withdrawals: int = 0  # WITHDRAWALS as read before rendering: kept with the page
 
 
 class _Bodies:
@@ -302,25 +305,34 @@ def read(key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False
     A page older than ANONYMOUS_PAGE_SECONDS or kept under an older generation is rendered
     again by one request at a time (a short lock); readers arriving meanwhile get the old page
     rather than all rendering it at once."""
-    found = cache.get_many([key, PAGES.key, *(extra_keys or [])])
+    found = cache.get_many([key, PAGES.key, WITHDRAWALS.key, *(extra_keys or [])])
     generation = found.get(PAGES.key)
     if generation is None:
         generation = PAGES.current()
+    # None until the first withdrawal (or when the cache lost it: pages kept since are not served)
+    withdrawals = found.get(WITHDRAWALS.key, 0)
     kept = found.get(key)
     if not kept:
-        return Lookup(None, generation, key=key, extra=found)
+        return Lookup(None, generation, key=key, extra=found, withdrawals=withdrawals)
     kept_generation, stored_at, headers, content, body_name, on_read, *rest = kept
-    # Entries kept before pages were kept gzipped end at the reader's parts.
-    reader_parts, compressed, compressed_name = (*rest, None, None, None)[:3]
+    # Older entries end at the reader's parts, or before the gzipped copy's name.
+    reader_parts, compressed, compressed_name, kept_withdrawals = (
+        *rest,
+        *(None, None, None, 0)[len(rest) :],
+    )
+    if kept_withdrawals != withdrawals:  # it may show what readers may no longer see
+        return Lookup(None, generation, key=key, extra=found, withdrawals=withdrawals)
     age = time.time() - stored_at
     stale = kept_generation != generation or age >= settings.ANONYMOUS_PAGE_SECONDS
     if stale and cache.add(f"{key}:rendering", 1, timeout=RENDER_LOCK_SECONDS):
-        return Lookup(None, generation, renewing=True, key=key, extra=found)
+        return Lookup(
+            None, generation, renewing=True, key=key, extra=found, withdrawals=withdrawals
+        )
     has_compressed = compressed is not None or compressed_name is not None
     use_compressed = gzipped and has_compressed
     body = _unstash(*((compressed, compressed_name) if use_compressed else (content, body_name)))
     if body is None:  # the body expired before its entry: render it again
-        return Lookup(None, generation, key=key, extra=found)
+        return Lookup(None, generation, key=key, extra=found, withdrawals=withdrawals)
     if on_read:
         function, args = on_read
         import_string(function)(*args)
@@ -363,6 +375,7 @@ def keep(
             reader_parts,
             compressed_stashed,
             compressed_name,
+            lookup.withdrawals,
         )
         # Kept past its freshness so that a stale page can be served while one request renders.
         cache.set_many(stored, timeout=settings.ANONYMOUS_PAGE_SECONDS * 2)
@@ -579,18 +592,49 @@ def _bump_on_commit() -> None:
     PAGES.bump()
 
 
-def _changed(model: type, using: str) -> None:
-    if model._meta.app_label not in SITE_APPS or not getattr(model, "shown_to_signed_out", True):
-        return
+def _withdraw_on_commit() -> None:
+    WITHDRAWALS.bump()  # PAGES with it
+
+
+def _bump(using: str, *, withdrawn: bool) -> None:
     # Now, so that this transaction's own reads (and tests, which never commit) see it, and once
     # more on commit, so that a page rendered from the old rows meanwhile is not kept as new.
-    PAGES.bump()
+    (WITHDRAWALS if withdrawn else PAGES).bump()
     connection = connections[using]
     if not connection.in_atomic_block:
         return  # committed already
-    if any(entry[1] is _bump_on_commit for entry in connection.run_on_commit):
+    on_commit = _withdraw_on_commit if withdrawn else _bump_on_commit
+    if any(entry[1] is on_commit for entry in connection.run_on_commit):
         return  # one bump on commit per transaction, however many rows it writes
-    transaction.on_commit(_bump_on_commit, using=using)
+    transaction.on_commit(on_commit, using=using)
+
+
+def withdraw(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Something signed-out readers or members saw is no longer theirs to see (a post hidden
+    with .update(), which no signal tells): no page kept before is served again, not even while
+    it is rendered anew. Saved rows say it through their model's `withdrawing_fields`."""
+    _bump(using, withdrawn=True)
+
+
+def _changed(model: type, using: str, *, withdrawn: bool = False) -> None:
+    if model._meta.app_label not in SITE_APPS or not getattr(model, "shown_to_signed_out", True):
+        return
+    _bump(using, withdrawn=withdrawn)
+
+
+def _withdraws(sender: type, kwargs: dict[str, Any]) -> bool:
+    """A row deleted, or saved with one of the fields that can take it away from readers
+    (`withdrawing_fields`: a bug's is_security, a list's is_private); a save that names none of
+    them (update_fields), or a new row, takes nothing away."""
+    if "created" not in kwargs:  # post_delete: unless the model says its rows take nothing away
+        return getattr(sender, "deleting_withdraws", True)
+    fields = getattr(sender, "withdrawing_fields", frozenset())
+    update_fields = kwargs.get("update_fields")
+    return (
+        bool(fields)
+        and not kwargs["created"]
+        and (update_fields is None or not fields.isdisjoint(update_fields))
+    )
 
 
 def reader_changed(user_id: int) -> None:
@@ -600,7 +644,7 @@ def reader_changed(user_id: int) -> None:
 
 
 def _saved_or_deleted(sender: type, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
-    _changed(sender, using)
+    _changed(sender, using, withdrawn=_withdraws(sender, kwargs))
     if getattr(sender, "is_reader_state", False):  # a row of one reader's own (a read mark)
         reader_changed(kwargs["instance"].user_id)
 

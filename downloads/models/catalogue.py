@@ -80,6 +80,9 @@ class Distribution(models.Model):
 
 
 class Release(models.Model):
+    # Saved with one of these, it may leave readers' view (see withdraw in portal/page_cache.py).
+    withdrawing_fields = frozenset({"status"})
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")

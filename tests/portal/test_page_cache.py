@@ -240,7 +240,8 @@ def test_a_doc_edit_reaches_the_next_reader(client, django_capture_on_commit_cal
     assert "New words" in html and "Old words" not in html
 
 
-def test_a_published_release_reaches_the_next_reader(client, settings, tmp_path):
+def _draft_release(settings, tmp_path) -> tuple[Board, Release]:
+    """Release 9.4, a draft with one kernel for board D07, its files stored under tmp_path."""
     settings.SIGNING_KEY_ID = ""
     settings.STORAGES = {
         **settings.STORAGES,
@@ -254,6 +255,11 @@ def test_a_published_release_reaches_the_next_reader(client, settings, tmp_path)
     image = tmp_path / "Image"
     image.write_bytes(b"kernel")
     add_artifact_from_path(release=release, path=image, board=board, kind=Artifact.Kind.KERNEL)
+    return board, release
+
+
+def test_a_published_release_reaches_the_next_reader(client, settings, tmp_path):
+    board, release = _draft_release(settings, tmp_path)
     url = reverse("downloads:board", args=[board.slug])
     assert "9.4" not in client.get(url).content.decode()
     publish_release(release=release)
@@ -570,3 +576,145 @@ def test_a_page_rendered_again_has_one_request_make_the_reader_s_parts(
     rendered_again()
     cache.add(making, 1)
     assert "Stop watching all releases" in read(client, url)  # their own change, at once
+
+
+# --- What readers may no longer see is never served stale ---------------------------------------
+
+
+@pytest.fixture
+def staff(db):
+    return get_user_model().objects.create_superuser("root", "root@example.org", "pw-for-tests-1")
+
+
+def _held_while_rendered(client, url: str):
+    """The answer a signed-out reader gets for `url` while another worker renders it again."""
+    key = _key(url)
+    cache.add(f"{key}:rendering", 1)
+    try:
+        return client.get(url)
+    finally:
+        cache.delete(f"{key}:rendering")
+
+
+def _public_bug(reporter):
+    component = Component.objects.create(
+        product=Product.objects.create(name="Kernel", slug="kernel"), name="net", slug="net"
+    )
+    return filing.file_bug(
+        summary="Oops in hns3", description="It oopses.", reporter=reporter, component=component
+    )
+
+
+def test_a_bug_made_a_security_bug_is_never_served_from_a_kept_page(client, member, staff):
+    from bugs.services import triage
+
+    bug = _public_bug(member)
+    list_url = reverse("bugs:index")
+    assert "Oops in hns3" in read(client, bug.get_absolute_url())
+    assert "Oops in hns3" in read(client, list_url)
+    triage.update_bug(actor=staff, bug=bug, values={"is_security": True})
+    assert _held_while_rendered(client, bug.get_absolute_url()).status_code == 404
+    listed = _held_while_rendered(client, list_url)
+    assert not kept(listed) and "Oops in hns3" not in listed.content.decode()
+
+
+def test_a_bug_made_a_security_bug_leaves_the_members_shared_pages_at_once(client, member, staff):
+    from bugs.services import triage
+
+    bug = _public_bug(staff)
+    list_url = reverse("bugs:index")
+    client.force_login(member)
+    assert "Oops in hns3" in read(client, list_url)
+    assert "Oops in hns3" in read(client, list_url)  # the page members share, kept
+    triage.update_bug(actor=staff, bug=bug, values={"is_security": True})
+    key = page_cache.reader_page_key(_member_request(member, list_url))
+    cache.add(f"{key}:rendering", 1)
+    assert "Oops in hns3" not in read(client, list_url)
+
+
+def _member_request(user, url: str):
+    request = RequestFactory().get(url)
+    request.user = user
+    request.session = {}
+    return request
+
+
+def test_a_hidden_post_or_topic_is_never_served_from_a_kept_page(client, member, staff, settings):
+    settings.FORUM_POST_INTERVAL = settings.FORUM_NEW_USER_POST_INTERVAL = 0
+    category = Category.objects.create(name="Boards", slug="boards")
+    topic = forum.create_topic(user=member, category=category, title="D05 boot", source="First.")
+    reply = forum.post_reply(user=member, topic=topic, source="Buy cheap watches.")
+    url = topic.get_absolute_url()
+    assert "cheap watches" in read(client, url)
+    forum.set_post_hidden(moderator=staff, post=reply, hidden=True, reason="spam")
+    assert "cheap watches" not in _held_while_rendered(client, url).content.decode()
+    read(client, url)
+    forum.moderate_topic(moderator=staff, topic=topic, action="hide_topic", reason="spam")
+    assert _held_while_rendered(client, url).status_code == 404
+
+
+def test_a_post_hidden_by_flags_is_never_served_from_a_kept_page(client, member, settings):
+    settings.FORUM_POST_INTERVAL = settings.FORUM_NEW_USER_POST_INTERVAL = 0
+    settings.FORUM_FLAGS_TO_HIDE = 1
+    category = Category.objects.create(name="Boards", slug="boards")
+    topic = forum.create_topic(user=member, category=category, title="D05 boot", source="First.")
+    reply = forum.post_reply(user=member, topic=topic, source="Buy cheap watches.")
+    flagger = get_user_model().objects.create_user("bo", "bo@example.org", "pw-for-tests-1")
+    url = topic.get_absolute_url()
+    assert "cheap watches" in read(client, url)
+    forum.flag_post(user=flagger, post=reply, reason="spam")
+    assert "cheap watches" not in _held_while_rendered(client, url).content.decode()
+
+
+def test_a_topic_moved_where_signed_out_readers_may_not_read_is_never_served(client, member, staff):
+    public = Category.objects.create(name="Boards", slug="boards")
+    members_only = Category.objects.create(name="Team", slug="team", read_access="members")
+    topic = forum.create_topic(user=member, category=public, title="D05 boot", source="First.")
+    url = topic.get_absolute_url()
+    read(client, url)
+    forum.move_topic(moderator=staff, topic=topic, category=members_only, reason="internal")
+    assert _held_while_rendered(client, url).status_code in (302, 403, 404)
+
+
+def test_a_deleted_row_is_never_served_from_a_kept_page(client):
+    news = NewsItem.objects.create(
+        title="Short-lived", slug="short", body="b", published_at=timezone.now()
+    )
+    read(client, news.get_absolute_url())
+    news.delete()
+    assert _held_while_rendered(client, news.get_absolute_url()).status_code == 404
+
+
+def test_a_list_made_private_is_never_served_from_a_kept_page(client):
+    from lists.models import MailingList
+
+    mailing_list = MailingList.objects.create(
+        name="estuary-team", title="Team", posting_address="team@example.org"
+    )
+    url = reverse("lists:list", args=[mailing_list.name])
+    read(client, url)
+    mailing_list.is_private = True
+    mailing_list.save()  # as the admin saves it
+    assert _held_while_rendered(client, url).status_code in (302, 403, 404)
+
+
+def test_a_withdrawn_release_is_never_served_from_a_kept_page(client, settings, tmp_path):
+    from downloads.services.publishing import withdraw_release
+
+    _board, release = _draft_release(settings, tmp_path)
+    publish_release(release=release)
+    url = release.get_absolute_url()
+    read(client, url)
+    withdraw_release(release=release, reason="A bad key signed it.")
+    assert _held_while_rendered(client, url).status_code == 410
+
+
+def test_a_withdrawal_still_lets_other_changes_serve_the_old_page_meanwhile(client):
+    """Only what takes something away skips the old page; a new row does not."""
+    news = NewsItem.objects.create(title="Old", slug="old", body="b", published_at=timezone.now())
+    read(client, reverse("news_list"))
+    news.delete()
+    read(client, reverse("news_list"))  # kept anew after the withdrawal
+    NewsItem.objects.create(title="Fresh news", slug="fresh", body="b")
+    meanwhile = _held_while_rendered(client, reverse("news_list"))
+    assert kept(meanwhile) and "Fresh news" not in meanwhile.content.decode()
