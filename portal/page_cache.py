@@ -45,7 +45,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
@@ -92,7 +92,20 @@ def not_kept_for_signed_out(view: Callable[..., HttpResponse]) -> Callable[..., 
         response.not_kept_for_signed_out = True
         return response
 
+    wrapped.not_kept_for_signed_out = True  # its requests do not even ask (_never_kept)
     return wrapped
+
+
+@functools.lru_cache(maxsize=4096)
+def _never_kept(path: str) -> bool:
+    """Whether the view at `path` opted out: no page of it is ever kept, so its requests need
+    not look for one (a search's address differs by its query, not its path: one resolve per
+    path and process)."""
+    try:
+        view = resolve(path).func
+    except Resolver404:
+        return False
+    return getattr(view, "not_kept_for_signed_out", False)
 
 
 def on_every_read(response: HttpResponse, function: str, *args: Any) -> HttpResponse:
@@ -120,6 +133,8 @@ def _may_be_kept(request: HttpRequest) -> bool:
     if request.method not in ("GET", "HEAD") or settings.ANONYMOUS_PAGE_SECONDS <= 0:
         return False
     if request.path_info in _probes() or "HTTP_AUTHORIZATION" in request.META:
+        return False
+    if _never_kept(request.path_info):
         return False
     return not request.COOKIES.get(CookieStorage.cookie_name)  # emptied: no message left
 

@@ -380,6 +380,20 @@ def test_requests_that_are_never_answered_from_the_cache():
     assert page_cache.page_key(factory.get("/")) is not None
 
 
+@pytest.mark.parametrize(
+    "url", ["/search/?q=d05", "/docs/search/?q=boot", "/lists/estuary-dev/search/?q=hns3"]
+)
+def test_searches_never_ask_the_cache_for_a_page(client, member, url):
+    """Their views opted out (not_kept_for_signed_out): a kept page is never there to find, so
+    the round trip to look for one is not made, signed out or in."""
+    factory = RequestFactory()
+    assert page_cache.page_key(factory.get(url)) is None
+    signed_in = factory.get(url)
+    signed_in.user, signed_in.session = member, {}
+    assert page_cache.reader_page_key(signed_in) is None
+    assert page_cache.page_key(factory.get(url.split("search/")[0])) is not None
+
+
 def _with(response: HttpResponse, *, cookie: bool = False, **headers: str) -> HttpResponse:
     if cookie:
         response.set_cookie("seen", "1")
