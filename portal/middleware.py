@@ -63,17 +63,15 @@ def request_limit(path: str) -> int:
 def request_too_large(request: HttpRequest, *, limit: int) -> HttpResponse:
     from django.shortcuts import render
     from django.template.defaultfilters import filesizeformat
+    from django.utils import translation
     from django.utils.translation import gettext as _
 
-    message = _("This request is larger than %(limit)s, the most this page accepts.") % {
-        "limit": filesizeformat(limit)
-    }
-    response = render(
-        request,
-        "413.html",
-        {"message": message},
-        status=413,
-    )
+    # Refused before LocaleMiddleware: the thread still speaks whatever it served last.
+    with translation.override(translation.get_language_from_request(request)):
+        message = _("This request is larger than %(limit)s, the most this page accepts.") % {
+            "limit": filesizeformat(limit)
+        }
+        response = render(request, "413.html", {"message": message}, status=413)
     # The client is still sending the body we refused: close rather than read it all.
     response["Connection"] = "close"
     return response

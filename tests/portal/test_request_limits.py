@@ -62,3 +62,30 @@ def test_each_page_gets_the_ceiling_of_its_own_form(client):
     under_bugs = client.post("/bugs/new/", body, content_type=FORM)
     assert over_default.status_code == 413
     assert under_bugs.status_code != 413
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "words"),
+    [("en", "larger than"), ("zh-hans", "此请求超过了")],
+)
+def test_the_refusal_speaks_the_visitor_s_language_not_the_last_one_served(
+    client, accept_language, words
+):
+    """It is answered before the language is chosen for the request: the worker's thread
+    still holds the language of whatever it served last."""
+    from django.utils import translation
+
+    translation.activate("zh-hans" if accept_language == "en" else "en")
+    try:
+        response = client.generic(
+            "POST",
+            "/bugs/new/",
+            CONTENT_TYPE="multipart/form-data; boundary=x",
+            CONTENT_LENGTH=str(settings.REQUEST_MAX_BYTES * 1000),
+            HTTP_ACCEPT_LANGUAGE=accept_language,
+            **{"wsgi.input": Unreadable()},
+        )
+    finally:
+        translation.deactivate()
+    assert response.status_code == 413
+    assert words in response.content.decode()
