@@ -108,17 +108,18 @@ class ReaderPageCacheMiddleware:
         key = page_cache.reader_page_key(request)
         if key is None:
             return self.get_response(request)
-        lookup = page_cache.read(key, page_cache.reader_keys(request, key))
+        gzipped = page_cache.accepts_gzip(request)
+        lookup = page_cache.read(key, page_cache.reader_keys(request, key), gzipped=gzipped)
         if lookup.response is not None:
             lookup.response.reader_parts = lookup.reader_parts
-            filled = page_cache.for_reader(request, lookup.response, lookup)
+            filled = page_cache.for_reader(request, lookup.response, lookup, gzipped=gzipped)
             if filled is not None:
                 return filled
             return self.get_response(request)  # their own page: rendered without marks
         request.shared_page = True  # templates render the reader's parts as marks
         response = self.get_response(request)
         page_cache.keep(key, lookup, request, response)
-        filled = page_cache.for_reader(request, response, lookup)
+        filled = page_cache.for_reader(request, response, lookup, gzipped=gzipped)
         if filled is not None:
             return filled
         # The view shared a page this reader may not get (theirs): rendered for them after all.

@@ -28,10 +28,12 @@ import functools
 import gzip
 import hashlib
 import re
+import struct
 import threading
 import time
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
@@ -200,6 +202,9 @@ class Lookup:
     stored_at: float | None = None  # when the page answered (or kept now) was rendered
     extra: dict[str, Any] = field(default_factory=dict)  # the other keys read with the page
     withdrawals: int = 0  # WITHDRAWALS as read before rendering: kept with the page
+    # A shared signed-in page's layout and texts deflated apart (read only for a reader who
+    # accepts gzip, else None), filled in by for_reader
+    reader_gzip: tuple[tuple, bytes | None] | None = None
 
 
 class _Bodies:
@@ -324,16 +329,16 @@ def read(key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False
     generation = found.get(PAGES.key)
     if generation is None:
         generation = PAGES.current()
-    # None until the first withdrawal (or when the cache lost it: pages kept since are not served)
+    # 0 until the first withdrawal (or when the cache lost it: pages kept since are not served)
     withdrawals = found.get(WITHDRAWALS.key, 0)
     kept = found.get(key)
     if not kept:
         return Lookup(None, generation, key=key, extra=found, withdrawals=withdrawals)
     kept_generation, stored_at, headers, content, body_name, on_read, *rest = kept
-    # Older entries end at the reader's parts, or before the gzipped copy's name.
-    reader_parts, compressed, compressed_name, kept_withdrawals = (
+    # Older entries end at the reader's parts, the gzipped copy's name or the withdrawals.
+    reader_parts, compressed, compressed_name, kept_withdrawals, layout = (
         *rest,
-        *(None, None, None, 0)[len(rest) :],
+        *(None, None, None, 0, None)[len(rest) :],
     )
     if kept_withdrawals != withdrawals:  # it may show what readers may no longer see
         return Lookup(None, generation, key=key, extra=found, withdrawals=withdrawals)
@@ -343,6 +348,10 @@ def read(key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False
         return Lookup(
             None, generation, renewing=True, key=key, extra=found, withdrawals=withdrawals
         )
+    reader_gzip = None
+    if layout is not None:  # a shared page: its texts deflated apart, filled in for_reader
+        reader_gzip = (layout, _unstash(compressed, compressed_name) if gzipped else None)
+        compressed = compressed_name = None
     has_compressed = compressed is not None or compressed_name is not None
     use_compressed = gzipped and has_compressed
     body = _unstash(*((compressed, compressed_name) if use_compressed else (content, body_name)))
@@ -358,7 +367,14 @@ def read(key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False
         _encoded(response, body, use_it=use_compressed)
     response["Age"] = str(max(0, int(age)))
     return Lookup(
-        response, generation, reader_parts=reader_parts, key=key, stored_at=stored_at, extra=found
+        response,
+        generation,
+        reader_parts=reader_parts,
+        key=key,
+        stored_at=stored_at,
+        extra=found,
+        withdrawals=withdrawals,
+        reader_gzip=reader_gzip,
     )
 
 
@@ -375,8 +391,14 @@ def keep(
         headers = list(response.headers.items())
         stored: dict[str, Any] = {}
         content = response.content
-        # A shared signed-in page is filled in for each reader: only whole pages are gzipped.
-        compressed = _compressed(response, content) if reader_parts is None else None
+        # A shared signed-in page is filled in for each reader: its texts are deflated apart.
+        layout = None
+        if reader_parts is None:
+            compressed = _compressed(response, content)
+        else:
+            layout, compressed = _reader_gzip_layout(response, content) or (None, None)
+            lookup.reader_gzip = None if layout is None else (layout, compressed)
+        whole = compressed if layout is None else None
         content, body_name = _stash(stored, key, "body", content)
         compressed_stashed, compressed_name = _stash(stored, key, "gzip", compressed)
         lookup.stored_at = time.time()
@@ -391,12 +413,13 @@ def keep(
             compressed_stashed,
             compressed_name,
             lookup.withdrawals,
+            layout,
         )
         # Kept past its freshness so that a stale page can be served while one request renders.
         cache.set_many(stored, timeout=settings.ANONYMOUS_PAGE_SECONDS * 2)
         if lookup.renewing:
             cache.delete(f"{key}:rendering")
-        return _encoded(response, compressed, use_it=gzipped)
+        return _encoded(response, whole, use_it=gzipped)
     if lookup.renewing:
         cache.delete_many([key, f"{key}:rendering"])
     return response
@@ -486,22 +509,97 @@ def fill_marks[Text: (str, bytes)](html: Text, parts: dict[str, str | Callable[[
     filled show nothing. A page's body is filled as bytes: decoding and encoding a 400 KB page
     cost more than the rest of its reader's copy."""
     as_bytes = isinstance(html, bytes)
-    opening, closing = (MARK_OPENING.encode(), b"-->") if as_bytes else (MARK_OPENING, "-->")
     pieces, start = [], 0
+    for at, stop, name in _marks(html):
+        value = parts.get(name, "")
+        value = value() if callable(value) else value
+        pieces += [html[start:at], value.encode() if as_bytes else value]
+        start = stop
+    pieces.append(html[start:])
+    return html[:0].join(pieces)
+
+
+def _marks[Text: (str, bytes)](html: Text) -> Iterator[tuple[int, int, str]]:
+    """Each mark in html, in order: where it starts and stops, and its name."""
+    as_bytes = isinstance(html, bytes)
+    opening, closing = (MARK_OPENING.encode(), b"-->") if as_bytes else (MARK_OPENING, "-->")
+    start = 0
     while (at := html.find(opening, start)) >= 0:
         end = html.find(closing, at)
         name = html[at + len(opening) : end] if end >= 0 else html[:0]
         name = name.decode("ascii", "replace") if as_bytes else name
         if not MARK_NAME.fullmatch(name):  # not a mark: the text stays as it is
-            pieces.append(html[start : at + len(opening)])
             start = at + len(opening)
             continue
-        value = parts.get(name, "")
-        value = value() if callable(value) else value
-        pieces += [html[start:at], value.encode() if as_bytes else value]
+        yield at, end + len(closing), name
         start = end + len(closing)
-    pieces.append(html[start:])
-    return html[:0].join(pieces)
+
+
+# A shared page is gzipped for each reader without compressing it again: when kept, the texts
+# between the reader's parts (marks and form tokens) are deflated apart, each ended with a full
+# flush, so that no text refers back to another's bytes; each reader's copy is those pieces
+# with the reader's own parts between them as stored (uncompressed) blocks, and gzip's header
+# and trailer. Safe from BREACH-style guessing: a reader's secrets (the form token) and their
+# own parts are never compressed, and so never with text a visitor may have put in the page.
+READER_TOKEN = ""  # the layout's name for a form token (no mark is named so: MARK_NAME)
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, mtime 0
+_GZIP_LAST_BLOCK = b"\x01\x00\x00\xff\xff"  # an empty stored block, marked the last
+_STORED_BLOCK_BYTES = 0xFFFF
+
+
+def _reader_gzip_layout(response: HttpResponse, content: bytes) -> tuple[tuple, bytes] | None:
+    """A shared page's layout and its texts deflated apart (None when it is not worth it): the
+    layout lists (start, stop, blob start, blob stop) for each text, and a mark's name (or
+    READER_TOKEN) for each reader's part between them."""
+    if len(content) < COMPRESS_MIN_BYTES or response.has_header("Content-Encoding"):
+        return None
+    if not response.get("Content-Type", "").startswith("text/html"):
+        return None
+    token = csrf_mark().encode()
+    parts = [(at, stop, name) for at, stop, name in _marks(content)]
+    at = content.find(token)
+    while at >= 0:
+        parts.append((at, at + len(token), READER_TOKEN))
+        at = content.find(token, at + len(token))
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    layout: list = []
+    chunks: list[bytes] = []
+    size = start = 0
+    for at, stop, name in [*sorted(parts), (len(content), len(content), None)]:
+        if at > start:
+            chunk = compressor.compress(content[start:at]) + compressor.flush(zlib.Z_FULL_FLUSH)
+            layout.append((start, at, size, size + len(chunk)))
+            chunks.append(chunk)
+            size += len(chunk)
+        if name is not None:
+            layout.append(name)
+        start = stop
+    return tuple(layout), b"".join(chunks)
+
+
+def _gzipped_for_reader(
+    content: bytes, layout: tuple, blob: bytes, part: Callable[[str], bytes]
+) -> bytes:
+    """The reader's copy, gzipped: the kept deflated texts, and `part(name)` for each of the
+    reader's parts as stored blocks. The trailer's checksum runs over the page's text once."""
+    text, deflated = memoryview(content), memoryview(blob)
+    pieces: list[bytes | memoryview] = [_GZIP_HEADER]
+    crc = length = 0
+    for item in layout:
+        if isinstance(item, tuple):
+            start, stop, blob_start, blob_stop = item
+            crc = zlib.crc32(text[start:stop], crc)
+            length += stop - start
+            pieces.append(deflated[blob_start:blob_stop])
+            continue
+        own = part(item)
+        crc = zlib.crc32(own, crc)
+        length += len(own)
+        for at in range(0, len(own), _STORED_BLOCK_BYTES):
+            block = own[at : at + _STORED_BLOCK_BYTES]
+            pieces += [struct.pack("<BHH", 0, len(block), len(block) ^ 0xFFFF), block]
+    pieces += [_GZIP_LAST_BLOCK, struct.pack("<II", crc, length & 0xFFFFFFFF)]
+    return b"".join(pieces)
 
 
 def reader_state(user_id: int) -> Generation:
@@ -573,12 +671,17 @@ def _account_menu(username: str, is_staff: bool, unread: int, language: str) -> 
 
 
 def for_reader(
-    request: HttpRequest, response: HttpResponse, lookup: Lookup | None = None
+    request: HttpRequest,
+    response: HttpResponse,
+    lookup: Lookup | None = None,
+    *,
+    gzipped: bool = False,
 ) -> HttpResponse | None:
     """The reader's copy of a page rendered with marks, or None when this reader must get it
     rendered for them. The account menu and form tokens are everyone's; the view's function
     fills its own parts (kept for the reader, see _reader_parts). `lookup` is what was read
-    with the page."""
+    with the page; `gzipped`: the reader accepts gzip (a page kept with its texts deflated
+    apart is answered so)."""
     from portal.notifications import unread_key
 
     function, args = getattr(response, "reader_parts", None) or (None, ())
@@ -592,12 +695,27 @@ def for_reader(
         return response
     unread = lookup.extra.get(unread_key(request.user.pk)) if lookup else None
     parts.setdefault("account", lambda: account_menu(request.user, unread))
-    body = fill_marks(response.content, parts)
     token_mark = csrf_mark().encode()
-    if token_mark in body:
-        body = body.replace(token_mark, get_token(request).encode())
-    response.content = body
-    return response
+    layout, blob = (lookup.reader_gzip if lookup else None) or (None, None)
+    if layout is not None:
+        patch_vary_headers(response, ["Accept-Encoding"])
+    if not gzipped or blob is None:
+        body = fill_marks(response.content, parts)
+        if token_mark in body:
+            body = body.replace(token_mark, get_token(request).encode())
+        response.content = body
+        return response
+
+    token = get_token(request).encode()  # masked anew on each call: once for the whole page
+
+    def part(name: str) -> bytes:
+        if name == READER_TOKEN:
+            return token
+        value = parts.get(name, "")
+        own = (value() if callable(value) else value).encode()
+        return own.replace(token_mark, token) if token_mark in own else own
+
+    return _encoded(response, _gzipped_for_reader(response.content, layout, blob, part), True)
 
 
 # --- The catch-all: any row of the site's own models saved or deleted --------------------------
