@@ -16,7 +16,8 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # One test process per core (pytest-xdist), whole files to each: most tests wait on a worker, a
 # browser or a subprocess, so two processes keep both cores busy. tests/testenv.py gives each
 # process its own database, Redis db and var/ folder. `make test PYTEST_ARGS=` runs them in one.
-PYTEST_ARGS ?= -n 2 --dist loadfile --durations=25
+# Files are handed out in the order tests/conftest.py sorts them (the longest first).
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 # Benchmarks get a Redis db of their own, far from the tests' (which flush theirs between tests,
 # and use the next ones up under `pytest -n`).
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
