@@ -102,6 +102,23 @@ def _drain(response) -> bytes:
     return response.content
 
 
+def _walks_its_own_space(url: str, target: str) -> bool:
+    """Whether the link goes from one variant of a page to another (a calendar's next week from
+    a week, one more filter from a filtered list): each step is the same template with the same
+    links, and the walk would go through every week and every combination (540 calendar pages
+    and 400 filtered bug lists on the demo data). The first step, from the page itself, is
+    followed, so every such link is asked once; so are a variant's further pages (what is
+    listed only there is reached)."""
+    here, there = urlsplit(url), urlsplit(target)
+    if not (here.query and there.query and here.path == there.path):
+        return False
+
+    def without_page(query: str) -> list[tuple[str, str]]:
+        return sorted((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "page")
+
+    return without_page(here.query) != without_page(there.query)
+
+
 def pattern_of(url: str) -> str:
     """The URL pattern that serves url ("docs/<str:version>/<slug:section>/"), for sampling."""
     path = urlsplit(url).path
@@ -153,6 +170,8 @@ def crawl(client, *, start: str = "/", max_depth: int | None = None) -> CrawlRes
         for href in new_links:
             target = _same_origin(url, href)
             if target is None or target in seen or target.startswith(SKIP_PREFIXES):
+                continue
+            if _walks_its_own_space(url, target):
                 continue
             seen.add(target)
             queue.append((target, url, depth + 1))

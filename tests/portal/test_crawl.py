@@ -29,3 +29,23 @@ def test_the_crawl_finds_a_broken_link_and_names_its_page(client, db):
         line.startswith("/docs/no-such-version/nothing/ answers 404, linked from /news/")
         for line in result.broken
     ), _report(result)
+
+
+@pytest.mark.parametrize(
+    ("url", "target", "followed"),
+    [
+        ("/lab/calendar/", "/lab/calendar/?week=2026-11-30", True),  # from the page itself
+        ("/lab/calendar/?week=2026-11-30", "/lab/calendar/?week=2026-12-07", False),
+        ("/bugs/?status=open", "/bugs/?status=open&severity=major", False),
+        ("/bugs/?status=open", "/bugs/?status=open&page=2", True),  # what is listed only there
+        ("/bugs/?status=open&page=2", "/bugs/?page=3&status=open", True),
+        ("/bugs/?status=open", "/bugs/feed/?status=open", True),  # another page
+        ("/bugs/?status=open", "/bugs/", True),
+    ],
+)
+def test_the_crawl_asks_each_variant_link_once_without_walking_every_combination(
+    url, target, followed
+):
+    from tests.crawl import _walks_its_own_space
+
+    assert _walks_its_own_space(url, target) is not followed
