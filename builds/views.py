@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from builds.forms import StartBuildsForm
 from builds.models import Build
@@ -52,7 +52,7 @@ def _release_or_404(version: str) -> Release:
 
 
 @release_manager_required
-@require_GET
+@require_safe
 def build_list(request: HttpRequest) -> HttpResponse:
     return _render_list(request)
 
@@ -129,7 +129,7 @@ def _say_started(request: HttpRequest, result) -> None:
 
 
 @release_manager_required
-@require_GET
+@require_safe
 def build_detail(request: HttpRequest, pk: int) -> HttpResponse:
     build = _build_or_404(pk)
     tail = log_tail(build=build)
@@ -146,7 +146,7 @@ def build_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @release_manager_required
-@require_GET
+@require_safe
 def build_log(request: HttpRequest, pk: int) -> HttpResponse:
     """The log from byte ?offset=N on, with the build's state: what the page's script polls."""
     try:
@@ -175,7 +175,7 @@ def build_log(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @release_manager_required
-@require_GET
+@require_safe
 def build_log_text(request: HttpRequest, pk: int) -> HttpResponse:
     build = _build_or_404(pk)
     response = StreamingHttpResponse(
@@ -239,7 +239,7 @@ def _render_release(
 
 
 @release_manager_required
-@require_GET
+@require_safe
 def release_builds(request: HttpRequest, version: str) -> HttpResponse:
     return _render_release(request, _release_or_404(version))
 
@@ -280,7 +280,7 @@ def release_publish(request: HttpRequest, version: str) -> HttpResponse:
     return redirect(url)
 
 
-@require_GET
+@require_safe
 def boot_log(request: HttpRequest, pk: int) -> HttpResponse:
     """A boot test's console log, for whoever may see its release (the public pages link it)."""
     boot_test = get_object_or_404(boot_tests(), pk=pk)

@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from docs_app import artifacts, fragments, querysets, services
 from docs_app.forms import ImageForm, PageForm
@@ -106,7 +106,7 @@ def _remember(response: HttpResponse, request: HttpRequest, version: str) -> Htt
     return response
 
 
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     remembered = request.COOKIES.get(VERSION_COOKIE, LATEST)
     try:
@@ -137,7 +137,7 @@ def _index_parts(version: str, language: str) -> dict:
     }
 
 
-@require_GET
+@require_safe
 def version_index(request: HttpRequest, version: str) -> HttpResponse:
     language = _language(request)
     parts = fragments.rendered(
@@ -176,7 +176,7 @@ def _section_parts(version: str, section: str, language: str) -> dict:
     }
 
 
-@require_GET
+@require_safe
 def section_view(request: HttpRequest, version: str, section: str) -> HttpResponse:
     """Every page of a section, for a version (the index shows the first few)."""
     language = _language(request)
@@ -244,7 +244,7 @@ def _page_parts(request: HttpRequest, version: str, section: str, slug: str) -> 
     }
 
 
-@require_GET
+@require_safe
 def page_view(request: HttpRequest, version: str, section: str, slug: str) -> HttpResponse:
     language = _language(request)
     editor = is_editor(request.user)
@@ -306,13 +306,13 @@ def watch_page(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(page.get_absolute_url())
 
 
-@require_GET
+@require_safe
 def page_print(request: HttpRequest, version: str, section: str, slug: str) -> HttpResponse:
     context = _page_context(request, version, section, slug)
     return render(request, "docs_app/page_print.html", context)
 
 
-@require_GET
+@require_safe
 def switch_version(request: HttpRequest) -> HttpResponse:
     """The version switcher's target: the same page in another version, or that version's index."""
     version = request.GET.get("version", LATEST)
@@ -328,7 +328,7 @@ def switch_version(request: HttpRequest) -> HttpResponse:
     return _remember(redirect(target), request, ctx.version)
 
 
-@require_GET
+@require_safe
 def choose_board(request: HttpRequest) -> HttpResponse:
     board = request.GET.get("board", "").strip().lower()
     response = redirect(safe_next(request, reverse("docs_app:index")))
@@ -343,7 +343,7 @@ def choose_board(request: HttpRequest) -> HttpResponse:
 
 # Free text: endless addresses, each read once; search has its own limits.
 @not_kept_for_signed_out
-@require_GET
+@require_safe
 @rate_limited("search")
 def search(request: HttpRequest) -> HttpResponse:
     query = query_text(request, limit=MAX_QUERY_LENGTH)

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from forum import querysets as q
 from forum import services
@@ -94,7 +94,7 @@ def _refusal(form, exc: ValidationError | PermissionDenied) -> None:
 # --- Lists ----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     categories = list(q.readable_categories(request.user).order_by("position", "name"))
     children: dict[int, list[Category]] = {}
@@ -158,7 +158,7 @@ def _badges(unread: dict[int, str], badges: dict[int, dict[str, str]]) -> dict[s
     return {f"unread-{pk}": badges[pk][state] for pk, state in unread.items()}
 
 
-@require_GET
+@require_safe
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     cat = _readable_category(request, slug, reader=True)
     per_page = settings.FORUM_TOPICS_PER_PAGE
@@ -297,7 +297,7 @@ def _mark_read(user, topic_pk: int, read: int | None, number: int) -> None:
         services.mark_topic_read(user=user, topic=Topic(pk=topic_pk), number=number)
 
 
-@require_GET
+@require_safe
 def topic(request: HttpRequest, pk: int) -> HttpResponse:
     per_page = settings.FORUM_POSTS_PER_PAGE
     page = _page_number(request)
@@ -375,7 +375,7 @@ def topic_reader_parts(
     return parts
 
 
-@require_GET
+@require_safe
 def first_unread(request: HttpRequest, pk: int) -> HttpResponse:
     top = _visible_topic(request, pk)
     reads = q.read_states(request.user, [top.pk])
@@ -389,13 +389,13 @@ def _post_url(top: Topic, number: int) -> str:
     return (f"{url}?page={page}" if page > 1 else url) + f"#p{number}"
 
 
-@require_GET
+@require_safe
 def post(request: HttpRequest, pk: int) -> HttpResponse:
     found = _visible_post(request, pk)
     return redirect(_post_url(found.topic, found.number))
 
 
-@require_GET
+@require_safe
 def revisions(request: HttpRequest, pk: int) -> HttpResponse:
     found = _visible_post(request, pk)
     return render(

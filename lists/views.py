@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from lists import querysets as q
 from lists.caching import SITE, list_generation
@@ -69,7 +69,7 @@ def _sender(message: Message, request: HttpRequest) -> dict:
     }
 
 
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     lists = list(q.visible_lists(request.user))
     # Counts of every list, kept until mail arrives anywhere; each reader sees only theirs.
@@ -83,7 +83,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "lists/index.html", {"lists": lists})
 
 
-@require_GET
+@require_safe
 def list_page(request: HttpRequest, list_name: str) -> HttpResponse:
     mailing_list = q.list_for(request.user, list_name)
     page = _page_number(request)
@@ -142,7 +142,7 @@ def _month(year: int, month: int) -> tuple[int, int]:
     return year, month
 
 
-@require_GET
+@require_safe
 def month_page(request: HttpRequest, list_name: str, year: int, month: int) -> HttpResponse:
     mailing_list = q.list_for(request.user, list_name)
     year, month = _month(year, month)
@@ -179,7 +179,7 @@ def _reply_links(mailing_list: MailingList, message: Message, request: HttpReque
     return {"mailto": mailto, "send_email": send_email}
 
 
-@require_GET
+@require_safe
 def thread_page(request: HttpRequest, list_name: str, pk: int) -> HttpResponse:
     mailing_list = q.list_for(request.user, list_name)
     thread = q.thread_for(mailing_list, pk)
@@ -272,7 +272,7 @@ def _thread_entries(request: HttpRequest, thread, flat: bool) -> list[dict]:
     ]
 
 
-@require_GET
+@require_safe
 def message_page(request: HttpRequest, list_name: str, message_id: str) -> HttpResponse:
     mailing_list = q.list_for(request.user, list_name)
     message = q.message_for(mailing_list, message_id)
@@ -304,7 +304,7 @@ def message_page(request: HttpRequest, list_name: str, message_id: str) -> HttpR
     )
 
 
-@require_GET
+@require_safe
 def raw_message(request: HttpRequest, list_name: str, message_id: str) -> HttpResponse:
     mailing_list = q.list_for(request.user, list_name)
     message = q.message_for(mailing_list, message_id, with_raw=True)
@@ -315,7 +315,7 @@ def raw_message(request: HttpRequest, list_name: str, message_id: str) -> HttpRe
     return response
 
 
-@require_GET
+@require_safe
 def attachment(
     request: HttpRequest, list_name: str, message_id: str, position: int, filename: str = ""
 ) -> HttpResponse:
@@ -351,7 +351,7 @@ def _mbox_response(messages, filename: str) -> StreamingHttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def thread_mbox(request: HttpRequest, list_name: str, pk: int) -> StreamingHttpResponse:
     mailing_list = q.list_for(request.user, list_name)
     thread = q.thread_for(mailing_list, pk)
@@ -359,7 +359,7 @@ def thread_mbox(request: HttpRequest, list_name: str, pk: int) -> StreamingHttpR
     return _mbox_response(messages.order_by("date", "pk"), f"{list_name}-t{thread.pk}.mbox.gz")
 
 
-@require_GET
+@require_safe
 def month_mbox(request: HttpRequest, list_name: str, year: int, month: int):
     mailing_list = q.list_for(request.user, list_name)
     year, month = _month(year, month)
@@ -375,7 +375,7 @@ def _query(request: HttpRequest) -> str:
 
 # Free text: endless addresses, each read once; search has its own limits.
 @not_kept_for_signed_out
-@require_GET
+@require_safe
 def search(request: HttpRequest, list_name: str) -> HttpResponse:
     mailing_list = q.list_for(request.user, list_name)
     query = _query(request)
@@ -406,7 +406,7 @@ def search(request: HttpRequest, list_name: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def search_mbox(request: HttpRequest, list_name: str):
     mailing_list = q.list_for(request.user, list_name)
     query = _query(request)

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portal import notifications
 from portal.forms import MailPreferencesForm
@@ -23,7 +23,7 @@ PER_PAGE = 30
 
 
 @login_required
-@require_GET
+@require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(notifications.inbox(request.user), PER_PAGE).get_page(request.GET.get("page"))
     return render(
@@ -55,7 +55,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     """Follow a notification's link, marking it read on the way."""
     item = get_object_or_404(Notification, pk=pk, recipient=request.user)

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portal.avatars import identicon_svg
 from portal.caching import NEWS, Fragment, fragment_parts, kept_key, marks_in, render_fragments
@@ -104,7 +104,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @cache_control(public=True, max_age=86400)
 def avatar(request: HttpRequest, username: str) -> HttpResponse:
     # Drawn from the name alone: no query, so unknown names get a picture too (no user probing).
@@ -189,7 +189,7 @@ def _check_broker() -> str:
 
 
 @never_cache
-@require_GET
+@require_safe
 def live(request: HttpRequest) -> HttpResponse:
     """Liveness: this process answers. It touches nothing (no database, cache or broker), so a
     load balancer restarts a hung worker but never a healthy one over a busy database."""
@@ -211,7 +211,7 @@ def _health_report() -> dict[str, str]:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Readiness: 200 when the database, the cache and the broker all answer; 503 and the reason
     otherwise."""
@@ -220,7 +220,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def status(request: HttpRequest) -> HttpResponse:
     """What /healthz checks, for people: each service the site needs and whether it answers."""
     report = _health_report()
@@ -235,7 +235,7 @@ def status(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def feeds(request: HttpRequest) -> HttpResponse:
     """Every Atom feed of the site, by section (what each section registered)."""
     groups = [
@@ -246,7 +246,7 @@ def feeds(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/feeds.html", {"groups": [news, *groups]})
 
 
-@require_GET
+@require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
     """Crawlers may read every public page; what is personal or only for managers is left out."""
     lines = [
@@ -280,7 +280,7 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-@require_GET
+@require_safe
 def switch_language(request: HttpRequest, code: str) -> HttpResponse:
     """The footer's language links: remember the language in Django's cookie and go back.
 
@@ -303,7 +303,7 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def sitemap_index(request: HttpRequest) -> HttpResponse:
     """The index of every section's sitemap, at the public address (SITE_URL)."""
     base = settings.SITE_URL.rstrip("/")

@@ -144,6 +144,10 @@ def crawl(client, *, start: str = "/", max_depth: int | None = None) -> CrawlRes
         if _is_file_link(url):
             response = client.head(url)
             content_type = response.get("Content-Type", "")
+            if response.status_code == 405:
+                # Every server must answer HEAD where it answers GET (RFC 9110): probes and
+                # download managers ask it.
+                result.broken.append(f"{url} refuses HEAD, linked from {referrer or 'nowhere'}")
             if response.status_code == 405 or (
                 response.status_code == 200 and (content_type.startswith(("text/", *FEED_TYPES)))
             ):

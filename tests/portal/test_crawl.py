@@ -49,3 +49,15 @@ def test_the_crawl_asks_each_variant_link_once_without_walking_every_combination
     from tests.crawl import _walks_its_own_space
 
     assert _walks_its_own_space(url, target) is not followed
+
+
+def test_every_file_and_probe_answers_head_as_it_answers_get(client, db):
+    """Load balancers probe with HEAD, download managers ask it before a file: a view that takes
+    GET takes HEAD too (the crawl reports one that refuses it)."""
+    from lists.models import MailingList
+
+    MailingList.objects.create(name="estuary-dev", posting_address="dev@example.org")
+    for url in ("/healthz", "/healthz/live", "/lists/estuary-dev/", "/forum/"):
+        get, head = client.get(url), client.head(url)
+        assert head.status_code == get.status_code != 405, url
+        assert head.content == b"", url
