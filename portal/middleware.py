@@ -89,7 +89,9 @@ class AnonymousPageCacheMiddleware:
         if key is None:
             return self.get_response(request)
         gzipped = page_cache.accepts_gzip(request)
-        lookup = page_cache.read(key, gzipped=gzipped)
+        lookup = page_cache.lookup(request, key, gzipped=gzipped)
+        if lookup is None:  # a task renewing a reader's page
+            return self.get_response(request)
         if lookup.response is not None:
             return lookup.response
         response = self.get_response(request)  # an error is a response here too (a 500)
@@ -109,7 +111,11 @@ class ReaderPageCacheMiddleware:
         if key is None:
             return self.get_response(request)
         gzipped = page_cache.accepts_gzip(request)
-        lookup = page_cache.read(key, page_cache.reader_keys(request, key), gzipped=gzipped)
+        lookup = page_cache.lookup(
+            request, key, page_cache.reader_keys(request, key), gzipped=gzipped
+        )
+        if lookup is None:
+            return self.get_response(request)
         if lookup.response is not None:
             lookup.response.reader_parts = lookup.reader_parts
             filled = page_cache.for_reader(request, lookup.response, lookup, gzipped=gzipped)
@@ -119,6 +125,8 @@ class ReaderPageCacheMiddleware:
         request.shared_page = True  # templates render the reader's parts as marks
         response = self.get_response(request)
         page_cache.keep(key, lookup, request, response)
+        if page_cache.is_renewal(request):  # no reader waits for it
+            return response
         filled = page_cache.for_reader(request, response, lookup, gzipped=gzipped)
         if filled is not None:
             return filled

@@ -26,19 +26,28 @@ RETRY_AFTER_SECONDS = 30.0
 _down_until = 0.0
 
 
+def try_send(name: str, args: list[Any], kwargs: dict[str, Any], **options: Any) -> str | None:
+    """Send one task message: None when sent, else why not (the broker is away; it is not
+    asked again for RETRY_AFTER_SECONDS). `options` go to apply_async."""
+    global _down_until
+    if time.monotonic() < _down_until:
+        return "the broker was unreachable a moment ago"
+    try:
+        current_app.tasks[name].apply_async(args=args, kwargs=kwargs, retry=False, **options)
+        return None
+    except (OperationalError, OSError) as exc:
+        _down_until = time.monotonic() + RETRY_AFTER_SECONDS
+        log.warning("%s: the broker cannot be reached (%s)", name, exc)
+        return str(exc)
+
+
 def send_now(name: str, args: list[Any], kwargs: dict[str, Any]) -> bool:
     """Send one task message; False (and the call kept in PendingTask) if the broker is away."""
-    global _down_until
-    error = "the broker was unreachable a moment ago"
-    if time.monotonic() >= _down_until:
-        try:
-            current_app.tasks[name].apply_async(args=args, kwargs=kwargs, retry=False)
-            return True
-        except (OperationalError, OSError) as exc:
-            _down_until = time.monotonic() + RETRY_AFTER_SECONDS
-            error = str(exc)
-            log.warning("%s: the broker cannot be reached (%s); kept to send later", name, exc)
+    error = try_send(name, args, kwargs)
+    if error is None:
+        return True
     PendingTask.objects.create(name=name, args=list(args), kwargs=kwargs, error=error)
+    log.info("%s: kept to send later", name)
     return False
 
 

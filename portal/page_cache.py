@@ -8,11 +8,13 @@ trip: the page and the site-wide generation (portal.caching.PAGES) are read toge
 kept under an older generation is rendered again. The generation moves when any section bumps
 its own (they already do when what readers see changes) and when any row of the site's own
 models is saved or deleted (the catch-all below), so a reader sees a change at once; counters
-moved with .update() and "3 minutes ago" are at most ANONYMOUS_PAGE_SECONDS old. A stale page
-is rendered again by one request at a time; readers arriving during that render get the old one
-(a busy page is never rendered by every worker at once). Not so when something was taken away
-from readers (a row deleted, a bug made a security bug, a post hidden: `withdraw`, and the
-models' `withdrawing_fields`): a page kept before that is never served again.
+moved with .update() and "3 minutes ago" are at most ANONYMOUS_PAGE_SECONDS old. A page whose
+rows changed is rendered again by one request at a time; readers arriving during that render get
+the old one (a busy page is never rendered by every worker at once). A page only older than its
+time is rendered again by a Celery task while every reader gets the old one (`lookup`). Not so
+when something was taken away from readers (a row deleted, a bug made a security bug, a post
+hidden: `withdraw`, and the models' `withdrawing_fields`): a page kept before that is never
+served again.
 
 A page is kept only when nothing in it belongs to one visitor: no cookie set, no CSRF token or
 CSP nonce used, no Cache-Control saying private/no-store/no-cache, no Vary on anything but the
@@ -27,14 +29,16 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import io
 import re
 import struct
+import sys
 import threading
 import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import wraps
 from typing import Any
 
@@ -42,6 +46,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
@@ -65,8 +70,10 @@ NEUTRAL_COOKIES = {"CSRF_COOKIE_NAME", "LANGUAGE_COOKIE_NAME"}
 # The cookies that matter are in the key or keep a request out; the language is in the key.
 SAFE_VARY = {"cookie", "accept-language"}
 PRIVATE_CACHE_CONTROL = {"private", "no-store", "no-cache"}
-# The longest a stale page is served while one request renders it again (its render failed).
+# The longest a stale page is served while one request renders it again (its render failed),
+# or a task renews it; their turns, key suffixes.
 RENDER_LOCK_SECONDS = 30
+RENDERING, RENEWING = "rendering", "renewing"
 # How long one request's turn to make a reader's parts again lasts (they take milliseconds).
 PARTS_LOCK_SECONDS = 5
 # Bodies larger than this are kept apart from their entry, and copied in each process (_Bodies)
@@ -197,6 +204,9 @@ class Lookup:
     response: HttpResponse | None
     generation: int  # the one a page rendered now is kept under (read before rendering)
     renewing: bool = False  # this request took the turn to render a stale page again
+    turn: str = RENDERING  # which turn (RENDERING or RENEWING), let go of once it is kept
+    # The page answered took its turn to be rendered again, by a task (see lookup)
+    renew_elsewhere: bool = False
     reader_parts: tuple | None = None  # a shared signed-in page: what fills in its reader's parts
     key: str = ""
     stored_at: float | None = None  # when the page answered (or kept now) was rendered
@@ -343,11 +353,17 @@ def read(key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False
     if kept_withdrawals != withdrawals:  # it may show what readers may no longer see
         return Lookup(None, generation, key=key, extra=found, withdrawals=withdrawals)
     age = time.time() - stored_at
-    stale = kept_generation != generation or age >= settings.ANONYMOUS_PAGE_SECONDS
-    if stale and cache.add(f"{key}:rendering", 1, timeout=RENDER_LOCK_SECONDS):
-        return Lookup(
-            None, generation, renewing=True, key=key, extra=found, withdrawals=withdrawals
-        )
+    changed = kept_generation != generation
+    renew_elsewhere = False
+    if changed or (age >= settings.ANONYMOUS_PAGE_SECONDS and not settings.PAGE_RENEWAL_IN_TASKS):
+        if cache.add(f"{key}:{RENDERING}", 1, timeout=RENDER_LOCK_SECONDS):  # this reader's turn
+            return Lookup(
+                None, generation, renewing=True, key=key, extra=found, withdrawals=withdrawals
+            )
+    elif age >= settings.ANONYMOUS_PAGE_SECONDS:
+        # Only older than its time: this reader gets it too, and a task renders it anew. A turn
+        # of its own: a change meanwhile is still rendered by its reader, at once.
+        renew_elsewhere = cache.add(f"{key}:{RENEWING}", 1, timeout=RENDER_LOCK_SECONDS)
     reader_gzip = None
     if layout is not None:  # a shared page: its texts deflated apart, filled in for_reader
         reader_gzip = (layout, _unstash(compressed, compressed_name) if gzipped else None)
@@ -357,7 +373,7 @@ def read(key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False
     body = _unstash(*((compressed, compressed_name) if use_compressed else (content, body_name)))
     if body is None:  # the body expired before its entry: render it again
         return Lookup(None, generation, key=key, extra=found, withdrawals=withdrawals)
-    if on_read:
+    if on_read and not renew_elsewhere:  # else the page's render does it for this reader
         function, args = on_read
         import_string(function)(*args)
     response = HttpResponse(body)
@@ -375,6 +391,7 @@ def read(key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False
         extra=found,
         withdrawals=withdrawals,
         reader_gzip=reader_gzip,
+        renew_elsewhere=renew_elsewhere,
     )
 
 
@@ -418,11 +435,101 @@ def keep(
         # Kept past its freshness so that a stale page can be served while one request renders.
         cache.set_many(stored, timeout=settings.ANONYMOUS_PAGE_SECONDS * 2)
         if lookup.renewing:
-            cache.delete(f"{key}:rendering")
+            cache.delete(f"{key}:{lookup.turn}")
         return _encoded(response, whole, use_it=gzipped)
     if lookup.renewing:
-        cache.delete_many([key, f"{key}:rendering"])
+        cache.delete_many([key, f"{key}:{lookup.turn}"])
     return response
+
+
+# --- A page only older than its time, renewed away from its readers ---------------------------
+#
+# A kept page older than ANONYMOUS_PAGE_SECONDS is rendered again even when nothing it shows
+# changed ("3 minutes ago", counters moved with .update()). The reader who finds it so gets the
+# old page like everyone else, and a task renders it anew in a Celery worker (`renew`): a heavy
+# page (the 300-message thread takes 300 ms) no longer holds back the other threads of a web
+# worker every two minutes. A page whose rows changed is still rendered by the reader who finds
+# it, who sees the change at once; so is any page while the broker is away.
+
+# Keys of the request's environ, which no client can set (their headers come as HTTP_*): this
+# request is a task's renewal of the page at that key, as that reader (a user's id).
+RENEWAL = "portal.page_cache.renewal"
+RENEWAL_READER = "portal.page_cache.renewal_reader"
+# What of the reader's request the task's is made from: all that makes the page's key.
+RENEWAL_ENVIRON = (
+    "PATH_INFO", "SCRIPT_NAME", "QUERY_STRING", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL",
+    "wsgi.url_scheme", "REMOTE_ADDR", "HTTP_HOST", "HTTP_COOKIE", "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+)  # fmt: skip
+
+
+def lookup(
+    request: HttpRequest, key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False
+) -> Lookup | None:
+    """What the cache has for this request (see read), or the turn to render the page when the
+    request is a task's renewal of it; None when it renews another page (the reader's, not the
+    signed-out one at the same address)."""
+    renewal = request.META.get(RENEWAL)
+    if renewal is not None:
+        if renewal != key:
+            return None
+        found = cache.get_many([PAGES.key, WITHDRAWALS.key])
+        generation = found.get(PAGES.key) or PAGES.current()
+        withdrawals = found.get(WITHDRAWALS.key, 0)
+        return Lookup(
+            None, generation, renewing=True, key=key, withdrawals=withdrawals, turn=RENEWING
+        )
+    found = read(key, extra_keys, gzipped=gzipped)
+    if found.renew_elsewhere and not _send_renewal(request, key):
+        # Rendered by this reader after all, as for a change.
+        return replace(found, response=None, renewing=True, renew_elsewhere=False, turn=RENEWING)
+    return found
+
+
+def is_renewal(request: HttpRequest) -> bool:
+    return RENEWAL in request.META
+
+
+def _send_renewal(request: HttpRequest, key: str) -> bool:
+    from portal.outbox import try_send
+
+    environ = {name: request.META[name] for name in RENEWAL_ENVIRON if name in request.META}
+    reader = None
+    if key.startswith("readerpage:"):  # as this reader, by id: their session stays theirs
+        reader = request.user.pk
+        cookies = {k: v for k, v in request.COOKIES.items() if k != settings.SESSION_COOKIE_NAME}
+        environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    # Not run once the turn is over: a reader after it renews the page again.
+    return (
+        try_send("portal.renew_page", [key, environ, reader], {}, expires=RENDER_LOCK_SECONDS)
+        is None
+    )
+
+
+@functools.cache
+def _handler() -> WSGIHandler:
+    return WSGIHandler()
+
+
+def renew(key: str, environ: dict[str, str], reader: int | None = None) -> int:
+    """Render the page at `key` as the request made from `environ` would, and keep it (the
+    task's side of lookup); the status it was rendered with (200 when kept)."""
+    request_environ = {
+        **environ,
+        "REQUEST_METHOD": "GET",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        RENEWAL: key,
+    }
+    if reader is not None:
+        request_environ[RENEWAL_READER] = reader
+    statuses: list[str] = []
+    try:
+        answer = _handler()(request_environ, lambda status, headers, *rest: statuses.append(status))
+        answer.close()
+    finally:
+        cache.delete(f"{key}:{RENEWING}")  # kept, or not: the next reader may try again
+    return int(statuses[0].split()[0]) if statuses else 500
 
 
 # --- Pages shared by the signed-in readers of one kind ----------------------------------------

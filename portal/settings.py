@@ -177,6 +177,9 @@ else:
 # makes kept pages stale at once; this bounds what no save announces: counters moved with
 # update() and "3 minutes ago". 0 keeps nothing.
 ANONYMOUS_PAGE_SECONDS = env.int("ANONYMOUS_PAGE_SECONDS", default=120)
+# A kept page only older than that is rendered anew by a Celery task, away from its readers
+# (portal/page_cache.py); off, the reader who finds it renders it.
+PAGE_RENEWAL_IN_TASKS = env.bool("PAGE_RENEWAL_IN_TASKS", default=True)
 
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"

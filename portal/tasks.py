@@ -45,3 +45,12 @@ def send_daily_digests() -> int:
     from portal.notifications import send_digests
 
     return send_digests()
+
+
+@shared_task(name="portal.renew_page", acks_late=False)
+def renew_page(key: str, environ: dict[str, str], reader: int | None = None) -> int:
+    """A kept page older than its time, rendered anew away from the web workers
+    (portal.page_cache.lookup). Not run again if its worker is lost: the turn expires."""
+    from portal.page_cache import renew
+
+    return renew(key, environ, reader)

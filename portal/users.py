@@ -23,6 +23,8 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
+from portal.page_cache import RENEWAL_READER
+
 USER_TIMEOUT = 300
 
 
@@ -53,6 +55,9 @@ def forget(user_id: object) -> None:
 def session_user(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
     """The session's user: from the cache when the session's hash still matches it, else as
     Django finds it (which also flushes a session whose hash no longer matches)."""
+    renewing_for = request.META.get(RENEWAL_READER)
+    if renewing_for is not None:  # a task renewing a shared page, as the reader who found it old
+        return _user(renewing_for) or AnonymousUser()
     session = request.session
     user_id = session.get(auth.SESSION_KEY)
     if user_id is None:
@@ -73,6 +78,17 @@ def session_user(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
         groups(user)
         cache.set(_key(user.pk), user, timeout=USER_TIMEOUT)
     return user
+
+
+def _user(user_id: int) -> AbstractBaseUser | None:
+    """The active user with this id, from the cache when kept there."""
+    found = cache.get(_key(user_id))
+    if found is None:
+        found = get_user_model()._default_manager.filter(pk=user_id).first()
+        if found is not None:
+            groups(found)
+            cache.set(_key(found.pk), found, timeout=USER_TIMEOUT)
+    return found if found is not None and found.is_active else None
 
 
 def _request_user(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:

@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -124,6 +125,29 @@ class Worker:
 def _text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     return part.get_content() if part is not None else ""
+
+
+def _fresh_producers() -> None:
+    from portal.celery import app
+
+    # Producers and connections are made from the broker URL on first use.
+    app.amqp._producer_pool = None
+    app._pool = None
+
+
+@contextmanager
+def broker_down() -> Iterator[None]:
+    """The broker unreachable: a real URL where nothing listens."""
+    from portal.celery import app
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")  # nothing listens there
+        _fresh_producers()
+        try:
+            yield
+        finally:
+            patch.undo()
+            _fresh_producers()
 
 
 @pytest.fixture(scope="session")

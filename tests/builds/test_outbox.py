@@ -3,7 +3,6 @@ builds stay queued in the outbox, nobody gets an error page, and they leave once
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
 
@@ -15,26 +14,9 @@ from builds.models import Build
 from builds.services import send_unsent_builds
 from portal.celery import app
 from tests.builds.helpers import wait_finished
+from tests.conftest import broker_down
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the messages leave on commit
-
-
-def _fresh_producers() -> None:
-    # Producers and connections are made from the broker URL on first use.
-    app.amqp._producer_pool = None
-    app._pool = None
-
-
-@contextmanager
-def broker_down():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")  # nothing listens there
-        _fresh_producers()
-        try:
-            yield
-        finally:
-            patch.undo()
-            _fresh_producers()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import re
 import secrets
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import HttpResponse, StreamingHttpResponse
@@ -27,6 +28,7 @@ from forum import services as forum
 from forum.models import Category
 from portal import page_cache
 from portal.models import NewsItem, Notification, Profile
+from tests.conftest import broker_down, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -175,14 +177,101 @@ def test_while_one_reader_renders_a_stale_page_the_others_get_the_old_one(client
     assert "Fresher news" in read(client, reverse("news_list"))
 
 
-def test_a_page_older_than_its_time_is_rendered_again(client, settings):
+def _aged(key: str) -> float:
+    """The kept page made ANONYMOUS_PAGE_SECONDS older (see page_cache.keep); its new time."""
+    generation, stored_at, *rest = cache.get(key)
+    aged_at = stored_at - settings.ANONYMOUS_PAGE_SECONDS
+    cache.set(key, (generation, aged_at, *rest))
+    return aged_at
+
+
+def test_with_renewal_in_tasks_off_the_reader_renders_a_page_older_than_its_time(client, settings):
+    settings.PAGE_RENEWAL_IN_TASKS = False
     read(client, "/")
-    key = _key("/")
-    generation, stored_at, *rest = cache.get(key)  # see page_cache.keep
-    old = (generation, stored_at - settings.ANONYMOUS_PAGE_SECONDS, *rest)
-    cache.set(key, old)
+    _aged(_key("/"))
     assert not kept(client.get("/"))
     assert kept(client.get("/"))
+
+
+@pytest.mark.django_db(transaction=True)  # the worker sees committed rows only
+def test_a_page_only_older_than_its_time_is_renewed_by_a_task(
+    client, celery_worker, django_assert_num_queries
+):
+    """Its reader gets the old page at once, without a query; a worker renders the new one."""
+    news = NewsItem.objects.create(title="Old title", slug="renewed", body="b")
+    url = reverse("news_list")
+    read(client, url)
+    NewsItem.objects.filter(pk=news.pk).update(title="New title")  # no signal: not stale by it
+    key = _key(url)
+    aged_at = _aged(key)
+    with django_assert_num_queries(0):
+        answer = client.get(url)
+    assert kept(answer) and "Old title" in answer.content.decode()
+    wait_until(lambda: cache.get(key)[1] > aged_at, timeout=30)
+    with django_assert_num_queries(0):
+        renewed = client.get(url)
+    assert kept(renewed) and "New title" in renewed.content.decode()
+    assert cache.get(f"{key}:renewing") is None  # the turn is over: the next one may renew
+
+
+def test_a_change_shows_at_once_while_a_task_is_to_renew_the_page(client):
+    """A renewal waiting in a busy queue holds a turn of its own, not the readers'."""
+    url = reverse("news_list")
+    read(client, url)
+    key = _key(url)
+    _aged(key)
+    cache.add(f"{key}:renewing", 1)  # a task is to renew it, still waiting in the queue
+    assert kept(client.get(url))  # the old page meanwhile
+    NewsItem.objects.create(title="Fresh news", slug="fresh", body="b")
+    assert "Fresh news" in read(client, url)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_view_of_a_topic_renewed_by_a_task_is_counted_once(client, member, celery_worker):
+    category = Category.objects.create(name="Boards", slug="boards")
+    topic = forum.create_topic(user=member, category=category, title="D05 boot", source="First.")
+    url = topic.get_absolute_url()
+    read(client, url)
+    forum.flush_view_counts()
+    aged_at = _aged(_key(url))
+    read(client, url)  # the old page; the task's render counts this view, not the two of them
+    wait_until(lambda: cache.get(_key(url))[1] > aged_at, timeout=30)
+    assert forum.flush_view_counts() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_members_shared_page_is_renewed_by_a_task_as_a_reader_of_their_kind(
+    client, member, celery_worker
+):
+    client.force_login(member)
+    url = reverse("downloads:releases")
+    read(client, url)
+    request = RequestFactory().get(url)
+    request.user, request.session = member, {}
+    key = page_cache.reader_page_key(request)
+    aged_at = _aged(key)
+    answer = client.get(url)
+    assert kept(answer) and "Watch all releases" in answer.content.decode()  # the old page
+    # Rendered by the worker as a member of this kind (a signed-out render keeps no such page)
+    wait_until(lambda: cache.get(key)[1] > aged_at, timeout=30)
+    kept_page = cache.get(key)[3]
+    assert page_cache.reader_mark("account").encode() in kept_page
+    assert member.username.encode() not in kept_page  # kept for their kind, not for them
+    page = read(client, url)
+    assert member.username in page and "Watch all releases" in page  # their parts, filled in
+
+
+def test_while_the_broker_is_away_the_reader_renders_a_page_older_than_its_time(client):
+    from portal import outbox
+
+    read(client, "/")
+    _aged(_key("/"))
+    try:
+        with broker_down():
+            assert not kept(client.get("/"))  # rendered now, by this reader
+        assert kept(client.get("/"))
+    finally:
+        outbox._down_until = 0.0  # the broker is back: the next renewal asks it again
 
 
 def test_a_page_that_now_fails_is_no_longer_served(client):
