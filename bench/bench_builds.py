@@ -6,14 +6,10 @@ made once by the shipped QEMU recipe)."""
 
 from __future__ import annotations
 
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import time
 
-from bench.common import ROOT, bench_env, setup_django
+from bench.common import celery_worker, setup_django
 
 NOOP_BUILDS = 50
 BOOT_BUILDS = 20
@@ -59,7 +55,7 @@ def run() -> dict:
     Build.objects.filter(release__in=old).delete()
     old.delete()
 
-    with _worker():
+    with celery_worker(QUEUE, name="bench-builds"):
         overheads = []
         for i in range(NOOP_BUILDS):
             release = Release.objects.create(version=f"bench-build-{i}")
@@ -170,39 +166,3 @@ def _build(release, recipe) -> float:
     if not Build.objects.get(pk=build.pk).artifacts.exists():
         raise RuntimeError(f"bench build #{build.pk} attached nothing")
     return took
-
-
-class _worker:
-    """A Celery worker of the bench on its own queue, one build at a time."""
-
-    def __enter__(self):
-        log_path = ROOT / "var" / "bench" / "bench-builds-worker.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log_file = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", QUEUE,
-                "--concurrency", "1", "--without-gossip", "--without-mingle",
-                "--hostname", f"bench-builds-{os.getpid()}@%h", "--loglevel", "INFO",
-            ],
-            cwd=ROOT,
-            env={**bench_env(), "LOG_LEVEL": "INFO", "DB_CONN_MAX_AGE": "60"},
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while "ready." not in log_path.read_text(errors="replace"):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the bench worker did not start: see " + str(log_path))
-            time.sleep(0.2)
-        return self
-
-    def __exit__(self, *exc):
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.log_file.close()

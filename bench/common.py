@@ -92,12 +92,46 @@ def gunicorn(*, workers: int = 2) -> Iterator[str]:
         _wait_for_port(port)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop a process group started here, killed if it will not stop."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # a busy machine: never hide the run's own error
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+@contextmanager
+def celery_worker(queue: str, *, name: str) -> Iterator[None]:
+    """A Celery worker of the bench on `queue`, one task at a time; its log in var/bench/."""
+    log_path = ROOT / "var" / "bench" / f"{name}-worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", queue,
+                "--concurrency", "1", "--without-gossip", "--without-mingle",
+                "--hostname", f"{name}-{os.getpid()}@%h", "--loglevel", "INFO",
+            ],
+            cwd=ROOT,
+            env={**bench_env(), "LOG_LEVEL": "INFO", "DB_CONN_MAX_AGE": "60"},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # a busy machine: never hide the run's own error
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+            deadline = time.monotonic() + 60
+            while "ready." not in log_path.read_text(errors="replace"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the bench worker did not start: see {log_path}")
+                time.sleep(0.2)
+            yield
+        finally:
+            _stop(process)
 
 
 def _wait_for_port(port: int, timeout: float = 30) -> None:
