@@ -308,7 +308,8 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("No such page."))
     user = request.user
     moderator = q.is_moderator(user)
-    services.record_view(top.pk)
+    if request.method == "GET":  # a HEAD read nothing
+        services.record_view(top.pk)
     may_post = q.may_post_in(user, top.category) and (
         moderator or not (top.is_locked or top.is_hidden)
     )

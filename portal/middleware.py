@@ -28,6 +28,23 @@ class SiteNotFoundMiddleware:
         return None
 
 
+class HeadWithoutBodyMiddleware:
+    """A HEAD answered with the headers only, its streamed body never made. Django leaves
+    dropping the body to the server, and gunicorn iterates it first: a HEAD on a thread's mbox
+    built and gzipped every message, one on a release file read it from disk, to be thrown away.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method == "HEAD" and response.streaming:
+            response.close()  # the file it would have read, the cursor it would have opened
+            response.streaming_content = []
+        return response
+
+
 class RequestSizeLimitMiddleware:
     """Refuse a body larger than its URL may carry before anything reads it (413).
 

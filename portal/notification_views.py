@@ -57,9 +57,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
-    """Follow a notification's link, marking it read on the way."""
+    """Follow a notification's link, marking it read on the way (not for a HEAD: a link
+    checker or a mail client's preview only asked where it leads)."""
     item = get_object_or_404(Notification, pk=pk, recipient=request.user)
-    if item.read_at is None:
+    if item.read_at is None and request.method == "GET":
         notifications.mark_read(user=request.user, ids=[item.pk])
     if not url_has_allowed_host_and_scheme(item.url, allowed_hosts={request.get_host()}):
         return redirect("notifications:inbox")

@@ -326,11 +326,14 @@ def _unstash(body: bytes | None, name: str | None) -> bytes | None:
     return body
 
 
-def read(key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False) -> Lookup:
+def read(
+    key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False, head: bool = False
+) -> Lookup:
     """The kept page and the site-wide generation, in one round trip (a big page's body comes
     from this process's copy; a second round trip only the first time a process serves it), and
     any `extra_keys` with them (in Lookup.extra). `gzipped`: the reader accepts a gzipped body
-    (a signed-out page kept with one is answered with it).
+    (a signed-out page kept with one is answered with it); `head`: a HEAD, which reads nothing
+    (what is done on every read is not done for it).
 
     A page older than ANONYMOUS_PAGE_SECONDS or kept under an older generation is rendered
     again by one request at a time (a short lock); readers arriving meanwhile get the old page
@@ -373,7 +376,7 @@ def read(key: str, extra_keys: list[str] | None = None, *, gzipped: bool = False
     body = _unstash(*((compressed, compressed_name) if use_compressed else (content, body_name)))
     if body is None:  # the body expired before its entry: render it again
         return Lookup(None, generation, key=key, extra=found, withdrawals=withdrawals)
-    if on_read and not renew_elsewhere:  # else the page's render does it for this reader
+    if on_read and not renew_elsewhere and not head:  # else the render does it for this reader
         function, args = on_read
         import_string(function)(*args)
     response = HttpResponse(body)
@@ -479,7 +482,7 @@ def lookup(
         return Lookup(
             None, generation, renewing=True, key=key, withdrawals=withdrawals, turn=RENEWING
         )
-    found = read(key, extra_keys, gzipped=gzipped)
+    found = read(key, extra_keys, gzipped=gzipped, head=request.method == "HEAD")
     if found.renew_elsewhere and not _send_renewal(request, key):
         # Rendered by this reader after all, as for a change.
         return replace(found, response=None, renewing=True, renew_elsewhere=False, turn=RENEWING)

@@ -12,6 +12,7 @@ import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import RequestFactory
 from django.urls import reverse
 
 from bench.mailgen import write_mbox
@@ -170,6 +171,31 @@ def test_thread_and_search_exports(public_list, generated, client):
     found = Message.objects.filter(mailing_list=public_list, text__icontains="kernel").count()
     assert 0 < data.count(b"\nFrom ") + 1 <= found
     assert client.get(reverse("lists:search_mbox", args=[public_list.name])).status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)  # the handler closes the connection when it is done
+def test_a_head_on_an_export_makes_no_body_for_the_server_to_drop(public_list, archive):
+    """Answered as a WSGI server does, which iterates the body of a HEAD before dropping it
+    (gunicorn does): the mbox is never built for it."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    archive(public_list, mail("a@x"), mail("b@x", references=["a@x"]))
+    thread = Thread.objects.get(mailing_list=public_list)
+    path = reverse("lists:thread_mbox", args=[public_list.name, thread.pk])
+
+    def served(method: str) -> tuple[list, bytes]:
+        started: list = []
+        environ = RequestFactory().generic(method, path).environ
+        body = WSGIHandler()(environ, lambda status, headers, *rest: started.append(status))
+        try:
+            return started, b"".join(body)
+        finally:
+            body.close()
+
+    status, body = served("GET")
+    assert status == ["200 OK"] and gzip.decompress(body).count(b"From ") == 2
+    status, body = served("HEAD")
+    assert status == ["200 OK"] and body == b""
 
 
 def _analyze_count() -> int:

@@ -106,6 +106,8 @@ def test_centre_badge_and_mark_read(client, people, news):
     inbox = client.get(reverse("notifications:inbox")).content.decode()
     assert "liked your post in" in inbox and "Release 5.1 is out" in inbox
     note = Notification.objects.get(recipient=ada)
+    head = client.head(reverse("notifications:open", args=[note.pk]))  # a link checker asks
+    assert head.status_code == 302 and Notification.objects.get(pk=note.pk).read_at is None
     response = client.get(reverse("notifications:open", args=[note.pk]))
     assert response.status_code == 302 and response["Location"] == "/"
     assert 'data-test="unread-count"' not in client.get("/").content.decode()
