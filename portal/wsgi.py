@@ -57,6 +57,26 @@ def warm_up() -> None:
             # Imports every URLconf and view; links are then made from this language's table.
             reverse("live")
             translation.gettext("Home")
+    _warm_broker()
+
+
+def _warm_broker() -> None:
+    """The first task a worker sent (a kept page renewed) imported every task module, looked
+    up Celery's extensions, made the result backend and connected to the broker: 85 ms on an
+    idle machine, 0.6 s under load, with the worker's other requests waiting."""
+    from kombu.exceptions import OperationalError
+
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+    app.finalize(auto=True)
+    app.backend  # noqa: B018  # made on first use, as is the sender below
+    app.amqp.send_task_message  # noqa: B018
+    try:
+        with app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=1, timeout=2)
+    except (OperationalError, OSError) as exc:  # the first task sent tries again
+        log.warning("The broker cannot be reached at start (%s)", exc)
 
 
 warm_up()

@@ -21,13 +21,21 @@ from portal.wsgi import site_templates
 
 loader = engines["django"].engine.template_loaders[0]  # the cached loader
 compiled = set(loader.get_template_cache)  # keyed by name (nothing skipped)
+frozen = gc.get_freeze_count()
+
+import sys
+from portal.outbox import try_send
+before = set(sys.modules)
+sent = try_send("portal.send_pending_tasks", [], {}, expires=5)  # harmless: sends what waits
 print(json.dumps({
     "templates": site_templates(),
     "compiled": sorted(compiled),
     "link_tables": sorted(get_resolver()._reverse_dict),
     "catalogues": sorted(translation.trans_real._translations),
-    "frozen": gc.get_freeze_count(),
+    "frozen": frozen,
     "collected_by_a_full_collection": len(gc.get_objects()),
+    "task_not_sent_because": sent,
+    "imported_by_the_first_task_sent": sorted(set(sys.modules) - before),
 }))
 """
 
@@ -52,6 +60,9 @@ def test_a_new_process_has_its_views_templates_and_languages_ready_before_any_re
     # The collector is kept off all of it: a full collection walks only what came after.
     assert ready["frozen"] > 100_000
     assert ready["collected_by_a_full_collection"] < ready["frozen"] // 10
+    # Nor does the first task it sends (a kept page renewed) load Celery's parts.
+    assert ready["task_not_sent_because"] is None
+    assert ready["imported_by_the_first_task_sent"] == []
 
 
 def test_a_template_that_does_not_compile_is_named_and_the_rest_are_still_made_ready(
