@@ -74,6 +74,14 @@ PRIVATE_CACHE_CONTROL = {"private", "no-store", "no-cache"}
 # or a task renews it; their turns, key suffixes.
 RENDER_LOCK_SECONDS = 30
 RENDERING, RENEWING = "rendering", "renewing"
+# A turn to render is held (RENDERING_NOW), or its page could not be kept (NOT_KEPT, for
+# NOT_KEPT_SECONDS): readers with no page to serve wait for the first, not for the second.
+RENDERING_NOW, NOT_KEPT = 1, 0
+NOT_KEPT_SECONDS = 5
+# How long a reader with no page to serve waits for the request that renders it, looking every
+# MISS_POLL_SECONDS (a heavy page renders in 0.3 s on a busy machine).
+MISS_WAIT_SECONDS = 3.0
+MISS_POLL_SECONDS = 0.02
 # How long one request's turn to make a reader's parts again lasts (they take milliseconds).
 PARTS_LOCK_SECONDS = 5
 # Bodies larger than this are kept apart from their entry, and copied in each process (_Bodies)
@@ -337,7 +345,27 @@ def read(
 
     A page older than ANONYMOUS_PAGE_SECONDS or kept under an older generation is rendered
     again by one request at a time (a short lock); readers arriving meanwhile get the old page
-    rather than all rendering it at once."""
+    rather than all rendering it at once. A page there is none of (never kept, gone from the
+    cache, or kept before a withdrawal) is rendered by one request too, and the readers
+    arriving meanwhile wait for it (up to MISS_WAIT_SECONDS): a burst of readers on a page
+    nobody asked for in minutes, or on every busy page after a withdrawal, renders it once."""
+    deadline = time.monotonic() + MISS_WAIT_SECONDS
+    turn = f"{key}:{RENDERING}"
+    while True:
+        found = _read_once(key, extra_keys, gzipped=gzipped, head=head)
+        if found.response is not None or found.renewing or head:  # a HEAD is never kept
+            return found
+        if cache.add(turn, RENDERING_NOW, timeout=RENDER_LOCK_SECONDS):
+            return replace(found, renewing=True)
+        # Another request renders it: wait for its page, unless it could not be kept (a 404,
+        # a page with a form token), which each reader renders for themselves.
+        if cache.get(turn) == NOT_KEPT or time.monotonic() >= deadline:
+            return found
+        time.sleep(MISS_POLL_SECONDS)
+
+
+def _read_once(key: str, extra_keys: list[str] | None, *, gzipped: bool, head: bool) -> Lookup:
+    """read, once: the page, the turn to render it again, or neither (no page to serve)."""
     found = cache.get_many([key, PAGES.key, WITHDRAWALS.key, *(extra_keys or [])])
     generation = found.get(PAGES.key)
     if generation is None:
@@ -358,12 +386,14 @@ def read(
     age = time.time() - stored_at
     changed = kept_generation != generation
     renew_elsewhere = False
-    if changed or (age >= settings.ANONYMOUS_PAGE_SECONDS and not settings.PAGE_RENEWAL_IN_TASKS):
-        if cache.add(f"{key}:{RENDERING}", 1, timeout=RENDER_LOCK_SECONDS):  # this reader's turn
+    old_by_age = age >= settings.ANONYMOUS_PAGE_SECONDS
+    if changed or (old_by_age and not settings.PAGE_RENEWAL_IN_TASKS):
+        # This reader's turn to render it (not a HEAD's: its answer is never kept).
+        if not head and cache.add(f"{key}:{RENDERING}", RENDERING_NOW, RENDER_LOCK_SECONDS):
             return Lookup(
                 None, generation, renewing=True, key=key, extra=found, withdrawals=withdrawals
             )
-    elif age >= settings.ANONYMOUS_PAGE_SECONDS:
+    elif old_by_age:
         # Only older than its time: this reader gets it too, and a task renders it anew. A turn
         # of its own: a change meanwhile is still rendered by its reader, at once.
         renew_elsewhere = cache.add(f"{key}:{RENEWING}", 1, timeout=RENDER_LOCK_SECONDS)
@@ -441,7 +471,11 @@ def keep(
             cache.delete(f"{key}:{lookup.turn}")
         return _encoded(response, whole, use_it=gzipped)
     if lookup.renewing:
-        cache.delete_many([key, f"{key}:{lookup.turn}"])
+        cache.delete(key)
+        if lookup.turn == RENDERING:  # the readers waiting for it render it themselves
+            cache.set(f"{key}:{RENDERING}", NOT_KEPT, timeout=NOT_KEPT_SECONDS)
+        else:
+            cache.delete(f"{key}:{lookup.turn}")
     return response
 
 
