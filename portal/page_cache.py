@@ -357,9 +357,10 @@ def read(
             return found
         if cache.add(turn, RENDERING_NOW, timeout=RENDER_LOCK_SECONDS):
             return replace(found, renewing=True)
-        # Another request renders it: wait for its page, unless it could not be kept (a 404,
-        # a page with a form token), which each reader renders for themselves.
-        if cache.get(turn) == NOT_KEPT or time.monotonic() >= deadline:
+        # Another request renders it: wait for its page. Not when it could not be kept (a 404,
+        # a page with a form token: each reader renders it), nor when no turn shows at all (the
+        # cache is down: add and get both fail open).
+        if cache.get(turn) != RENDERING_NOW or time.monotonic() >= deadline:
             return found
         time.sleep(MISS_POLL_SECONDS)
 
