@@ -74,10 +74,7 @@ PRIVATE_CACHE_CONTROL = {"private", "no-store", "no-cache"}
 # or a task renews it; their turns, key suffixes.
 RENDER_LOCK_SECONDS = 30
 RENDERING, RENEWING = "rendering", "renewing"
-# A turn to render is held (RENDERING_NOW), or its page could not be kept (NOT_KEPT, for
-# NOT_KEPT_SECONDS): readers with no page to serve wait for the first, not for the second.
-RENDERING_NOW, NOT_KEPT = 1, 0
-NOT_KEPT_SECONDS = 5
+RENDERING_NOW = 1
 # How long a reader with no page to serve waits for the request that renders it, looking every
 # MISS_POLL_SECONDS (a heavy page renders in 0.3 s on a busy machine).
 MISS_WAIT_SECONDS = 3.0
@@ -349,20 +346,22 @@ def read(
     cache, or kept before a withdrawal) is rendered by one request too, and the readers
     arriving meanwhile wait for it (up to MISS_WAIT_SECONDS): a burst of readers on a page
     nobody asked for in minutes, or on every busy page after a withdrawal, renders it once."""
-    deadline = time.monotonic() + MISS_WAIT_SECONDS
+    found = _read_once(key, extra_keys, gzipped=gzipped, head=head)
+    if found.response is not None or found.renewing or head:  # a HEAD is never kept
+        return found
     turn = f"{key}:{RENDERING}"
-    while True:
-        found = _read_once(key, extra_keys, gzipped=gzipped, head=head)
-        if found.response is not None or found.renewing or head:  # a HEAD is never kept
-            return found
-        if cache.add(turn, RENDERING_NOW, timeout=RENDER_LOCK_SECONDS):
-            return replace(found, renewing=True)
-        # Another request renders it: wait for its page. Not when it could not be kept (a 404,
-        # a page with a form token: each reader renders it), nor when no turn shows at all (the
-        # cache is down: add and get both fail open).
-        if cache.get(turn) != RENDERING_NOW or time.monotonic() >= deadline:
-            return found
+    if cache.add(turn, RENDERING_NOW, timeout=RENDER_LOCK_SECONDS):
+        return replace(found, renewing=True)
+    # Another request renders it: wait for its page while its turn lasts. A turn let go with no
+    # page kept (a 404, a page with a form token), or none seen at all (the cache is down: add
+    # and get both fail open), and this reader renders it too.
+    deadline = time.monotonic() + MISS_WAIT_SECONDS
+    while cache.get(turn) == RENDERING_NOW and time.monotonic() < deadline:
         time.sleep(MISS_POLL_SECONDS)
+        found = _read_once(key, extra_keys, gzipped=gzipped, head=head)
+        if found.response is not None or found.renewing:
+            return found
+    return found
 
 
 def _read_once(key: str, extra_keys: list[str] | None, *, gzipped: bool, head: bool) -> Lookup:
@@ -471,12 +470,8 @@ def keep(
         if lookup.renewing:
             cache.delete(f"{key}:{lookup.turn}")
         return _encoded(response, whole, use_it=gzipped)
-    if lookup.renewing:
-        cache.delete(key)
-        if lookup.turn == RENDERING:  # the readers waiting for it render it themselves
-            cache.set(f"{key}:{RENDERING}", NOT_KEPT, timeout=NOT_KEPT_SECONDS)
-        else:
-            cache.delete(f"{key}:{lookup.turn}")
+    if lookup.renewing:  # the readers waiting for it render it themselves
+        cache.delete_many([key, f"{key}:{lookup.turn}"])
     return response
 
 

@@ -203,15 +203,6 @@ def test_readers_with_no_page_to_serve_wait_for_the_one_who_renders_it(
     assert cache.get(f"{key}:rendering") is None
 
 
-def test_a_page_that_could_not_be_kept_is_not_waited_for(client):
-    """Its reader marks it so for a few seconds: the others render it at once (a 404, a page
-    with a form token)."""
-    url = "/news/no-such-item/"
-    assert client.get(url).status_code == 404
-    assert cache.get(f"{_key(url)}:rendering") == page_cache.NOT_KEPT
-    assert client.get(url).status_code == 404
-
-
 def _aged(key: str) -> float:
     """The kept page made ANONYMOUS_PAGE_SECONDS older (see page_cache.keep); its new time."""
     generation, stored_at, *rest = cache.get(key)
