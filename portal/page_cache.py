@@ -364,14 +364,19 @@ def read(
     return found
 
 
-def _read_once(key: str, extra_keys: list[str] | None, *, gzipped: bool, head: bool) -> Lookup:
-    """read, once: the page, the turn to render it again, or neither (no page to serve)."""
-    found = cache.get_many([key, PAGES.key, WITHDRAWALS.key, *(extra_keys or [])])
+def _generations(found: dict[str, Any]) -> tuple[int, int]:
+    """PAGES and WITHDRAWALS as read with a page: what a page rendered now is kept under."""
     generation = found.get(PAGES.key)
     if generation is None:
         generation = PAGES.current()
     # 0 until the first withdrawal (or when the cache lost it: pages kept since are not served)
-    withdrawals = found.get(WITHDRAWALS.key, 0)
+    return generation, found.get(WITHDRAWALS.key, 0)
+
+
+def _read_once(key: str, extra_keys: list[str] | None, *, gzipped: bool, head: bool) -> Lookup:
+    """read, once: the page, the turn to render it again, or neither (no page to serve)."""
+    found = cache.get_many([key, PAGES.key, WITHDRAWALS.key, *(extra_keys or [])])
+    generation, withdrawals = _generations(found)
     kept = found.get(key)
     if not kept:
         return Lookup(None, generation, key=key, extra=found, withdrawals=withdrawals)
@@ -506,9 +511,7 @@ def lookup(
     if renewal is not None:
         if renewal != key:
             return None
-        found = cache.get_many([PAGES.key, WITHDRAWALS.key])
-        generation = found.get(PAGES.key) or PAGES.current()
-        withdrawals = found.get(WITHDRAWALS.key, 0)
+        generation, withdrawals = _generations(cache.get_many([PAGES.key, WITHDRAWALS.key]))
         return Lookup(
             None, generation, renewing=True, key=key, withdrawals=withdrawals, turn=RENEWING
         )
