@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Func, IntegerField, Q, QuerySet
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -16,6 +17,7 @@ from docs_app.models import LATEST, Page, PageRevision, Section
 from downloads.models import Release
 from portal.search import (
     CANDIDATES,
+    ELLIPSIS,
     PERIODS,
     FacetFields,
     SearchFilters,
@@ -35,6 +37,11 @@ SEARCH_CONFIG = "english"
 SEARCH_FACETS = FacetFields(date="updated_at", board="slug", release="release__version")
 # Unlikely characters that mark matches in headlines before the text is escaped.
 _START, _STOP = "\x02", "\x03"
+# A hit's headline is made from this many characters of its page, starting SNIPPET_LEAD before
+# the first place one of the query's words appears. PostgreSQL parses every character it is
+# given (about 0.25 µs each), and a board's manual runs to tens of thousands.
+SNIPPET_WINDOW = 1200
+SNIPPET_LEAD = 200
 
 
 def sections() -> QuerySet[Section]:
@@ -181,14 +188,20 @@ def _one_per_page(pages: list[Page], *, version: str, language: str) -> list[Pag
 
 def _ranked(pages: QuerySet[Page], query: str, limit: int) -> QuerySet[Page]:
     """The best `limit` of the first CANDIDATES pages the query matches (a common word costs
-    what a rare one does), each with its rank and headline."""
+    what a rare one does), each with its rank and a headline made from its window
+    (SNIPPET_WINDOW characters from headline_from; PostgreSQL makes it for these pages only)."""
     search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     return (
         candidates(pages.filter(search_vector=search_query))
+        .annotate(rank=SearchRank(F("search_vector"), search_query))
+        .annotate(headline_from=SnippetStart("text", query))
         .annotate(
-            rank=SearchRank(F("search_vector"), search_query),
+            headline_window=Substr("text", F("headline_from"), SNIPPET_WINDOW),
+            text_length=Length("text"),
+        )
+        .annotate(
             headline=SearchHeadline(
-                "text",
+                "headline_window",
                 search_query,
                 config=SEARCH_CONFIG,
                 start_sel=_START,
@@ -201,15 +214,42 @@ def _ranked(pages: QuerySet[Page], query: str, limit: int) -> QuerySet[Page]:
     )
 
 
+# Where in a text (SQL, {text}) the first of the query's words appears, as a stem, or 1 where
+# none does; its parameters are the search config and the query as typed.
+_FIRST_MATCH_SQL = (
+    "coalesce((SELECT min(nullif(strpos(lower({text}), word), 0)) FROM "
+    "unnest(tsvector_to_array(to_tsvector(%s::regconfig, %s))) AS word), 1)"
+)
+
+
+class SnippetStart(Func):
+    """Where a page's headline window starts: SNIPPET_LEAD before the first match."""
+
+    output_field = IntegerField()
+
+    def __init__(self, text: str, query: str) -> None:
+        super().__init__(F(text))
+        self.query = query
+
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[override]
+        text, params = compiler.compile(self.source_expressions[0])
+        sql = f"greatest(1, {_FIRST_MATCH_SQL.format(text=text)} - {SNIPPET_LEAD})"
+        return sql, [*params, SEARCH_CONFIG, self.query]
+
+
+def _snippet(page: Page) -> str:
+    """A hit's headline (made from its window) as safe HTML, with "…" where the page goes on."""
+    snippet = whole_words(page.headline, page.headline_window, start=_START, stop=_STOP)
+    if page.headline_from > 1 and not snippet.startswith(ELLIPSIS):
+        snippet = ELLIPSIS + snippet
+    if page.headline_from - 1 + len(page.headline_window) < page.text_length:
+        snippet = snippet if snippet.endswith(ELLIPSIS) else snippet + ELLIPSIS
+    return _safe_headline(snippet)
+
+
 def _hits(pages: list[Page], *, version: str, language: str) -> list[DocHit]:
     found = _one_per_page(pages, version=version, language=language)
-    return [
-        DocHit(
-            page=p,
-            snippet=_safe_headline(whole_words(p.headline, p.text, start=_START, stop=_STOP)),
-        )
-        for p in found
-    ]
+    return [DocHit(page=p, snippet=_snippet(p)) for p in found]
 
 
 def search_pages(
@@ -314,11 +354,14 @@ SELECT json_build_object(
         FROM found
     ),
     'hits', (SELECT json_agg(h ORDER BY h.rank DESC, h.title) FROM (
-        SELECT f.*, s.slug AS section_slug, s.title AS section_title, p.text,
-            ts_headline(%s::regconfig, p.text, (SELECT websearch_to_tsquery(%s::regconfig, %s)), %s)
-            AS headline
+        SELECT f.*, s.slug AS section_slug, s.title AS section_title, w.headline_from,
+            length(p.text) AS text_length,
+            substr(p.text, w.headline_from, {window}) AS headline_window,
+            ts_headline(%s::regconfig, substr(p.text, w.headline_from, {window}),
+                (SELECT websearch_to_tsquery(%s::regconfig, %s)), %s) AS headline
         FROM (SELECT * FROM found ORDER BY rank DESC, title LIMIT {limit}) f
         JOIN {page} p ON p.id = f.id JOIN {section} s ON s.id = f.section_id
+        CROSS JOIN LATERAL (SELECT greatest(1, {first_match} - {lead}) AS headline_from) w
     ) h)
 )"""
 _FOUND_COLUMNS = (
@@ -352,9 +395,13 @@ def search_sql(
             limit=int(limit),
             page=Page._meta.db_table,
             section=Section._meta.db_table,
+            window=SNIPPET_WINDOW,
+            lead=SNIPPET_LEAD,
+            first_match=_FIRST_MATCH_SQL.format(text="p.text"),
         )
         options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
-        return sql, [*found_params, SEARCH_CONFIG, SEARCH_CONFIG, values[0], options]
+        headline = [SEARCH_CONFIG, SEARCH_CONFIG, values[0], options]
+        return sql, [*found_params, *headline, SEARCH_CONFIG, values[0]]
 
     try:
         built = kept_sql(kept_key(("docs", language, limit), user, filters), build, [query])
@@ -371,8 +418,9 @@ def search_sql(
 
 def _page(row: dict) -> Page:
     """A hit's page from its JSON row, with the section and release its address names."""
-    page = Page(**{name: row[name] for name in _FOUND_COLUMNS[:6]}, text=row["text"])
-    page.headline = row["headline"]
+    page = Page(**{name: row[name] for name in _FOUND_COLUMNS[:6]})
+    for name in ("headline", "headline_from", "headline_window", "text_length"):
+        setattr(page, name, row[name])
     page.section = Section(
         id=row["section_id"], slug=row["section_slug"], title=row["section_title"]
     )

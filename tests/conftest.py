@@ -67,6 +67,29 @@ def wait_until(predicate: Callable[[], object], *, timeout: float = 30, interval
         time.sleep(interval)
 
 
+def headline_sources(sql: str) -> list[str]:
+    """The text each ts_headline() of `sql` is asked to parse: its second argument."""
+    sources = []
+    at = sql.find("ts_headline(")
+    while at >= 0:
+        depth, argument, arguments = 0, "", []
+        for char in sql[at + len("ts_headline(") :]:
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            if char == "," and depth == 0:
+                arguments.append(argument.strip())
+                argument = ""
+            else:
+                argument += char
+        sources.append(arguments[1])
+        at = sql.find("ts_headline(", at + 1)
+    return sources
+
+
 def _database_url() -> str:
     db = connection.settings_dict
     credentials = quote(db.get("USER") or "")

@@ -1,10 +1,18 @@
 """Search: PostgreSQL full text, ranked (title first), snippets, section and version filters."""
 
+from io import StringIO
+
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
 from django.urls import reverse
 
-from docs_app.models import Section
-from docs_app.querysets import search_pages
+from docs_app.models import Page, Section
+from docs_app.querysets import SNIPPET_WINDOW, _ranked, public_pages, search_pages
+from portal.registry import registry
+from portal.search import NO_FILTERS
+from tests.conftest import headline_sources
+from tests.docs_app.conftest import HEXO_SITE
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +70,28 @@ def test_search_pages_and_site_search(client, make_page):
     assert 'href="/docs/latest/quick-start/pxe/"' in site and "<mark>tftpd</mark>" in site
     # Odd input is not an error.
     assert client.get(reverse("docs_app:search"), {"q": "\"'():&|!"}).status_code == 200
+
+
+def test_a_word_deep_in_a_long_real_page_is_marked_from_a_window_around_it(client):
+    """A board's manual runs to tens of thousands of characters (the old site's Go-Through guide
+    has 16,500): a headline is made from a window of it around the word, not from all of it
+    (PostgreSQL parses every character it is given, about 0.25 µs each)."""
+    call_command("import_hexo", str(HEXO_SITE), stdout=StringIO(), stderr=StringIO())
+    page = Page.objects.get(title__icontains="go through")
+    assert page.text.find("seagate") > 3 * SNIPPET_WINDOW
+    [hit] = search_pages(query="seagate")
+    assert hit.page == page
+    assert "<mark>seagate</mark>" in hit.snippet
+    assert hit.snippet.startswith("…") and hit.snippet.endswith("…")
+    assert len(hit.snippet) < 400
+    site = client.get(reverse("search"), {"q": "seagate"}).content.decode()
+    assert hit.snippet in site
+    # Every headline of the docs' searches is cut from a bounded window of its page.
+    ranked = _ranked(public_pages(), "seagate", 5)
+    provider = next(p for p in registry.sorted_search_providers() if p.name == "docs")
+    part = provider.sql(limit=5, query="seagate", user=AnonymousUser(), filters=NO_FILTERS)
+    for sql in (str(ranked.query), part.sql):
+        sources = headline_sources(sql)
+        assert sources and all(s.lower().startswith(("substr(", "substring(")) for s in sources), (
+            sources
+        )

@@ -10,7 +10,7 @@ from email.utils import format_datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -28,7 +28,9 @@ from lists.mailboxes import Entry
 from lists.models import MailingList
 from lists.services.ingestion import archive_batch
 from portal.models import Profile
-from portal.search import OVERVIEW_HITS, SECTION_HITS
+from portal.registry import registry
+from portal.search import NO_FILTERS, OVERVIEW_HITS, SECTION_HITS
+from tests.conftest import headline_sources
 
 pytestmark = pytest.mark.django_db
 SEARCH = reverse("search")
@@ -464,3 +466,17 @@ def test_each_section_parses_the_words_once_not_for_each_row(world, section):
     once = ("Output: to_tsquery(", "Output: websearch_to_tsquery(")
     matching = ("Index Cond:", "Recheck Cond:", "Filter:")
     assert parsing and all(line.startswith(once + matching) for line in parsing), "\n".join(plan)
+
+
+def test_no_section_parses_a_whole_document_for_a_headline(world):
+    """PostgreSQL parses every character a headline is made from: each section cuts it from a
+    bounded part of the document (the first SNIPPET_TEXT, or a window around the match)."""
+    for provider in registry.sorted_search_providers():
+        if not provider.sql:
+            continue
+        part = provider.sql(limit=5, query="kernel", user=AnonymousUser(), filters=NO_FILTERS)
+        for source in headline_sources(part.sql):
+            assert source.lower().startswith(("left(", "substr(", "substring(")), (
+                provider.name,
+                source,
+            )
