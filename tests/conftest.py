@@ -173,6 +173,19 @@ def broker_down() -> Iterator[None]:
             _fresh_producers()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_dropped(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """End every other session on the test database before it is dropped. A connection a
+    finished thread or a stopped process left open made the drop fail at the very end of a run
+    now and then ("being accessed by other users"), after PostgreSQL's own 5 s wait for it."""
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker) -> Iterator[Worker]:
     """Start one worker for the session, consuming both queues, after the test database exists.
