@@ -12,12 +12,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg2
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -173,17 +174,34 @@ def broker_down() -> Iterator[None]:
             _fresh_producers()
 
 
+def end_other_sessions(database_url: str) -> int:
+    """End every session on the database but the one this opens to do it; how many it ended."""
+    admin = psycopg2.connect(database_url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            (ended,) = cursor.fetchone()
+    finally:
+        admin.close()
+    return ended
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _test_database_dropped(django_db_setup, django_db_blocker) -> Iterator[None]:
     """End every other session on the test database before it is dropped. A connection a
     finished thread or a stopped process left open made the drop fail at the very end of a run
-    now and then ("being accessed by other users"), after PostgreSQL's own 5 s wait for it."""
+    now and then ("being accessed by other users"), after PostgreSQL's own 5 s wait for it.
+    Through a connection of its own: the test's was once found closed by the server by then."""
     yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    # If PostgreSQL cannot be reached, the drop fails too, and says why.
+    with suppress(psycopg2.Error):
+        end_other_sessions(database_url)
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,12 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import psycopg2
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from bench.common import _wait_for_port, free_port
-from tests.conftest import _database_url
+from tests.conftest import _database_url, end_other_sessions
 
 ROOT = Path(settings.BASE_DIR)
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,19 +28,6 @@ def _get(url: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
-
-
-def _drop_the_sites_connections(database_url: str) -> int:
-    admin = psycopg2.connect(database_url)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        (dropped,) = cursor.fetchone()
-    admin.close()
-    return dropped
 
 
 def test_the_site_recovers_by_itself_when_postgresql_drops_its_connections(tmp_path):
@@ -73,7 +59,7 @@ def test_the_site_recovers_by_itself_when_postgresql_drops_its_connections(tmp_p
         for _ in range(3):
             answers = [_get(base + page) for page in pages]
             assert answers == [200] * len(pages), log.read_text()[-3000:]
-        assert _drop_the_sites_connections(database_url) >= 1
+        assert end_other_sessions(database_url) >= 1
         # Every request after the drop is answered: the first one reconnects, none sees a 500.
         answers = [_get(base + page) for page in pages * 2]
         assert answers == [200] * len(pages) * 2, log.read_text()[-3000:]
