@@ -398,9 +398,10 @@ def _read_once(key: str, extra_keys: list[str] | None, *, gzipped: bool, head: b
             return Lookup(
                 None, generation, renewing=True, key=key, extra=found, withdrawals=withdrawals
             )
-    elif old_by_age:
-        # Only older than its time: this reader gets it too, and a task renders it anew. A turn
-        # of its own: a change meanwhile is still rendered by its reader, at once.
+    elif old_by_age and not head:
+        # Only older than its time: this reader gets it too, and a task renders it anew (not
+        # for a HEAD, which reads nothing: its render would count a view). A turn of its own: a
+        # change meanwhile is still rendered by its reader, at once.
         renew_elsewhere = cache.add(f"{key}:{RENEWING}", 1, timeout=RENDER_LOCK_SECONDS)
     reader_gzip = None
     if layout is not None:  # a shared page: its texts deflated apart, filled in for_reader

@@ -252,6 +252,16 @@ def test_a_change_shows_at_once_while_a_task_is_to_renew_the_page(client):
     assert "Fresh news" in read(client, url)
 
 
+def test_a_head_on_a_page_older_than_its_time_sends_no_renewal(client):
+    """A HEAD reads nothing: the renewal, and the view its render counts, wait for a GET."""
+    url = reverse("news_list")
+    read(client, url)
+    key = _key(url)
+    _aged(key)
+    assert kept(client.head(url))
+    assert cache.get(f"{key}:renewing") is None  # no task sent: the turn is not taken
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_view_of_a_topic_renewed_by_a_task_is_counted_once(client, member, celery_worker):
     category = Category.objects.create(name="Boards", slug="boards")
