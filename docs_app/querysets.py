@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, Func, IntegerField, Q, QuerySet
-from django.db.models.functions import Length, Substr
+from django.db.models import F, Func, Q, QuerySet, TextField
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -19,6 +18,7 @@ from portal.search import (
     CANDIDATES,
     ELLIPSIS,
     PERIODS,
+    SNIPPET_TEXT,
     FacetFields,
     SearchFilters,
     SearchQueryOnce,
@@ -37,9 +37,11 @@ SEARCH_CONFIG = "english"
 SEARCH_FACETS = FacetFields(date="updated_at", board="slug", release="release__version")
 # Unlikely characters that mark matches in headlines before the text is escaped.
 _START, _STOP = "\x02", "\x03"
-# A hit's headline is made from this many characters of its page, starting SNIPPET_LEAD before
-# the first place one of the query's words appears. PostgreSQL parses every character it is
-# given (about 0.25 µs each), and a board's manual runs to tens of thousands.
+# A hit's headline is made from its whole page up to SNIPPET_TEXT characters (as the other
+# sections' are from their documents' first SNIPPET_TEXT), and from SNIPPET_WINDOW characters of
+# a longer one, starting SNIPPET_LEAD before the place its headline is likely to be: PostgreSQL
+# parses every character it is given (about 0.25 µs each), and a board's manual runs to tens of
+# thousands.
 SNIPPET_WINDOW = 1200
 SNIPPET_LEAD = 200
 
@@ -188,20 +190,16 @@ def _one_per_page(pages: list[Page], *, version: str, language: str) -> list[Pag
 
 def _ranked(pages: QuerySet[Page], query: str, limit: int) -> QuerySet[Page]:
     """The best `limit` of the first CANDIDATES pages the query matches (a common word costs
-    what a rare one does), each with its rank and a headline made from its window
-    (SNIPPET_WINDOW characters from headline_from; PostgreSQL makes it for these pages only)."""
+    what a rare one does), each with its rank, and the window of its text a headline is made
+    from with that headline (PostgreSQL makes them for these pages only)."""
     search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     return (
         candidates(pages.filter(search_vector=search_query))
         .annotate(rank=SearchRank(F("search_vector"), search_query))
-        .annotate(headline_from=SnippetStart("text", query))
         .annotate(
-            headline_window=Substr("text", F("headline_from"), SNIPPET_WINDOW),
-            text_length=Length("text"),
-        )
-        .annotate(
+            headline_window=HeadlineWindow("text", query),
             headline=SearchHeadline(
-                "headline_window",
+                HeadlineWindow("text", query),
                 search_query,
                 config=SEARCH_CONFIG,
                 start_sel=_START,
@@ -214,36 +212,63 @@ def _ranked(pages: QuerySet[Page], query: str, limit: int) -> QuerySet[Page]:
     )
 
 
-# Where in a text (SQL, {text}) the first of the query's words appears, as a stem, or 1 where
-# none does; its parameters are the search config and the query as typed.
+# Where in a text (SQL, {text}) the query's rarest word first begins a word (its stem, so that
+# "booting" finds "boot"), or 1 where none does: the window of a headline starts near it, so the
+# word that sets the page apart is marked, and commoner ones are likely near (the window around
+# the first "disk" of a guide may not reach "seagate"). Its parameters: the search config and
+# the query as typed. Each word's characters are escaped for the pattern.
 _FIRST_MATCH_SQL = (
-    "coalesce((SELECT min(nullif(strpos(lower({text}), word), 0)) FROM "
-    "unnest(tsvector_to_array(to_tsvector(%s::regconfig, %s))) AS word), 1)"
+    "coalesce((SELECT at FROM ("
+    "SELECT regexp_instr({text}, pattern, 1, 1, 0, 'i') AS at,"
+    " regexp_count({text}, pattern, 1, 'i') AS times FROM ("
+    "SELECT '\\m' || regexp_replace(word, '([^[:alnum:]])', '\\\\\\1', 'g') AS pattern"
+    " FROM unnest(tsvector_to_array(to_tsvector(%s::regconfig, %s))) AS word) AS words"
+    ") AS found WHERE at > 0 ORDER BY times, at LIMIT 1), 1)"
 )
 
 
-class SnippetStart(Func):
-    """Where a page's headline window starts: SNIPPET_LEAD before the first match."""
+def _whole_sql(text: str) -> str:
+    """SQL: whether the page's text (SQL) is headlined whole. By its bytes, which PostgreSQL
+    knows without reading a compressed text: each time a row's text is read, it is unpacked."""
+    return f"octet_length({text}) <= {SNIPPET_TEXT}"
 
-    output_field = IntegerField()
 
-    def __init__(self, text: str, query: str) -> None:
-        super().__init__(F(text))
+def _window_start_sql(text: str) -> str:
+    """SQL of where the headline window of `text` (SQL) starts; two parameters, the search
+    config and the query as typed."""
+    first = _FIRST_MATCH_SQL.format(text=text)
+    return f"CASE WHEN {_whole_sql(text)} THEN 1 ELSE greatest(1, {first} - {SNIPPET_LEAD}) END"
+
+
+def _window_sql(text: str, start: str) -> str:
+    """SQL of the headline window of `text` (SQL) that starts at `start` (SQL): the whole text,
+    or SNIPPET_WINDOW characters and one more when the text goes on (see _snippet)."""
+    length = f"CASE WHEN {_whole_sql(text)} THEN {SNIPPET_TEXT} ELSE {SNIPPET_WINDOW + 1} END"
+    return f"substr({text}, {start}, {length})"
+
+
+class HeadlineWindow(Func):
+    """The part of a page's text (a column) its headline is made from (_window_start_sql)."""
+
+    output_field = TextField()
+
+    def __init__(self, column: str, query: str) -> None:
+        super().__init__(F(column))
         self.query = query
 
     def as_sql(self, compiler, connection, **extra):  # type: ignore[override]
-        text, params = compiler.compile(self.source_expressions[0])
-        sql = f"greatest(1, {_FIRST_MATCH_SQL.format(text=text)} - {SNIPPET_LEAD})"
-        return sql, [*params, SEARCH_CONFIG, self.query]
+        text, _params = compiler.compile(self.source_expressions[0])  # a column: no parameters
+        return _window_sql(text, _window_start_sql(text)), [SEARCH_CONFIG, self.query]
 
 
 def _snippet(page: Page) -> str:
-    """A hit's headline (made from its window) as safe HTML, with "…" where the page goes on."""
+    """A hit's headline (made from its window) as safe HTML, with "…" where the page goes on:
+    before the window when it starts past the first character, after it when `headline_more`."""
     snippet = whole_words(page.headline, page.headline_window, start=_START, stop=_STOP)
     if page.headline_from > 1 and not snippet.startswith(ELLIPSIS):
         snippet = ELLIPSIS + snippet
-    if page.headline_from - 1 + len(page.headline_window) < page.text_length:
-        snippet = snippet if snippet.endswith(ELLIPSIS) else snippet + ELLIPSIS
+    if page.headline_more and not snippet.endswith(ELLIPSIS):
+        snippet += ELLIPSIS
     return _safe_headline(snippet)
 
 
@@ -279,8 +304,11 @@ def search_pages(
     pages = pages.defer("source", "html", "toc")
     if connection.vendor == "postgresql":
         hits = _ranked(pages, query, limit).select_related("section", "release")
-        hits = hits.defer("source", "html", "toc")
-        return _hits(list(hits), version=version, language=language or "en")
+        found = list(hits.defer("source", "html", "toc"))
+        for page in found:  # where its window lies in its text, which is here (see _snippet)
+            page.headline_from = page.text.find(page.headline_window) + 1
+            page.headline_more = page.headline_from - 1 + len(page.headline_window) < len(page.text)
+        return _hits(found, version=version, language=language or "en")
     words = query.split()
     condition = Q()
     for word in words:
@@ -355,13 +383,14 @@ SELECT json_build_object(
     ),
     'hits', (SELECT json_agg(h ORDER BY h.rank DESC, h.title) FROM (
         SELECT f.*, s.slug AS section_slug, s.title AS section_title, w.headline_from,
-            length(p.text) AS text_length,
-            substr(p.text, w.headline_from, {window}) AS headline_window,
-            ts_headline(%s::regconfig, substr(p.text, w.headline_from, {window}),
+            w.headline_whole, {window} AS headline_window,
+            ts_headline(%s::regconfig, {window},
                 (SELECT websearch_to_tsquery(%s::regconfig, %s)), %s) AS headline
         FROM (SELECT * FROM found ORDER BY rank DESC, title LIMIT {limit}) f
         JOIN {page} p ON p.id = f.id JOIN {section} s ON s.id = f.section_id
-        CROSS JOIN LATERAL (SELECT greatest(1, {first_match} - {lead}) AS headline_from) w
+        CROSS JOIN LATERAL (  -- OFFSET 0: found once per page, not once per use
+            SELECT {start} AS headline_from, {whole} AS headline_whole OFFSET 0
+        ) w
     ) h)
 )"""
 _FOUND_COLUMNS = (
@@ -395,9 +424,9 @@ def search_sql(
             limit=int(limit),
             page=Page._meta.db_table,
             section=Section._meta.db_table,
-            window=SNIPPET_WINDOW,
-            lead=SNIPPET_LEAD,
-            first_match=_FIRST_MATCH_SQL.format(text="p.text"),
+            window=_window_sql("p.text", "w.headline_from"),
+            start=_window_start_sql("p.text"),
+            whole=_whole_sql("p.text"),
         )
         options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
         headline = [SEARCH_CONFIG, SEARCH_CONFIG, values[0], options]
@@ -419,8 +448,9 @@ def search_sql(
 def _page(row: dict) -> Page:
     """A hit's page from its JSON row, with the section and release its address names."""
     page = Page(**{name: row[name] for name in _FOUND_COLUMNS[:6]})
-    for name in ("headline", "headline_from", "headline_window", "text_length"):
+    for name in ("headline", "headline_from", "headline_window"):
         setattr(page, name, row[name])
+    page.headline_more = not row["headline_whole"] and len(page.headline_window) > SNIPPET_WINDOW
     page.section = Section(
         id=row["section_id"], slug=row["section_slug"], title=row["section_title"]
     )

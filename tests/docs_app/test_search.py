@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from docs_app.models import Page, Section
-from docs_app.querysets import SNIPPET_WINDOW, _ranked, public_pages, search_pages
+from docs_app.querysets import SNIPPET_LEAD, SNIPPET_WINDOW, _ranked, public_pages, search_pages
 from portal.registry import registry
 from portal.search import NO_FILTERS
 from tests.conftest import headline_sources
@@ -86,6 +86,14 @@ def test_a_word_deep_in_a_long_real_page_is_marked_from_a_window_around_it(clien
     assert len(hit.snippet) < 400
     site = client.get(reverse("search"), {"q": "seagate"}).content.decode()
     assert hit.snippet in site
+    # The window is around the rarest of the words: "disk" appears long before, inside
+    # "ramdisk" too, and a window at the first "disk" would mark neither.
+    reach = SNIPPET_WINDOW - SNIPPET_LEAD  # of a window started before the first "disk"
+    assert page.text.lower().find("disk") < page.text.find("seagate") - reach
+    [both] = search_pages(query="seagate disk")
+    assert "<mark>seagate</mark>" in both.snippet and "<mark>disk</mark>" in both.snippet
+    site = client.get(reverse("search"), {"q": "seagate disk"}).content.decode()
+    assert both.snippet in site
     # Every headline of the docs' searches is cut from a bounded window of its page.
     ranked = _ranked(public_pages(), "seagate", 5)
     provider = next(p for p in registry.sorted_search_providers() if p.name == "docs")
