@@ -37,8 +37,8 @@ SEARCH_CONFIG = "english"
 SEARCH_FACETS = FacetFields(date="updated_at", board="slug", release="release__version")
 # Unlikely characters that mark matches in headlines before the text is escaped.
 _START, _STOP = "\x02", "\x03"
-# A hit's headline is made from its whole page up to SNIPPET_TEXT characters (as the other
-# sections' are from their documents' first SNIPPET_TEXT), and from SNIPPET_WINDOW characters of
+# A hit's headline is made from its whole page up to SNIPPET_TEXT bytes (as the other sections'
+# are from their documents' first SNIPPET_TEXT characters), and from SNIPPET_WINDOW characters of
 # a longer one, starting SNIPPET_LEAD before the place its headline is likely to be: PostgreSQL
 # parses every character it is given (about 0.25 µs each), and a board's manual runs to tens of
 # thousands.
