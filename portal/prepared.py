@@ -2,9 +2,9 @@
 
 The search page's one query is long (five sections' SQL): parsing and planning it cost about as
 much as running it. Prepared, a connection parses it once and plans it once: every run takes
-the generic plan (see _GENERIC). The statement is named by its SQL and its parameters' types, so
-every query of the same shape shares it whatever its words; each connection keeps at most
-PER_CONNECTION of them.
+the generic plan (see _PLAN), unless the caller says its values decide the plan. The statement
+is named by its SQL and its parameters' types, so every query of the same shape shares it
+whatever its words; each connection keeps at most PER_CONNECTION of them.
 
 The PREPARE rides with its first EXECUTE in one round trip (one query, as the page counts).
 """
@@ -24,9 +24,10 @@ PER_CONNECTION = 8
 _PLACEHOLDER = re.compile(r"%([%s])")
 # PostgreSQL's own choice ("auto") plans a statement's first five runs for their values, and goes
 # on doing so while those plans look cheaper than the generic one, as a search for a rare word's
-# does: the search page's statement was then planned anew for every search (bench mix: 4.8 ms
-# a search, 2.6 on the generic plan). LOCAL: for this run's own transaction only.
-_GENERIC = "SET LOCAL plan_cache_mode = force_generic_plan"
+# does: the search page's statement was then planned anew for every search (bench mix: 4.3 ms
+# a search, 2.4 on the generic plan). LOCAL: for this run's transaction only, and set on each
+# run, as a transaction may run both kinds.
+_PLAN = "SET LOCAL plan_cache_mode = {}"
 
 
 def _type(value: Any) -> str | None:
@@ -62,8 +63,10 @@ class _Prepared:
     salt: int = 0
 
 
-def execute(cursor: Any, sql: str, params: list) -> None:
-    """Run `sql` with `params` on a Django cursor of PostgreSQL, as a prepared statement."""
+def execute(cursor: Any, sql: str, params: list, *, generic: bool = True) -> None:
+    """Run `sql` with `params` on a Django cursor of PostgreSQL, as a prepared statement: on its
+    generic plan, or (generic=False) as PostgreSQL chooses, for a statement whose values decide
+    its best plan."""
     types = [_type(value) for value in params]
     raw = getattr(cursor.db, "connection", None)
     if None in types or raw is None:
@@ -75,7 +78,7 @@ def execute(cursor: Any, sql: str, params: list) -> None:
     name = f"prepared_{digest}"
     known = prepared.names
     run = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
-    run = f"{_GENERIC}; {run}"
+    run = f"{_PLAN.format('force_generic_plan' if generic else 'auto')}; {run}"
     if name in known:
         known.move_to_end(name)
         cursor.execute(run, params)

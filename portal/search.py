@@ -244,15 +244,16 @@ def day(value: Any) -> str:
     return str(value)[:10]
 
 
-def fetch_json(parts: list[tuple[str, list]]) -> list[Any]:
-    """The JSON value of each (SQL, parameters), all in one query (one round trip)."""
+def fetch_json(parts: list[tuple[str, list]], *, generic: bool = True) -> list[Any]:
+    """The JSON value of each (SQL, parameters), all in one query (one round trip), on the
+    query's generic plan unless told otherwise (see prepared.execute)."""
     if not parts:
         return []
     sql = "SELECT " + ", ".join(f"({part})" for part, _params in parts)
     params = [param for _sql, params in parts for param in params]
     # Where a read-only request reads (portal.replica), as the sections' querysets did.
     with connections[router.db_for_read(None)].cursor() as cursor:
-        prepared.execute(cursor, sql, params)
+        prepared.execute(cursor, sql, params, generic=generic)
         return [json_value(value) for value in cursor.fetchone()]
 
 
@@ -262,9 +263,11 @@ def json_of(queryset: QuerySet, order: str = "") -> tuple[str, list]:
     return json_rows(sql, order), list(params)
 
 
-def fetch_sections(parts: list[SectionSQL]) -> list[Any]:
-    """Every section's JSON value in one query: one round trip for the whole search page."""
-    return fetch_json([(part.sql, part.params) for part in parts])
+def fetch_sections(parts: list[SectionSQL], filters: SearchFilters) -> list[Any]:
+    """Every section's JSON value in one query: one round trip for the whole search page. A
+    period is a range of dates whose share of the rows only a plan for those dates knows (the
+    past week of a years-old archive: a generic plan read every match to keep none)."""
+    return fetch_json([(part.sql, part.params) for part in parts], generic=not filters.period)
 
 
 # SQL kept per process by kept_sql: the querysets are built and compiled once per key (a
@@ -612,7 +615,7 @@ def _ask(
     # Every section that can answers in the one query; the others on their own.
     parts = {p.name: p.sql(limit=limits[p.name], **ask) if p.sql else None for p in providers}
     asked = [part for part in parts.values() if part is not None]
-    values = dict(zip([id(part) for part in asked], fetch_sections(asked), strict=True))
+    values = dict(zip([id(part) for part in asked], fetch_sections(asked, filters), strict=True))
     for provider in providers:
         shown = not wanted or provider.name == wanted
         part = parts[provider.name]

@@ -480,3 +480,31 @@ def test_no_section_parses_a_whole_document_for_a_headline(world):
                 provider.name,
                 source,
             )
+
+
+def _sections_statement(captured) -> str:
+    """The name of the prepared statement the sections answered in."""
+    (run,) = [run for sql, run in _statements(captured) if '"forum_topic"' in sql]
+    return run.split()[1].split("(")[0]
+
+
+def test_a_search_runs_on_its_generic_plan_and_one_narrowed_to_a_period_on_its_dates(client, world):
+    """Words are best served by one generic plan (their index, whatever they are). A period is a
+    range of dates whose share of the rows only a plan for those dates knows: on a generic plan,
+    the past week of a years-old archive read every match of "kernel boot" to keep none."""
+    with connection.cursor() as cursor:  # counted from here: earlier tests ran the same shapes
+        cursor.execute("DEALLOCATE ALL")
+    connection._prepared_statements = None  # what portal.prepared knows of the connection
+    names = {}
+    for word in ["zebrafish", "kernel", "boot", "panic", "quick", "start", "again"]:
+        for period in ("", "week"):
+            with CaptureQueriesContext(connection) as captured:
+                _search(client, q=word, date=period)
+            names[period] = _sections_statement(captured)
+    assert names[""] != names["week"]
+    with connection.cursor() as cursor:
+        statement = "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s"
+        cursor.execute(statement, [names[""]])
+        assert cursor.fetchone() == (7, 0)
+        cursor.execute(statement, [names["week"]])
+        assert cursor.fetchone()[1] >= 5
