@@ -287,21 +287,43 @@ def message_page(request: HttpRequest, list_name: str, message_id: str) -> HttpR
         .only("message_id", "subject", "sender_name", "date")
         .order_by("date")[:100]
     )
-    return render(
-        request,
-        "lists/message.html",
-        {
-            "mailing_list": mailing_list,
-            "message": message,
-            "body": body,
-            "sender": _sender(message, request),
-            "attachments": q.attachments_with_text(message),
-            "parent": parent,
-            "replies": replies,
-            "links": _reply_links(mailing_list, message, request),
-            "may_reply": bool(reply_addresses(request.user)),
-        },
-    )
+    context = {
+        "mailing_list": mailing_list,
+        "message": message,
+        "body": body,
+        "sender": _sender(message, request),
+        "attachments": q.attachments_with_text(message),
+        "parent": parent,
+        "replies": replies,
+        "links": _reply_links(mailing_list, message, request),
+    }
+    if _shared(request, mailing_list):
+        # Kept for every signed-in reader of this kind; each one's way to reply filled in.
+        context["reply_choice"] = reader_mark("reply")
+        response = render(request, "lists/message.html", context)
+        return shared_with_readers(response, MESSAGE_PARTS, mailing_list.name, message.message_id)
+    context["reply_choice"] = _reply_choice(request, mailing_list.name, message.message_id)
+    return render(request, "lists/message.html", context)
+
+
+MESSAGE_PARTS = "lists.views.message_reader_parts"
+
+
+def message_reader_parts(request: HttpRequest, list_name: str, message_id: str) -> dict[str, str]:
+    """A signed-in reader's own part of a message page: their way to reply (one query)."""
+    return {"reply": _reply_choice(request, list_name, message_id)}
+
+
+def _reply_choice(request: HttpRequest, list_name: str, message_id: str) -> str:
+    """From the web for a reader with a verified address; otherwise how to get there."""
+    context = {
+        "list_name": list_name,
+        "message_id": message_id,
+        "signed_in": request.user.is_authenticated,
+        "may_reply": bool(reply_addresses(request.user)),
+        "next": request.get_full_path(),
+    }
+    return render_to_string("lists/_reply_choice.html", context)
 
 
 @require_safe

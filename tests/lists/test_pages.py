@@ -7,15 +7,19 @@ import re
 from urllib.parse import unquote
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.urls import reverse
 
 from bench.mailgen import write_mbox
 from lists.models import MailingList, Message, Thread
 from lists.services.ingestion import import_paths
+from tests.readers import account_name, filled, from_cache, signed_in
 
 from .conftest import mail
 
 pytestmark = pytest.mark.django_db
+
+VERIFY = "Verify an e-mail address in your account to reply from here."
 
 PATCH = """Fix the link state.
 
@@ -157,3 +161,34 @@ def test_query_counts_do_not_grow_with_data(
             ):
                 with django_assert_max_num_queries(PAGE_BOUND):
                     assert client.get(url).status_code == 200, url
+
+
+def test_members_share_a_message_page_each_with_their_own_way_to_reply(
+    public_list, thread, ada, make_user, django_assert_max_num_queries
+):
+    """A public list's message reads the same for every member of a kind but for the reply box:
+    the web reply for a member with a verified address, how to get one for the others."""
+    una = make_user("una", verified=False)
+    url = reverse("lists:message", args=[public_list.name, "r1@x"])
+    assert not from_cache(signed_in(una).get(url))  # rendered, and kept for members
+    reader = signed_in(ada)
+    reader.get(url)  # her own part made, and kept for her
+    with django_assert_max_num_queries(0):
+        page = reader.get(url)
+    assert from_cache(page)
+    html = page.content.decode()
+    assert account_name(html) == "ada" and filled(html)
+    assert 'data-test="web-reply"' in html and "wei(a)example.org" in html
+    una_client = signed_in(una)
+    theirs = una_client.get(url)
+    assert from_cache(theirs) and account_name(theirs.content.decode()) == "una"
+    assert (
+        VERIFY in theirs.content.decode() and 'data-test="web-reply"' not in theirs.content.decode()
+    )
+
+    # Her address verified (as the confirmation link does it): her next copy offers the reply.
+    address = EmailAddress.objects.get(user=una)
+    address.verified = True
+    address.save()
+    again = una_client.get(url).content.decode()
+    assert 'data-test="web-reply"' in again and VERIFY not in again
