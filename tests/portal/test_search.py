@@ -440,8 +440,8 @@ def test_all_sections_show_a_few_hits_each_and_more_of_the_one_asked_for(client,
 
 @pytest.mark.parametrize("section", ["docs", "forum", "bugs", "lists"])
 def test_each_section_parses_the_words_once_not_for_each_row(world, section):
-    """As the search page runs its query: a prepared statement on its generic plan (PostgreSQL's
-    choice after a few runs), where the words are a parameter. Ranks and hits use an InitPlan's
+    """As the search page runs its query: a prepared statement on its generic plan (see
+    portal.prepared), where the words are a parameter. Ranks and hits use an InitPlan's
     one parse; only the matching holds the words: the index's condition (read once) and its
     recheck, or on these few rows a scan's filter."""
     from django.contrib.auth.models import AnonymousUser
