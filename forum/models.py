@@ -201,7 +201,7 @@ class Post(models.Model):
         ]
         indexes = [
             models.Index(fields=["author", "-created_at"], name="post_by_author"),
-            GinIndex(fields=["search_vector"], name="post_search"),
+            GinIndex(fields=["search_vector", "id"], name="post_search"),
         ]
 
     def __str__(self) -> str:

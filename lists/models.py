@@ -127,7 +127,7 @@ class Message(models.Model):
             models.Index(fields=["thread", "date"], name="message_in_thread"),
             models.Index(fields=["mailing_list", "date"], name="message_by_date"),
             models.Index(fields=["date"], name="message_date"),
-            GinIndex(fields=["search_vector"], name="message_search"),
+            GinIndex(fields=["search_vector", "id"], name="message_search"),
         ]
 
     def __str__(self) -> str:

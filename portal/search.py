@@ -21,7 +21,8 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, router
-from django.db.models import Case, Count, F, QuerySet, Value, When
+from django.db.migrations import RunPython
+from django.db.models import Case, Count, F, QuerySet, Subquery, Value, When
 from django.db.models.functions import Now
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -46,6 +47,8 @@ ELLIPSIS = "…"
 # forum then costs what a rare one does (the counts say "250+", as other sites' searches say
 # "1k+"). 1,000 made the bench's p95 half again as slow (bench_search.py).
 CANDIDATES = 250
+# How many of a section's newest rows candidates() looks at first (see there).
+RECENT = 2 * CANDIDATES
 # Something a full-text or file-name search can use: a letter or a digit.
 _SEARCHABLE = re.compile(r"\w")
 _FACET_VALUE = re.compile(r"^[\w.+-]{1,100}$")
@@ -123,9 +126,46 @@ def narrow(queryset: QuerySet, fields: FacetFields, filters: SearchFilters | Non
 
 
 def candidates(matches: QuerySet) -> QuerySet:
-    """At most CANDIDATES of the matching rows (the GIN index finds them, no ranking yet), as a
-    fresh queryset of the model to rank, count or annotate."""
-    return matches.model.objects.filter(pk__in=matches.order_by().values("pk")[:CANDIDATES])
+    """At most CANDIDATES of the matching rows (no ranking yet), the newest first, as a fresh
+    queryset of the model to rank, count or annotate.
+
+    The full-text index gives a word's matches in the table's order, oldest first: the first
+    CANDIDATES of a common word were its oldest. So the matches among the RECENT newest rows
+    come first, newest first, and older matches fill what they leave. Each section's index
+    holds the key beside the document (searchable_newest_first), so "among the newest" is part
+    of the index's scan: a common word costs a few hundred entries, not all of its matches."""
+    model = matches.model
+    if matches.query.is_empty():  # narrowed to nothing (narrow)
+        return model.objects.none()
+    newest = Subquery(model._base_manager.order_by("-pk").values("pk")[:1])
+    recent = matches.filter(pk__gt=newest - RECENT).order_by("-pk").values("pk")[:CANDIDATES]
+    # "+ 0": a filter on the rows the word's scan reads, not a range of keys the index would
+    # walk entry by entry (PostgreSQL makes an index condition of a plain `id <= ...`).
+    older = (
+        matches.alias(older_key=F("pk") + 0)
+        .filter(older_key__lte=newest - RECENT)
+        .order_by()
+        .values("pk")[:CANDIDATES]
+    )
+    return model.objects.filter(pk__in=recent.union(older, all=True).order_by()[:CANDIDATES])
+
+
+def searchable_newest_first(table: str, document: str, name: str) -> RunPython:
+    """A migration's operation: `name`, the GIN index of `table`'s `document`, made anew over
+    the document and the key, which candidates() asks for together (PostgreSQL only; the key's
+    part of a GIN index is btree_gin's, which the migration creates first)."""
+
+    def create(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+            schema_editor.execute(f"CREATE INDEX {name} ON {table} USING gin ({document}, id)")
+
+    def restore(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+            schema_editor.execute(f"CREATE INDEX {name} ON {table} USING gin ({document})")
+
+    return RunPython(create, restore)
 
 
 def _age(fields: FacetFields) -> Case:

@@ -29,7 +29,7 @@ from lists.models import MailingList
 from lists.services.ingestion import archive_batch
 from portal.models import Profile
 from portal.registry import registry
-from portal.search import NO_FILTERS, OVERVIEW_HITS, SECTION_HITS
+from portal.search import CANDIDATES, NO_FILTERS, OVERVIEW_HITS, SECTION_HITS
 from tests.conftest import headline_sources
 
 pytestmark = pytest.mark.django_db
@@ -232,6 +232,40 @@ def test_results_are_grouped_with_snippets_and_facets_narrow_them(client, world)
     only_bugs = _search(client, q="zebrafish", section="bugs")
     shown = [s["name"] for s in only_bugs.context["sections"] if s["shown"] and s["hits"]]
     assert shown == ["bugs"] and _counts(only_bugs)["forum"] == 1
+
+
+def test_a_word_found_in_more_than_a_search_ranks_is_ranked_among_its_newest(client, world):
+    """A word in more topics, bugs and threads than a section ranks (CANDIDATES): the newest
+    are among those ranked, and, ranks being equal, shown first. The index gives matches
+    oldest first: the first CANDIDATES of them left out every recent one."""
+    many = CANDIDATES + 10
+    boards = Category.objects.get(slug="boards")
+    component = Component.objects.get(slug="drivers")
+    dev = MailingList.objects.get(name="dev")
+    start = timezone.now() - dt.timedelta(days=many)
+    for n in range(many):
+        forum.create_topic(
+            user=world.reader, category=boards, title=f"Wombat {n}", source=f"Report {n}."
+        )
+        filing.file_bug(
+            reporter=world.reader,
+            component=component,
+            summary=f"Wombat {n}",
+            description="A report.",
+        )
+    mails = [
+        _mail(f"w{n}@x", f"Wombat {n}", "A report.", start + dt.timedelta(days=n))
+        for n in range(many)
+    ]
+    archive_batch(mailing_list=dev, entries=mails)
+
+    response = _search(client, q="wombat")
+    sections = ("forum", "bugs", "lists")
+    first = {section: _hits(response, section)[0].title for section in sections}
+    assert {s: title.endswith(f"Wombat {many - 1}") for s, title in first.items()} == {
+        section: True for section in sections
+    }, first
+    assert {s: _counts(response)[s] for s in sections} == dict.fromkeys(sections, CANDIDATES)
 
 
 def test_a_file_is_found_by_its_sha256_and_by_its_name(client, world):

@@ -1,0 +1,28 @@
+"""Lists: its full-text indexes hold the key beside the document, so the site search asks
+for the newest matches of a word first (portal.search.candidates)."""
+
+import django.contrib.postgres.indexes
+from django.db import migrations
+
+from portal.search import searchable_newest_first
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("portal", "0007_btree_gin"),
+        ("lists", "0005_thread_search_document"),
+    ]
+
+    operations = [
+        searchable_newest_first("lists_thread", "search_document", "thread_search"),
+        migrations.RemoveIndex(
+            model_name="message",
+            name="message_search",
+        ),
+        migrations.AddIndex(
+            model_name="message",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["search_vector", "id"], name="message_search"
+            ),
+        ),
+    ]
