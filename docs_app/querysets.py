@@ -189,9 +189,10 @@ def _one_per_page(pages: list[Page], *, version: str, language: str) -> list[Pag
 
 
 def _ranked(pages: QuerySet[Page], query: str, limit: int) -> QuerySet[Page]:
-    """The best `limit` of the first CANDIDATES pages the query matches (a common word costs
-    what a rare one does), each with its rank, and the window of its text a headline is made
-    from with that headline (PostgreSQL makes them for these pages only)."""
+    """The best `limit` of at most CANDIDATES pages the query matches, the newest first (see
+    candidates: a common word costs what a rare one does), each with its rank, and the window
+    of its text a headline is made from with that headline (PostgreSQL makes them for these
+    pages only)."""
     search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     return (
         candidates(pages.filter(search_vector=search_query))

@@ -384,7 +384,7 @@ def search_posts(
     limit: int,
     filters: SearchFilters | None = None,
 ) -> list[Any]:
-    """The site search's hits: the best of the first CANDIDATES matches, one query."""
+    """The site search's hits: the best of at most CANDIDATES matches (candidates), one query."""
     from portal.registry import SearchHit
 
     matches = matching_posts(query=query, user=user, filters=filters)
