@@ -137,6 +137,10 @@ def candidates(matches: QuerySet) -> QuerySet:
     model = matches.model
     if matches.query.is_empty():  # narrowed to nothing (narrow)
         return model.objects.none()
+    if connections[matches.db].vendor != "postgresql":
+        # SQLite reads every row for a word anyway (no full-text index), and takes no LIMIT
+        # inside a UNION: the newest matches, simply.
+        return model.objects.filter(pk__in=matches.order_by("-pk").values("pk")[:CANDIDATES])
     newest = Subquery(model._base_manager.order_by("-pk").values("pk")[:1])
     recent = matches.filter(pk__gt=newest - RECENT).order_by("-pk").values("pk")[:CANDIDATES]
     # "+ 0": a filter on the rows the word's scan reads, not a range of keys the index would

@@ -109,6 +109,9 @@ def test_site_serves_pages_and_runs_tasks_with_no_service(tmp_path):
         topic_url, category_url = [x for x in printed.splitlines() if x.startswith("/forum/")]
         status, body = get(f"{base}{topic_url}")
         assert status == 200, body[:500]
+        # The site search, every section asked, where no full-text index serves it.
+        status, body = get(f"{base}/search/?q=board")
+        assert status == 200 and b'class="search-hits"' in body, body[:500]
         # Signed in, twice: the page shared by members, and a member's copy of it filled from
         # the cache (their read marks, likes and watch levels asked without arrays).
         printed = manage(env, "shell", "-c", SIGNED_IN_SESSION)
