@@ -156,8 +156,8 @@ def candidates(matches: QuerySet) -> QuerySet:
 
 def searchable_newest_first(table: str, document: str, name: str) -> RunPython:
     """A migration's operation: `name`, the GIN index of `table`'s `document`, made anew over
-    the document and the key, which candidates() asks for together (PostgreSQL only; the key's
-    part of a GIN index is btree_gin's, which the migration creates first)."""
+    the document and the key, which candidates() asks for together (PostgreSQL only; a key in
+    a GIN index needs btree_gin, which portal's migration 0007 creates)."""
 
     def create(apps, schema_editor) -> None:
         if schema_editor.connection.vendor == "postgresql":
