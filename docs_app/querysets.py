@@ -374,8 +374,8 @@ def search_facets(*, query: str, language: str, filters: SearchFilters | None) -
     return _count(list(pages.values_list(*_FACET_COLUMNS)))
 
 
-# The site search's docs in one pass over the matches (search_sql): the first CANDIDATES
-# pages counted, the best `limit` of them with a headline.
+# The site search's docs in one pass over the matches (search_sql): at most CANDIDATES
+# pages counted (candidates), the best `limit` of them with a headline.
 _SEARCH_SQL = """WITH found AS MATERIALIZED ({found})
 SELECT json_build_object(
     'counts', (
@@ -410,15 +410,17 @@ def search_sql(
     version = (filters.release if filters else "") or LATEST
 
     def build(values: list[str]) -> tuple[str, list] | None:
-        # The first CANDIDATES matches ranked as they are found (no second visit by key).
-        found = _matching_pages(query=values[0], language=language, filters=filters).annotate(
+        # The matches search_facets counts (candidates: at most CANDIDATES, the newest first).
+        found = candidates(
+            _matching_pages(query=values[0], language=language, filters=filters)
+        ).annotate(
             rank=SearchRank(
                 F("search_vector"),
                 SearchQueryOnce(values[0], search_type="websearch", config=SEARCH_CONFIG),
             ),
             release_version=F("release__version"),
         )
-        found = found.values(*_FOUND_COLUMNS).order_by()[:CANDIDATES]
+        found = found.values(*_FOUND_COLUMNS).order_by()
         found_sql, found_params = found.query.sql_with_params()
         sql = _SEARCH_SQL.format(
             found=found_sql,
