@@ -264,8 +264,9 @@ def test_a_word_found_in_more_than_a_search_ranks_is_ranked_among_its_newest(cli
     archive_batch(mailing_list=dev, entries=mails)
 
     response = _search(client, q="wombat")
-    newest = {"docs": "Wombat 000", "forum": f"Wombat {many - 1}", "bugs": f"Wombat {many - 1}"}
-    newest["lists"] = f"Wombat {many - 1}"
+    newest = {"docs": "Wombat 000"} | dict.fromkeys(
+        ("forum", "bugs", "lists"), f"Wombat {many - 1}"
+    )
     first = {section: _hits(response, section)[0].title for section in newest}
     assert {s: title.endswith(newest[s]) for s, title in first.items()} == dict.fromkeys(
         newest, True
