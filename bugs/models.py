@@ -267,7 +267,7 @@ class Bug(models.Model):
             ),
         ]
         indexes = [
-            GinIndex(fields=["search_vector", "id"], name="bug_search"),
+            GinIndex(fields=["search_vector", "created_at"], name="bug_search"),
             models.Index(fields=["status", "board"], name="bug_status_board"),
             models.Index(fields=["status", "-id"], name="bug_status_recent"),
             models.Index(fields=["is_security"], name="bug_security"),

@@ -308,7 +308,7 @@ def search_bugs(
     search = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     start, stop = "\x02", "\x03"
     found = (
-        candidates(matches)
+        candidates(matches, SEARCH_FACETS)
         .annotate(
             rank=SearchRank(F("search_vector"), search),
             headline=SearchHeadline(

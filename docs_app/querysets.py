@@ -195,7 +195,7 @@ def _ranked(pages: QuerySet[Page], query: str, limit: int) -> QuerySet[Page]:
     pages only)."""
     search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     return (
-        candidates(pages.filter(search_vector=search_query))
+        candidates(pages.filter(search_vector=search_query), SEARCH_FACETS)
         .annotate(rank=SearchRank(F("search_vector"), search_query))
         .annotate(
             headline_window=HeadlineWindow("text", query),
@@ -323,7 +323,9 @@ def search_pages(
 
 def _facet_pages(*, query: str, language: str, filters: SearchFilters | None) -> QuerySet[Page]:
     """The pages the site search counts (at most CANDIDATES)."""
-    return candidates(_matching_pages(query=query, language=language, filters=filters))
+    return candidates(
+        _matching_pages(query=query, language=language, filters=filters), SEARCH_FACETS
+    )
 
 
 def _matching_pages(*, query: str, language: str, filters: SearchFilters | None) -> QuerySet[Page]:
@@ -412,7 +414,7 @@ def search_sql(
     def build(values: list[str]) -> tuple[str, list] | None:
         # The matches search_facets counts (candidates: at most CANDIDATES, the newest first).
         found = candidates(
-            _matching_pages(query=values[0], language=language, filters=filters)
+            _matching_pages(query=values[0], language=language, filters=filters), SEARCH_FACETS
         ).annotate(
             rank=SearchRank(
                 F("search_vector"),

@@ -201,7 +201,8 @@ class Post(models.Model):
         ]
         indexes = [
             models.Index(fields=["author", "-created_at"], name="post_by_author"),
-            GinIndex(fields=["search_vector", "id"], name="post_search"),
+            models.Index(fields=["-created_at"], name="post_latest"),
+            GinIndex(fields=["search_vector", "created_at"], name="post_search"),
         ]
 
     def __str__(self) -> str:

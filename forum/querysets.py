@@ -401,7 +401,7 @@ def search_posts(
         ]
     search = _search_query(query)
     posts = (
-        candidates(matches)
+        candidates(matches, SEARCH_FACETS)
         .annotate(
             rank=SearchRank(F("search_vector"), search),
             headline=SearchHeadline(

@@ -72,6 +72,7 @@ class Thread(models.Model):
         verbose_name_plural = _("threads")
         indexes = [
             models.Index(fields=["mailing_list", "-last_activity"], name="thread_latest"),
+            models.Index(fields=["-last_activity"], name="thread_latest_anywhere"),
         ]
 
     def __str__(self) -> str:
@@ -127,7 +128,7 @@ class Message(models.Model):
             models.Index(fields=["thread", "date"], name="message_in_thread"),
             models.Index(fields=["mailing_list", "date"], name="message_by_date"),
             models.Index(fields=["date"], name="message_date"),
-            GinIndex(fields=["search_vector", "id"], name="message_search"),
+            GinIndex(fields=["search_vector", "date"], name="message_search"),
         ]
 
     def __str__(self) -> str:

@@ -461,7 +461,7 @@ def _hit_messages(user: User, parsed: ParsedQuery, filters: SearchFilters | None
     if connection.vendor == "postgresql" and parsed.tsquery:
         search = SearchQuery(parsed.tsquery, search_type="raw", config="english")
         messages = (
-            candidates(messages)
+            candidates(messages, SEARCH_FACETS)
             .annotate(
                 rank=SearchRank(F("search_vector"), search),
                 headline=SearchHeadline(

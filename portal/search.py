@@ -22,8 +22,18 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, router
 from django.db.migrations import RunPython
-from django.db.models import Case, Count, F, QuerySet, Subquery, Value, When
-from django.db.models.functions import Now
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Now
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -47,7 +57,7 @@ ELLIPSIS = "…"
 # forum then costs what a rare one does (the counts say "250+", as other sites' searches say
 # "1k+"). 1,000 made the bench's p95 half again as slow (bench_search.py).
 CANDIDATES = 250
-# How many of a section's newest rows candidates() looks at first (see there).
+# How many of a section's latest rows candidates() looks at first (see there).
 RECENT = 2 * CANDIDATES
 # Something a full-text or file-name search can use: a letter or a digit.
 _SEARCHABLE = re.compile(r"\w")
@@ -125,51 +135,72 @@ def narrow(queryset: QuerySet, fields: FacetFields, filters: SearchFilters | Non
     return queryset
 
 
-def candidates(matches: QuerySet) -> QuerySet:
-    """At most CANDIDATES of the matching rows (no ranking yet), the newest first, as a fresh
-    queryset of the model to rank, count or annotate.
+def candidates(matches: QuerySet, fields: FacetFields) -> QuerySet:
+    """At most CANDIDATES of the matching rows (no ranking yet), the latest first by the
+    section's date (`fields.date`: a topic's last post, a thread's last message, a bug filed),
+    as a fresh queryset of the model to rank, count or annotate.
 
     The full-text index gives a word's matches in the table's order, oldest first: the first
-    CANDIDATES of a common word were its oldest. So the matches among the RECENT newest rows
-    come first, newest first, and older matches fill what they leave. Each section's index
-    holds the key beside the document (searchable_newest_first), so "among the newest" is part
-    of the index's scan: a common word costs a few hundred entries, not all of its matches."""
+    CANDIDATES of a common word were its oldest. So the matches among the RECENT latest rows
+    come first, latest first, and older matches fill what they leave. Each section's index
+    holds the date beside the document (search_index), so "among the latest" is part of the
+    index's scan, and so is a period the search is narrowed to: a common word costs a few
+    hundred entries, not all of its matches."""
     model = matches.model
+    date = fields.date
     if matches.query.is_empty():  # narrowed to nothing (narrow)
         return model.objects.none()
     if connections[matches.db].vendor != "postgresql":
         # SQLite reads every row for a word anyway (no full-text index), and takes no LIMIT
-        # inside a UNION: the newest matches, simply.
-        return model.objects.filter(pk__in=matches.order_by("-pk").values("pk")[:CANDIDATES])
-    newest = Subquery(model._base_manager.order_by("-pk").values("pk")[:1])
-    recent = matches.filter(pk__gt=newest - RECENT).order_by("-pk").values("pk")[:CANDIDATES]
-    # "+ 0": a filter on the rows the word's scan reads, not a range of keys the index would
-    # walk entry by entry (PostgreSQL makes an index condition of a plain `id <= ...`).
+        # inside a UNION: the latest matches, simply.
+        return model.objects.filter(
+            pk__in=matches.order_by(F(date).desc(nulls_last=True)).values("pk")[:CANDIDATES]
+        )
+    # The RECENTth latest date of the table, read from the date's own index; the beginning of
+    # time when the table holds fewer rows. Rows of that very date count as older: many rows
+    # may share a date (docs imported with their sources' dates), and the latest part sorts
+    # what it reads.
+    nth_latest = (
+        model._base_manager.filter(**{f"{date}__isnull": False})
+        .order_by(F(date).desc())
+        .values(date)[RECENT - 1 : RECENT]
+    )
+    recent_after = Coalesce(Subquery(nth_latest), Value(_BEGINNING))
+    recent = (
+        matches.filter(**{f"{date}__gt": recent_after})
+        .order_by(F(date).desc())
+        .values("pk")[:CANDIDATES]
+    )
+    # "+ 0": a filter on the rows the word's scan reads, not a range of dates the index would
+    # walk entry by entry (PostgreSQL makes an index condition of a plain `date <= ...`).
     older = (
-        matches.alias(older_key=F("pk") + 0)
-        .filter(older_key__lte=newest - RECENT)
+        matches.alias(older_date=ExpressionWrapper(F(date) + _NO_TIME, DateTimeField()))
+        .filter(older_date__lte=recent_after)
         .order_by()
         .values("pk")[:CANDIDATES]
     )
     return model.objects.filter(pk__in=recent.union(older, all=True).order_by()[:CANDIDATES])
 
 
-def searchable_newest_first(table: str, document: str, name: str) -> RunPython:
-    """A migration's operation: `name`, the GIN index of `table`'s `document`, made anew over
-    the document and the key, which candidates() asks for together (PostgreSQL only; a key in
-    a GIN index needs btree_gin, which portal's migration 0007 creates)."""
+_BEGINNING = datetime.datetime(1, 1, 1, tzinfo=datetime.UTC)
+_NO_TIME = Value(datetime.timedelta(0))
 
-    def create(apps, schema_editor) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-            schema_editor.execute(f"CREATE INDEX {name} ON {table} USING gin ({document}, id)")
 
-    def restore(apps, schema_editor) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-            schema_editor.execute(f"CREATE INDEX {name} ON {table} USING gin ({document})")
+def search_index(table: str, name: str, columns: str, reverse_columns: str) -> RunPython:
+    """A migration's operation: `name`, the GIN index of `table`, made anew over `columns` (the
+    search document, then what candidates() asks for beside it), and over `reverse_columns`
+    when the migration is reversed (PostgreSQL only; a date or a key in a GIN index needs
+    btree_gin, which portal's migration 0007 creates)."""
 
-    return RunPython(create, restore)
+    def make(columns: str) -> Callable:
+        def run(apps, schema_editor) -> None:
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+                schema_editor.execute(f"CREATE INDEX {name} ON {table} USING gin ({columns})")
+
+        return run
+
+    return RunPython(make(columns), make(reverse_columns))
 
 
 def _age(fields: FacetFields) -> Case:
@@ -211,7 +242,12 @@ def tally(rows: Iterable[dict]) -> SectionCounts:
 
 def facet_rows(matches: QuerySet, fields: FacetFields) -> QuerySet:
     """The candidates grouped by board, release and age: the rows tally counts."""
-    return candidates(matches).values(**_facet_columns(fields)).annotate(n=Count("pk")).order_by()
+    return (
+        candidates(matches, fields)
+        .values(**_facet_columns(fields))
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
 
 
 def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
@@ -417,7 +453,7 @@ def documents_sql(
     "id"), `order` the column that breaks ties of rank (newest first). `tsquery` is the SQL of
     the query taking one parameter, `query`."""
     found = (
-        candidates(matches)
+        candidates(matches, fields)
         .annotate(rank=SearchRank(F(document), search), **_facet_columns(fields))
         .values(*values, order, "rank", "facet_board", "facet_release", "facet_age")
         .order_by()

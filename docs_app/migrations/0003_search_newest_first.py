@@ -3,7 +3,7 @@ for the newest matches of a word first (portal.search.candidates)."""
 
 from django.db import migrations
 
-from portal.search import searchable_newest_first
+from portal.search import search_index
 
 
 class Migration(migrations.Migration):
@@ -13,5 +13,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        searchable_newest_first("docs_app_page", "search_vector", "docs_page_search_gin"),
+        search_index(
+            "docs_app_page", "docs_page_search_gin", "search_vector, id", "search_vector"
+        ),
     ]

@@ -5,7 +5,7 @@ import django.contrib.postgres.indexes
 from django.conf import settings
 from django.db import migrations
 
-from portal.search import searchable_newest_first
+from portal.search import search_index
 
 
 class Migration(migrations.Migration):
@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        searchable_newest_first("forum_topic", "search_document", "topic_search"),
+        search_index("forum_topic", "topic_search", "search_document, id", "search_document"),
         migrations.RemoveIndex(
             model_name="post",
             name="post_search",

@@ -4,7 +4,7 @@ for the newest matches of a word first (portal.search.candidates)."""
 import django.contrib.postgres.indexes
 from django.db import migrations
 
-from portal.search import searchable_newest_first
+from portal.search import search_index
 
 
 class Migration(migrations.Migration):
@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        searchable_newest_first("lists_thread", "search_document", "thread_search"),
+        search_index("lists_thread", "thread_search", "search_document, id", "search_document"),
         migrations.RemoveIndex(
             model_name="message",
             name="message_search",

@@ -40,10 +40,13 @@ def _sha(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()
 
 
-def _mail(message_id: str, subject: str, body: str, when: dt.datetime) -> Entry:
+def _mail(
+    message_id: str, subject: str, body: str, when: dt.datetime, in_reply_to: str = ""
+) -> Entry:
+    reply = f"In-Reply-To: <{in_reply_to}>\n" if in_reply_to else ""
     raw = (
         f"From: Wei <wei@example.org>\nTo: dev@lists.example.org\nSubject: {subject}\n"
-        f"Date: {format_datetime(when)}\nMessage-ID: <{message_id}>\n\n{body}\n"
+        f"Date: {format_datetime(when)}\nMessage-ID: <{message_id}>\n{reply}\n{body}\n"
     )
     return Entry("", raw.encode(), 0)
 
@@ -234,22 +237,26 @@ def test_results_are_grouped_with_snippets_and_facets_narrow_them(client, world)
     assert shown == ["bugs"] and _counts(only_bugs)["forum"] == 1
 
 
-def test_a_word_found_in_more_than_a_search_ranks_is_ranked_among_its_newest(client, world):
+def test_a_word_found_in_more_than_a_search_ranks_is_ranked_among_its_latest(client, world):
     """A word in more pages, topics, bugs and threads than a section ranks (CANDIDATES): the
-    newest are among those ranked, and, ranks being equal, shown first. The index gives
-    matches oldest first: the first CANDIDATES of them left out every recent one."""
+    latest are among those ranked, and, ranks being equal, shown first. The index gives
+    matches oldest first: the first CANDIDATES of them left out every recent one. Latest by
+    the section's date: the oldest topic and thread, answered today, are the latest."""
     many = CANDIDATES + 10
     quick = Section.objects.get(slug="quick-start")
     boards = Category.objects.get(slug="boards")
     component = Component.objects.get(slug="drivers")
     dev = MailingList.objects.get(name="dev")
     start = timezone.now() - dt.timedelta(days=many)
+    topics = []
     for n in range(many):
         # Docs break ties of rank by title: the newest page is the one titled to come first.
         title = f"Wombat {many - 1 - n:03}"
         docs.save_page(section=quick, slug=f"wombat-{n}", title=title, source="A page.")
-        forum.create_topic(
-            user=world.reader, category=boards, title=f"Wombat {n}", source=f"Report {n}."
+        topics.append(
+            forum.create_topic(
+                user=world.reader, category=boards, title=f"Wombat {n}", source=f"Report {n}."
+            )
         )
         filing.file_bug(
             reporter=world.reader,
@@ -262,16 +269,22 @@ def test_a_word_found_in_more_than_a_search_ranks_is_ranked_among_its_newest(cli
         for n in range(many)
     ]
     archive_batch(mailing_list=dev, entries=mails)
+    forum.post_reply(user=world.member, topic=topics[0], source="Seen here too.")
+    answer = _mail("w0-answer@x", "Re: Wombat 0", "Seen here too.", timezone.now(), "w0@x")
+    archive_batch(mailing_list=dev, entries=[answer])
 
     response = _search(client, q="wombat")
-    newest = {"docs": "Wombat 000"} | dict.fromkeys(
-        ("forum", "bugs", "lists"), f"Wombat {many - 1}"
-    )
-    first = {section: _hits(response, section)[0].title for section in newest}
-    assert {s: title.endswith(newest[s]) for s, title in first.items()} == dict.fromkeys(
-        newest, True
+    latest = {
+        "docs": "Wombat 000",
+        "forum": "Wombat 0",
+        "bugs": f"Wombat {many - 1}",
+        "lists": "Wombat 0",
+    }
+    first = {section: _hits(response, section)[0].title for section in latest}
+    assert {s: title.endswith(latest[s]) for s, title in first.items()} == dict.fromkeys(
+        latest, True
     ), first
-    assert {s: _counts(response)[s] for s in newest} == dict.fromkeys(newest, CANDIDATES)
+    assert {s: _counts(response)[s] for s in latest} == dict.fromkeys(latest, CANDIDATES)
 
 
 def test_a_file_is_found_by_its_sha256_and_by_its_name(client, world):
