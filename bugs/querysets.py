@@ -40,8 +40,7 @@ from portal.search import (
     day,
     documents_part,
     documents_sql,
-    kept_key,
-    kept_sql,
+    kept_search,
     marked_snippet,
     narrow,
 )
@@ -359,7 +358,7 @@ def search_sql(
     if connection.vendor != "postgresql":
         return None
 
-    def build(values: list[str]) -> tuple[str, list] | None:
+    def build(values: list[str], filters: SearchFilters) -> tuple[str, list] | None:
         return documents_sql(
             matching_bugs(query=values[0], user=user, filters=filters),
             SEARCH_FACETS,
@@ -376,7 +375,7 @@ def search_sql(
             min_words=12,
         )
 
-    built = kept_sql(kept_key(("bugs", limit), user, filters), build, [query])
+    built = kept_search(("bugs", limit), user, filters, build, [query])
     return documents_part(built, _bug_hits)
 
 

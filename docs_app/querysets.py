@@ -26,8 +26,7 @@ from portal.search import (
     SectionSQL,
     candidates,
     cut_at_word,
-    kept_key,
-    kept_sql,
+    kept_search,
     narrow,
     whole_words,
 )
@@ -411,7 +410,7 @@ def search_sql(
         return None
     version = (filters.release if filters else "") or LATEST
 
-    def build(values: list[str]) -> tuple[str, list] | None:
+    def build(values: list[str], filters: SearchFilters) -> tuple[str, list] | None:
         # The matches search_facets counts (candidates: at most CANDIDATES, the newest first).
         found = candidates(
             _matching_pages(query=values[0], language=language, filters=filters), SEARCH_FACETS
@@ -438,7 +437,7 @@ def search_sql(
         return sql, [*found_params, *headline, SEARCH_CONFIG, values[0]]
 
     try:
-        built = kept_sql(kept_key(("docs", language, limit), user, filters), build, [query])
+        built = kept_search(("docs", language, limit), user, filters, build, [query])
     except EmptyResultSet:  # narrowed to nothing
         return None
 

@@ -5,7 +5,6 @@ Withdrawn releases are hidden from every list; drafts are seen by release manage
 
 from __future__ import annotations
 
-import datetime
 import re
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -21,6 +20,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import Combinable
 
 from downloads.models import Artifact, Board, Distribution, Release
 from portal.users import group_names
@@ -229,7 +229,7 @@ def catalogue_matches(
     user: AbstractBaseUser | AnonymousUser | None = None,
     board: str = "",
     release: str = "",
-    since: datetime.datetime | None = None,
+    since: Combinable | None = None,
 ) -> QuerySet:
     """Boards, releases and files a search matches, as one UNION of rows (kind, pk, board
     slug, version, date, title, detail) ordered best first: a file by its checksum, then
@@ -245,7 +245,7 @@ def words_matches(
     user: AbstractBaseUser | AnonymousUser | None = None,
     board: str = "",
     release: str = "",
-    since: datetime.datetime | None = None,
+    since: Combinable | None = None,
 ) -> QuerySet:
     """catalogue_matches of catalogue_words' words and shape (the shape, not the words, decides
     the SQL: the search page keeps it, see portal.search.kept_sql)."""

@@ -137,20 +137,20 @@ def _search_sql(*, query: str, user, limit: int, filters=None):
     from django.db import connection
 
     from downloads.querysets import catalogue_words, words_matches
-    from portal.search import CANDIDATES, SectionSQL, json_rows, kept_key, kept_sql
+    from portal.search import CANDIDATES, SectionSQL, json_rows, kept_search
 
     if connection.vendor != "postgresql":  # JSON of rows: the embedded site asks on its own
         return None
     words, shape = catalogue_words(query)
 
-    def build(values: list[str]) -> tuple[str, list] | None:
+    def build(values: list[str], filters) -> tuple[str, list] | None:
         matches = words_matches(
             values,
             shape,
             user=user,
-            board=filters.board if filters else "",
-            release=filters.release if filters else "",
-            since=filters.since() if filters else None,
+            board=filters.board,
+            release=filters.release,
+            since=filters.since(),
         )
         try:
             sql, params = matches[:CANDIDATES].query.sql_with_params()
@@ -158,7 +158,7 @@ def _search_sql(*, query: str, user, limit: int, filters=None):
             return None
         return json_rows(sql), list(params)
 
-    built = kept_sql(kept_key(("downloads", shape), user, filters), build, words)
+    built = kept_search(("downloads", shape), user, filters, build, words)
 
     def read(value):
         rows = [tuple(row[name] for name in _COLUMNS) for row in value or []]

@@ -32,8 +32,7 @@ from portal.search import (
     day,
     documents_part,
     documents_sql,
-    kept_key,
-    kept_sql,
+    kept_search,
     marked_snippet,
     narrow,
 )
@@ -453,7 +452,7 @@ def search_sql(
     if not _by_topic(user):
         return None
 
-    def build(values: list[str]) -> tuple[str, list] | None:
+    def build(values: list[str], filters: SearchFilters) -> tuple[str, list] | None:
         return documents_sql(
             matching_topics(query=values[0], user=user, filters=filters),
             TOPIC_FACETS,
@@ -468,7 +467,7 @@ def search_sql(
             limit=limit,
         )
 
-    built = kept_sql(kept_key(("forum", limit), user, filters), build, [query])
+    built = kept_search(("forum", limit), user, filters, build, [query])
     return documents_part(built, _topic_hits)
 
 

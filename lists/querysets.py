@@ -40,8 +40,7 @@ from portal.search import (
     documents_sql,
     facet_rows,
     json_of,
-    kept_key,
-    kept_sql,
+    kept_search,
     marked_snippet,
     narrow,
     tally,
@@ -413,7 +412,7 @@ def search_sql(
     if not _by_thread(parsed):
         return _messages_sql(user, parsed, filters, limit)
 
-    def build(values: list[str]) -> tuple[str, list] | None:
+    def build(values: list[str], filters: SearchFilters) -> tuple[str, list] | None:
         return documents_sql(
             _thread_matches(user, values[0], filters),
             THREAD_FACETS,
@@ -430,7 +429,7 @@ def search_sql(
             min_words=12,
         )
 
-    built = kept_sql(kept_key(("lists", limit), user, filters), build, [parsed.tsquery])
+    built = kept_search(("lists", limit), user, filters, build, [parsed.tsquery])
     return documents_part(built, _thread_hits)
 
 

@@ -33,10 +33,10 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -77,8 +77,10 @@ class SearchFilters:
     release: str = ""
     period: str = ""
 
-    def since(self) -> datetime.datetime | None:
-        return timezone.now() - PERIODS[self.period][0] if self.period in PERIODS else None
+    def since(self) -> CombinedExpression | None:
+        """The period's start, counted from the database's clock: the SQL then holds no time of
+        its own, and kept_search keeps it."""
+        return Now() - Value(PERIODS[self.period][0]) if self.period in PERIODS else None
 
 
 NO_FILTERS = SearchFilters()
@@ -409,12 +411,34 @@ def kept_sql(
     return sql, [_fill(param, markers, values) for param in params]
 
 
-def kept_key(key: tuple, user: Any, filters: SearchFilters | None) -> tuple | None:
-    """kept_sql's key for the common search: signed out (everyone's SQL is the same) and not
-    narrowed (facet values are what readers type); None, built each time, otherwise."""
-    if getattr(user, "is_authenticated", False) or (filters is not None and filters != NO_FILTERS):
-        return None
-    return key
+def kept_search(
+    key: tuple,
+    user: Any,
+    filters: SearchFilters | None,
+    build: Callable[[list[str], SearchFilters], tuple[str, list] | None],
+    words: list[str],
+) -> tuple[str, list] | None:
+    """A section's part of the search page, `build(words, filters)`, through kept_sql: the
+    words and the board and release it is narrowed to (what readers type) reach the SQL as
+    values, so one SQL serves every search of a shape. `key` names the section and whatever
+    else its SQL depends on. Built each time for signed-in readers, whose rights shape it."""
+    filters = filters or NO_FILTERS
+    typed = [value for value in (filters.board, filters.release) if value]
+    shape = (*key, filters.period, bool(filters.board), bool(filters.release))
+
+    def narrowed(values: list[str]) -> tuple[str, list] | None:
+        given = iter(values[len(words) :])
+        return build(
+            values[: len(words)],
+            SearchFilters(
+                board=next(given) if filters.board else "",
+                release=next(given) if filters.release else "",
+                period=filters.period,
+            ),
+        )
+
+    signed_in = getattr(user, "is_authenticated", False)
+    return kept_sql(None if signed_in else shape, narrowed, [*words, *typed])
 
 
 def documents_part(

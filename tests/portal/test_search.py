@@ -27,6 +27,7 @@ from forum.models import Access, Category, Post
 from lists.mailboxes import Entry
 from lists.models import MailingList
 from lists.services.ingestion import archive_batch
+from portal import search
 from portal.models import Profile
 from portal.registry import registry
 from portal.search import CANDIDATES, NO_FILTERS, OVERVIEW_HITS, SECTION_HITS
@@ -304,6 +305,42 @@ def test_words_of_a_kept_query_are_taken_as_typed(client, world):
     assert url in [h.url for h in _hits(_search(client, q="uefi-zebrafish"), "downloads")]
     assert _counts(_search(client, q="quokkaforum"))["forum"] == 0
     assert _counts(_search(client, q="zebrafish"))["forum"] == 1
+
+
+def test_a_narrowed_search_is_kept_by_its_shape_and_finds_its_own(client, world):
+    """A search narrowed to a board, a release or a period shares its SQL with every search
+    of its shape (the board and release reach it as values, the period as the database's
+    clock): built once, each finds what its own narrowing keeps."""
+    d05 = Board.objects.create(slug="d05", name="D05", soc="Hi1616", summary="Zebrafish too.")
+    Artifact.objects.create(
+        release=world.published, board=d05, filename="estuary-d05-zebrafish.img.xz",
+        file="z", size=1, sha256=_sha("d05"),
+    )  # fmt: skip
+    search._KEPT_SQL.clear()
+    expected = {
+        "d02": {"docs": 1, "downloads": 3, "forum": 0, "bugs": 1, "lists": 0},
+        "d05": {"docs": 0, "downloads": 3, "forum": 0, "bugs": 0, "lists": 0},
+    }
+    assert _counts(_search(client, q="zebrafish", board="d02")) == expected["d02"]
+    kept = len(search._KEPT_SQL)
+    assert kept >= 5  # one per section
+    for board in ("d05", "d02"):
+        assert _counts(_search(client, q="zebrafish", board=board)) == expected[board], board
+    assert _counts(_search(client, q="quokkaforum", board="d05"))["forum"] == 0
+    by_release = _counts(_search(client, q="zebrafish", release="9.0"))
+    assert by_release == {"docs": 1, "downloads": 3, "forum": 0, "bugs": 1, "lists": 0}
+    assert _counts(_search(client, q="zebrafish", release="9.1"))["downloads"] == 0
+    this_year = _counts(_search(client, q="zebrafish", date="year"))
+    assert (this_year["forum"], this_year["lists"]) == (1, 0)
+    assert _counts(_search(client, q="quokkadoc", release="9.1"))["docs"] == 0  # a draft's
+    grown = len(search._KEPT_SQL)
+    assert _counts(_search(client, q="zebrafish", release="9.0", board="d05"))["downloads"] == 2
+    assert _counts(_search(client, q="zebrafish", date="month"))["lists"] == 0
+    assert len(search._KEPT_SQL) > grown > kept
+    again = len(search._KEPT_SQL)
+    _search(client, q="uefi", release="9.0", board="d02")
+    _search(client, q="zebrafish", date="month")
+    assert len(search._KEPT_SQL) == again
 
 
 def test_the_archive_answers_a_sender_and_a_date_range(client, world):
