@@ -188,7 +188,7 @@ def _one_per_page(pages: list[Page], *, version: str, language: str) -> list[Pag
 
 
 def _ranked(pages: QuerySet[Page], query: str, limit: int) -> QuerySet[Page]:
-    """The best `limit` of at most CANDIDATES pages the query matches, the newest first (see
+    """The best `limit` of at most CANDIDATES pages the query matches, the latest first (see
     candidates: a common word costs what a rare one does), each with its rank, and the window
     of its text a headline is made from with that headline (PostgreSQL makes them for these
     pages only)."""
@@ -411,7 +411,7 @@ def search_sql(
     version = (filters.release if filters else "") or LATEST
 
     def build(values: list[str], filters: SearchFilters) -> tuple[str, list] | None:
-        # The matches search_facets counts (candidates: at most CANDIDATES, the newest first).
+        # The matches search_facets counts (candidates: at most CANDIDATES, the latest first).
         found = candidates(
             _matching_pages(query=values[0], language=language, filters=filters), SEARCH_FACETS
         ).annotate(

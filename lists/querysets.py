@@ -454,7 +454,7 @@ def _thread_hits(rows: list[dict]) -> list:
 
 def _hit_messages(user: User, parsed: ParsedQuery, filters: SearchFilters | None) -> QuerySet:
     """The site search's messages, best first: for words, the best of at most CANDIDATES
-    matches, the newest first (candidates; walking the date index newest first read the whole
+    matches, the latest first (candidates; walking the date index newest first read the whole
     archive when a word was rare), each with a headline; newest first otherwise."""
     messages = _site_matches(user, parsed, filters)
     if connection.vendor == "postgresql" and parsed.tsquery:

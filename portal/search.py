@@ -258,7 +258,7 @@ def count_facets(matches: QuerySet, fields: FacetFields) -> SectionCounts:
 
 
 # Where a section ranks documents of many rows (a topic's posts, a thread's messages), one query
-# answers it: at most CANDIDATES matches, the newest first (candidates), counted by
+# answers it: at most CANDIDATES matches, the latest first (candidates), counted by
 # facet, and the best `limit` of them by rank, each with the first of its rows the query
 # matches (or its first row) and a headline cut from at most SNIPPET_TEXT of that row. The
 # rows' own index on (document, order) serves the lateral part.
