@@ -137,6 +137,12 @@ def narrow(queryset: QuerySet, fields: FacetFields, filters: SearchFilters | Non
     return queryset
 
 
+# What candidates() compares dates with when a table holds fewer than RECENT rows, and adds to a
+# date to keep it out of the index's conditions.
+_BEGINNING = datetime.datetime(1, 1, 1, tzinfo=datetime.UTC)
+_NO_TIME = Value(datetime.timedelta(0))
+
+
 def candidates(matches: QuerySet, fields: FacetFields) -> QuerySet:
     """At most CANDIDATES of the matching rows (no ranking yet), the latest first by the
     section's date (`fields.date`: a topic's last post, a thread's last message, a bug filed),
@@ -182,10 +188,6 @@ def candidates(matches: QuerySet, fields: FacetFields) -> QuerySet:
         .values("pk")[:CANDIDATES]
     )
     return model.objects.filter(pk__in=recent.union(older, all=True).order_by()[:CANDIDATES])
-
-
-_BEGINNING = datetime.datetime(1, 1, 1, tzinfo=datetime.UTC)
-_NO_TIME = Value(datetime.timedelta(0))
 
 
 def search_index(table: str, name: str, columns: str, reverse_columns: str) -> RunPython:
