@@ -137,13 +137,13 @@ def _search_sql(*, query: str, user, limit: int, filters=None):
     from django.db import connection
 
     from downloads.querysets import catalogue_words, words_matches
-    from portal.search import CANDIDATES, SectionSQL, json_rows, kept_search
+    from portal.search import CANDIDATES, SearchFilters, SectionSQL, json_rows, kept_search
 
     if connection.vendor != "postgresql":  # JSON of rows: the embedded site asks on its own
         return None
     words, shape = catalogue_words(query)
 
-    def build(values: list[str], filters) -> tuple[str, list] | None:
+    def build(values: list[str], filters: SearchFilters) -> tuple[str, list] | None:
         matches = words_matches(
             values,
             shape,

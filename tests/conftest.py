@@ -54,7 +54,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 class QuickPasswordHasher(PBKDF2PasswordHasher):
     """PBKDF2 of one round for the people tests make and sign in: production's 1,500,000 rounds
-    cost 0.7 s a password here, which was a quarter of the suite. The algorithm's name is the
+    cost 0.7 s a password here, which was a third of the suite. The algorithm's name is the
     same, so production's hasher (in the servers and workers a test starts) checks these
     passwords, and what tests check of passwords is unchanged."""
 
