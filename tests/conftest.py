@@ -25,6 +25,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
+from django.utils import translation
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,13 @@ def _quick_password_hashing() -> Iterator[None]:
     hashers = [f"{__name__}.QuickPasswordHasher", *settings.PASSWORD_HASHERS]
     with override_settings(PASSWORD_HASHERS=hashers):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    # A request in Chinese leaves Chinese active in the test's thread (LocaleMiddleware
+    # activates a language and nothing deactivates it): each test starts in the default one.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
