@@ -3,7 +3,8 @@
 500,000 posts, the tracker's 20,000 bugs, the archive's 20,000 messages), loaded by wrk with
 a mix of more than 1,000 different queries (words, pairs, board names, file names, full
 checksums, with and without facets), so that no cache answers them all; p50/p95/p99 and
-requests/s as a share of /healthz in the same run. Signed out, as most searchers are.
+requests/s as a share of /healthz in the same run. Signed out, as most searchers are, then
+the same mix signed in as a member (answers kept for every reader of their rights).
 
 Each section's data comes from that section's own bench generator, made once per bench
 database and reused by later runs (BENCH_DATABASE picks the database).
@@ -30,10 +31,11 @@ MESSAGES = 20_000
 LOAD_SCRIPT = """
 local paths = {}
 for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local headers = %(headers)s
 local counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format("GET", paths[(counter %% #paths) + 1])
+  return wrk.format("GET", paths[(counter %% #paths) + 1], headers)
 end
 done = function(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read
@@ -118,13 +120,15 @@ def _queries(rng: random.Random) -> list[str]:
     return ordered
 
 
-def _load(url: str, paths: list[str]) -> dict:
-    """wrk over the paths in turn (loopback, bounded in time): requests/s, errors, p50-p99."""
+def _load(url: str, paths: list[str], cookie: str = "") -> dict:
+    """wrk over the paths in turn (loopback, bounded in time), with `cookie` when given:
+    requests/s, errors, p50-p99."""
     with tempfile.TemporaryDirectory() as folder:
         listing = Path(folder) / "paths.txt"
         listing.write_text("\n".join(paths) + "\n")
         script = Path(folder) / "load.lua"
-        script.write_text(LOAD_SCRIPT % {"paths": listing})
+        headers = f'{{["Cookie"] = "{cookie}"}}' if cookie else "{}"
+        script.write_text(LOAD_SCRIPT % {"paths": listing, "headers": headers})
         out = subprocess.run(
             ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", str(script), url],
             capture_output=True,
@@ -175,15 +179,18 @@ def _slowest_queries(paths: list[str]) -> list[dict]:
 def run() -> dict:
     setup_django()
     from bench.bench_bugs import _warm
+    from bench.bench_site import _session_cookie
 
     figures: dict = {"data": _generate()}
     paths = _queries(random.Random(13))
     figures["different_queries"] = len(paths)
     figures["per_section_in_process"] = _slowest_queries(paths)
+    cookie = _session_cookie("bench-searcher")
     with gunicorn(workers=2 * (os.cpu_count() or 1) + 1) as url:
         _warm(url, ["/healthz", paths[0]])
         healthz = _load(url, ["/healthz"])
         search = _load(url, paths)
+        signed_in = _load(url, paths, cookie)
         healthz_after = _load(url, ["/healthz"])
     floor = {
         "requests_per_second": round(
@@ -198,5 +205,7 @@ def run() -> dict:
         search["vs_healthz"] and search["vs_healthz"] >= 0.5 and search["latency_p95_ms"] < 50
     )
     figures["search_mix"] = search
+    signed_in["vs_healthz"] = ratio(signed_in, floor)
+    figures["signed_in_search_mix"] = signed_in
     figures["load_average"] = round(os.getloadavg()[0], 1)
     return json.loads(json.dumps(figures))

@@ -52,11 +52,19 @@ def sees_all_security_bugs(user: AbstractBaseUser | AnonymousUser) -> bool:
     return user.is_authenticated and (user.is_superuser or SECURITY in group_names(user))
 
 
+def _visibility(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
+    """Which rule visible_to applies: "public", "all", or None for the one naming the reader."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return "public"
+    return "all" if sees_all_security_bugs(user) else None
+
+
 def visible_to(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Bug]:
     bugs = Bug.objects.all()
-    if user is None or not user.is_authenticated or not user.is_active:
+    rule = _visibility(user)
+    if rule == "public":
         return bugs.filter(is_security=False)
-    if sees_all_security_bugs(user):
+    if rule == "all":
         return bugs
     cc = Bug.cc.through.objects.filter(bug_id=OuterRef("pk"), user_id=user.pk)
     return bugs.filter(
@@ -72,6 +80,16 @@ def sees_only_public(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     if sees_all_security_bugs(user):
         return False
     return not visible_to(user).filter(is_security=True).exists()
+
+
+def search_rights(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
+    """What of the reader decides which bugs a search finds for them (SearchProvider.rights):
+    "public" for whoever sees no security bug, "all", or None for a reader who sees some (the
+    ones they report, are assigned or are CC'd on: theirs alone)."""
+    rule = _visibility(user)
+    if rule is not None:
+        return rule
+    return "public" if sees_only_public(user) else None
 
 
 def reader_bug(user: AbstractBaseUser, pk: int) -> Bug | None:
@@ -375,7 +393,7 @@ def search_sql(
             min_words=12,
         )
 
-    built = kept_search(("bugs", limit), user, filters, build, [query])
+    built = kept_search(("bugs", limit), _visibility(user), filters, build, [query])
     return documents_part(built, _bug_hits)
 
 

@@ -95,6 +95,12 @@ def _search_facets(*, query, user, filters=None):
     return search_facets(query=query, user=user, filters=filters)
 
 
+def _search_rights(user):
+    from bugs.querysets import search_rights
+
+    return search_rights(user)
+
+
 def _seed(say):
     from bugs.seeds import seed_bugs
 
@@ -139,6 +145,7 @@ register_search_provider(
         facets=_search_facets,
         generation=BUGS,
         sql=_search_sql,
+        rights=_search_rights,
     )
 )
 register_timeline_source(TimelineSource(name="bugs", items=_timeline))

@@ -437,7 +437,7 @@ def search_sql(
         return sql, [*found_params, *headline, SEARCH_CONFIG, values[0]]
 
     try:
-        built = kept_search(("docs", language, limit), user, filters, build, [query])
+        built = kept_search(("docs", language, limit), "everyone", filters, build, [query])
     except EmptyResultSet:  # narrowed to nothing
         return None
 

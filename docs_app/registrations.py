@@ -100,6 +100,7 @@ register_search_provider(
         facets=_search_facets,
         generation=DOCS,
         sql=_search_sql,
+        rights=lambda user: "everyone",  # every reader finds the same pages
     )
 )
 register_home_block(

@@ -106,6 +106,13 @@ def _count(rows):
     return counts
 
 
+def _search_rights(user) -> bool:
+    """Release managers find drafts too; everyone else the same published releases."""
+    from downloads.querysets import is_release_manager
+
+    return is_release_manager(user)
+
+
 def _search(*, query: str, user, limit: int, filters=None) -> list[SearchHit]:
     """Boards, releases and files (by name or full sha256): one UNION query."""
     return _hits(_matches(query, user, filters)[:limit])
@@ -158,7 +165,7 @@ def _search_sql(*, query: str, user, limit: int, filters=None):
             return None
         return json_rows(sql), list(params)
 
-    built = kept_search(("downloads", shape), user, filters, build, words)
+    built = kept_search(("downloads", shape), _search_rights(user), filters, build, words)
 
     def read(value):
         rows = [tuple(row[name] for name in _COLUMNS) for row in value or []]
@@ -194,6 +201,7 @@ register_search_provider(
         answer=_search_answer,
         generation=CATALOGUE,
         sql=_search_sql,
+        rights=_search_rights,
     )
 )
 register_seeder(Seeder(name="downloads", run=_seed, order=10))

@@ -467,7 +467,7 @@ def search_sql(
             limit=limit,
         )
 
-    built = kept_search(("forum", limit), user, filters, build, [query])
+    built = kept_search(("forum", limit), reader_kind(user), filters, build, [query])
     return documents_part(built, _topic_hits)
 
 

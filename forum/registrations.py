@@ -97,6 +97,12 @@ def _search_facets(*, query, user, filters=None):
     return search_facets(query=query, user=user, filters=filters)
 
 
+def _search_rights(user):
+    from forum.querysets import reader_kind
+
+    return reader_kind(user)
+
+
 def _seed(say):
     from forum.seeds import seed_forum
 
@@ -121,6 +127,7 @@ register_search_provider(
         facets=_search_facets,
         generation=FORUM,
         sql=_search_sql,
+        rights=_search_rights,
     )
 )
 register_timeline_source(TimelineSource(name="forum", items=_timeline))

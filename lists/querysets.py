@@ -58,17 +58,39 @@ MESSAGE_PAGE_FIELDS = (
 )  # fmt: skip
 
 
+def _visibility(user: User) -> str | None:
+    """Which rule visible_lists applies: "public", "all", or None for the one naming the
+    reader (the public lists and the private ones they are a member of)."""
+    if not user.is_authenticated:
+        return "public"
+    return "all" if user.is_superuser else None
+
+
 def visible_lists(user: User) -> QuerySet[MailingList]:
-    if user.is_authenticated and user.is_superuser:
+    rule = _visibility(user)
+    if rule == "all":
         return MailingList.objects.all()
     public = Q(is_private=False)
-    if user.is_authenticated:
+    if rule is None:
         public |= Q(
             pk__in=MailingList.members.through.objects.filter(user_id=user.pk).values(
                 "mailinglist_id"
             )
         )
     return MailingList.objects.filter(public)
+
+
+def search_rights(user: User) -> str | None:
+    """What of the reader decides which lists a search finds in (SearchProvider.rights):
+    "public" for whoever is a member of no private list, "all", or None for a member of some
+    (theirs alone)."""
+    rule = _visibility(user)
+    if rule is not None:
+        return rule
+    private = MailingList.members.through.objects.filter(
+        user_id=user.pk, mailinglist__is_private=True
+    )
+    return None if private.exists() else "public"
 
 
 def list_for(user: User, name: str) -> MailingList:
@@ -429,7 +451,7 @@ def search_sql(
             min_words=12,
         )
 
-    built = kept_search(("lists", limit), user, filters, build, [parsed.tsquery])
+    built = kept_search(("lists", limit), _visibility(user), filters, build, [parsed.tsquery])
     return documents_part(built, _thread_hits)
 
 

@@ -96,6 +96,12 @@ def _search_facets(*, query, user, filters=None):
     return search_facets(query=query, user=user, filters=filters)
 
 
+def _search_rights(user):
+    from lists.querysets import search_rights
+
+    return search_rights(user)
+
+
 def _seed(say):
     from lists.seeds import seed_lists
 
@@ -130,6 +136,7 @@ register_search_provider(
         facets=_search_facets,
         generation=SITE,
         sql=_search_sql,
+        rights=_search_rights,
     )
 )
 register_timeline_source(TimelineSource(name="lists", items=_timeline))

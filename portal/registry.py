@@ -6,7 +6,7 @@ and the home page, the search page, the feeds index and `seed_demo` iterate what
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +94,11 @@ class SearchProvider:
     given, returns a portal.search.SectionSQL (or None where it cannot): the search page asks
     every section's in one query. `generation` is the section's
     portal.caching.Generation, bumped by every change of what its
-    search finds: the search page keeps its answers to signed-out readers under it."""
+    search finds: the search page keeps its answers under it. `rights(user)` names what of the
+    reader decides what the section finds for them: readers of equal rights find the same, so
+    the search page keeps one answer for them all, and asks the section as a signed-out reader
+    for whoever has a signed-out reader's rights. None (or no `rights`): what this reader finds
+    is theirs alone, asked each time."""
 
     name: str
     label: str
@@ -104,6 +108,7 @@ class SearchProvider:
     answer: Callable[..., tuple[Any, Iterable[Any]]] | None = None
     generation: Any = None
     sql: Callable[..., Any] | None = None
+    rights: Callable[[Any], Hashable | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
@@ -415,7 +416,7 @@ def kept_sql(
 
 def kept_search(
     key: tuple,
-    user: Any,
+    reader: Hashable | None,
     filters: SearchFilters | None,
     build: Callable[[list[str], SearchFilters], tuple[str, list] | None],
     words: list[str],
@@ -423,10 +424,11 @@ def kept_search(
     """A section's part of the search page, `build(words, filters)`, through kept_sql: the
     words and the board and release it is narrowed to (what readers type) reach the SQL as
     values, so one SQL serves every search of a shape. `key` names the section and whatever
-    else its SQL depends on. Built each time for signed-in readers, whose rights shape it."""
+    else its SQL depends on; `reader`, what of the reader shapes it (their groups, say), or
+    None where the SQL names the reader (then it is built each time)."""
     filters = filters or NO_FILTERS
     typed = [value for value in (filters.board, filters.release) if value]
-    shape = (*key, filters.period, bool(filters.board), bool(filters.release))
+    shape = (*key, reader, filters.period, bool(filters.board), bool(filters.release))
 
     def narrowed(values: list[str]) -> tuple[str, list] | None:
         given = iter(values[len(words) :])
@@ -439,8 +441,7 @@ def kept_search(
             ),
         )
 
-    signed_in = getattr(user, "is_authenticated", False)
-    return kept_sql(None if signed_in else shape, narrowed, [*words, *typed])
+    return kept_sql(None if reader is None else shape, narrowed, [*words, *typed])
 
 
 def documents_part(
@@ -666,9 +667,12 @@ def search_view(request: HttpRequest) -> HttpResponse:
 ANSWER_TIMEOUT = 300
 
 
-def _answer_keys(providers: list, query: str, wanted: str, filters: SearchFilters) -> list:
-    """The kept answer's key (the query, the narrowing, the language and every section's
-    generation) and the facets' names' key (_catalogue_names): one round trip to the cache."""
+def _answer_keys(
+    providers: list, query: str, wanted: str, filters: SearchFilters, rights: list
+) -> list:
+    """The kept answer's key (the query, the narrowing, the readers' rights, the language and
+    every section's generation) and the facets' names' key (_catalogue_names): one round trip
+    to the cache."""
     from downloads.caching import CATALOGUE
 
     generations = {p.generation.key: p.generation for p in providers if p.generation}
@@ -676,9 +680,21 @@ def _answer_keys(providers: list, query: str, wanted: str, filters: SearchFilter
     known = cache.get_many(list(generations))
     versions = {key: str(known.get(key) or g.current()) for key, g in generations.items()}
     what = "\x1f".join([query, wanted, filters.board, filters.release, filters.period])
+    what += "\x1f" + repr(rights)
     digest = hashlib.sha256(what.encode()).hexdigest()[:32]
     sections = ".".join(versions[p.generation.key] for p in providers if p.generation)
     return [f"search:{get_language()}:{digest}:{sections}", _names_key(versions[CATALOGUE.key])]
+
+
+_SIGNED_OUT = AnonymousUser()
+
+
+def _rights(provider: Any, user: Any) -> Hashable | None:
+    """What of the reader decides what the section finds for them (SearchProvider.rights): all
+    signed-out readers find the same."""
+    if provider.rights is None:
+        return None if user.is_authenticated else "signed out"
+    return provider.rights(user)
 
 
 def _answer(
@@ -689,40 +705,57 @@ def _answer(
     filters: SearchFilters,
     params: dict[str, str],
 ) -> tuple[list, list]:
-    """The sections' hits and counts and the facets: kept for signed-out readers (all of them
-    see the same things), asked of the sections for everyone else."""
-    if request.user.is_authenticated:
-        return _ask(request, providers, query, wanted, filters, params)
-    key, names_key = _answer_keys(providers, query, wanted, filters)
+    """The sections' hits and counts and the facets, kept for every reader of the same rights:
+    a section is asked as a signed-out reader by whoever has a signed-out reader's rights in it
+    (then its SQL is theirs too), as the reader otherwise. A reader whose answer is theirs
+    alone in some section (a security bug they reported) is answered anew each time."""
+    user = request.user
+    rights = [_rights(p, user) for p in providers]
+    if any(right is None for right in rights):
+        return _ask(providers, query, wanted, filters, params, readers=[user] * len(providers))
+    signed_out = [_rights(p, _SIGNED_OUT) for p in providers]
+    readers = [
+        _SIGNED_OUT if mine == theirs else user
+        for mine, theirs in zip(rights, signed_out, strict=True)
+    ]
+    key, names_key = _answer_keys(providers, query, wanted, filters, rights)
     found = cache.get_many([key, names_key])  # the facets' names come along for a new answer
     kept = found.get(key)
     if kept is None:
         names = found.get(names_key)
-        kept = _ask(request, providers, query, wanted, filters, params, names=names)
+        kept = _ask(providers, query, wanted, filters, params, readers=readers, names=names)
         cache.set(key, kept, ANSWER_TIMEOUT)
     return kept
 
 
 def _ask(
-    request: HttpRequest,
     providers: list,
     query: str,
     wanted: str,
     filters: SearchFilters,
     params: dict[str, str],
+    *,
+    readers: list,
     names: dict | None = None,
 ) -> tuple[list, list]:
+    """Every section's counts and hits, each asked as its reader in `readers`."""
     sections = []
     boards: Counter = Counter()
     releases: Counter = Counter()
     periods: Counter = Counter()
-    ask = {"query": query, "user": request.user, "filters": filters}
+    asks = {
+        p.name: {"query": query, "user": reader, "filters": filters}
+        for p, reader in zip(providers, readers, strict=True)
+    }
     limits = {p.name: _hits_shown(p.name, wanted) for p in providers}
     # Every section that can answers in the one query; the others on their own.
-    parts = {p.name: p.sql(limit=limits[p.name], **ask) if p.sql else None for p in providers}
+    parts = {
+        p.name: p.sql(limit=limits[p.name], **asks[p.name]) if p.sql else None for p in providers
+    }
     asked = [part for part in parts.values() if part is not None]
     values = dict(zip([id(part) for part in asked], fetch_sections(asked, filters), strict=True))
     for provider in providers:
+        ask = asks[provider.name]
         shown = not wanted or provider.name == wanted
         part = parts[provider.name]
         if part is not None:

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -192,14 +193,26 @@ PRIVATE = {
 @pytest.mark.parametrize("kind", PRIVATE)
 def test_a_private_thing_is_found_only_by_who_may_see_it(client, world, kind):
     word, section, who = PRIVATE[kind]
-    for reader in (None, world.reader):
+    whose = getattr(world, who)
+
+    def finds(reader) -> int:
+        client.logout()
         response = _search(client, reader, q=word)
-        # Neither a hit nor a count gives it away.
-        assert _counts(response)[section] == 0, (kind, reader)
-        assert not any(s["hits"] for s in response.context["sections"]), (kind, reader)
-    response = _search(client, getattr(world, who), q=word)
-    assert _counts(response)[section] == 1
-    assert len(_hits(response, section)) == 1
+        found = _counts(response)[section]
+        assert len(_hits(response, section)) == found, (kind, reader)
+        if not found:  # neither a hit nor a count gives it away
+            assert not any(s["hits"] for s in response.context["sections"]), (kind, reader)
+        return found
+
+    # Answers and their SQL are kept for readers of the same rights: asked in either order,
+    # nobody is served what another may see.
+    for readers, found in (
+        ([None, world.reader, whose], [0, 0, 1]),
+        ([whose, None, world.reader], [1, 0, 0]),
+    ):
+        search._KEPT_SQL.clear()
+        cache.clear()
+        assert [finds(reader) for reader in readers] == found, kind
 
 
 def _hits(response, name: str) -> list:
@@ -415,12 +428,43 @@ def test_an_uncached_signed_out_search_costs_at_most_two_queries(
 def test_a_signed_in_search_stays_within_the_signed_in_bound(
     client, world, django_assert_max_num_queries
 ):
-    # Signed-in answers are not kept (what a reader may see differs), so each is asked anew:
-    # the sections' one query, with the session, the user and the facet names from the cache.
+    # A new answer: the reader's rights in the bugs and the lists (one query each), and the
+    # sections' one query, with the session, the user and the facet names from the cache.
     client.force_login(world.reader)
     _search(client, q="zebrafish")
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(3):
         assert _search(client, q="kernel zebrafish").status_code == 200
+
+
+def test_a_signed_in_search_is_kept_for_every_reader_of_the_same_rights(client, world):
+    """Readers of the same rights (SearchProvider.rights) find the same things: one kept answer
+    and one kept SQL serve them all. A reader whose answer is theirs alone is asked each time."""
+    pat = get_user_model().objects.create_user("pat", "pat@example.org", None)  # olga's rights
+    search._KEPT_SQL.clear()
+    _search(client, world.reader, q="zebrafish")
+    kept = len(search._KEPT_SQL)
+    client.force_login(pat)
+
+    def asked(query: str) -> tuple[dict[str, int], list[str]]:
+        with CaptureQueriesContext(connection) as captured:
+            response = _search(client, q=query)
+        return _counts(response), [sql for sql, _run in _statements(captured)]
+
+    # Olga's words: her answer, and no section asked.
+    counts, statements = asked("zebrafish")
+    assert counts["forum"] == counts["bugs"] == 1
+    assert not any("forum_topic" in sql for sql in statements)
+    # Other words: the sections asked, on the SQL kept for her searches' shape.
+    counts, statements = asked("panic")
+    assert counts["bugs"] == 1
+    assert any("forum_topic" in sql for sql in statements)
+    assert len(search._KEPT_SQL) == kept
+    # Who reported a security bug finds it, asked for them each time.
+    client.force_login(world.moderator)
+    for _ in range(2):
+        counts, statements = asked("quokkabug")
+        assert counts["bugs"] == 1
+        assert any("bugs_bug" in sql for sql in statements)
 
 
 def test_no_section_search_scans_its_big_table(client, world):
@@ -499,12 +543,13 @@ def test_a_signed_out_search_is_kept_until_a_section_changes(
         user=world.reader, category=public, title="Zebrafish again", source="zebrafish again"
     )
     assert _counts(_search(client, q="zebrafish"))["forum"] == 2
-    # Signed in, the sections are asked for each reader: what they may see is theirs.
+    # Signed in, too, until a section changes.
     client.force_login(world.reader)
     _search(client, q="zebrafish")
-    with CaptureQueriesContext(connection) as captured:
-        _search(client, q="zebrafish")
-    assert any("forum_topic" in sql for sql, _run in _statements(captured))
+    forum.create_topic(
+        user=world.reader, category=public, title="Zebrafish twice", source="zebrafish twice"
+    )
+    assert _counts(_search(client, q="zebrafish"))["forum"] == 3
 
 
 def test_all_sections_show_a_few_hits_each_and_more_of_the_one_asked_for(client, world):
