@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import celery_worker, gunicorn
+from bench.common import THREADS, celery_worker, gunicorn
 
 # BENCH_CONCURRENCY=16 and BENCH_PAGES=home,search narrow a run while working on a page; the
 # committed results come from whole runs.
@@ -393,7 +393,7 @@ def run() -> dict:
     figures: dict = {
         "scale": scale_name,
         "data": generated,
-        "server": {"workers": workers, "worker_class": "BalancedWorker", "threads": 4},
+        "server": {"workers": workers, "worker_class": "BalancedWorker", "threads": THREADS},
         "seconds_per_measurement": SECONDS,
         "search_queries": len(queries),
         "pages": named,

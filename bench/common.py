@@ -16,6 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "estuary_bench")
+# Threads of each web worker, as deploy/systemd serves the site (BENCH_THREADS to compare:
+# with 1, the tails at 16 connections were shorter and those at 64 two to five times longer).
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 
 
 def bench_env() -> dict[str, str]:
@@ -80,7 +83,7 @@ def gunicorn(*, workers: int = 2) -> Iterator[str]:
         [
             sys.executable, "-m", "gunicorn", "portal.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--worker-class", "portal.web_worker.BalancedWorker", "--threads", "4",
+            "--worker-class", "portal.web_worker.BalancedWorker", "--threads", str(THREADS),
             "--log-level", "warning",
         ],
         cwd=ROOT,
