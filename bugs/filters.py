@@ -21,6 +21,7 @@ from bugs.models import (
     Status,
 )
 from downloads.models import Board, Release
+from portal.caching import PAGES, kept
 
 OPEN, CLOSED = "open", "closed"
 STATUS_CHOICES = [(OPEN, _("open (any)")), (CLOSED, _("closed (any)")), *Status.choices]
@@ -38,22 +39,31 @@ SORTS = {
 }
 
 
+def _row_choices() -> dict[str, list[tuple[str, str, int]]]:
+    """The products, components, boards and published releases the filters offer, as (value in
+    the address, label, id), kept until a row changes anywhere (PAGES): a list no reader asked
+    for yet then asks only for its bugs (these were four queries, and one more per choice)."""
+
+    def build() -> dict[str, list[tuple[str, str, int]]]:
+        components = Component.objects.select_related("product")
+        releases = Release.objects.filter(status=Release.Status.PUBLISHED)
+        return {
+            "product": [(p.slug, str(p), p.pk) for p in Product.objects.all()],
+            "component": [(str(c.pk), str(c), c.pk) for c in components],
+            "board": [(b.slug, str(b), b.pk) for b in Board.objects.all()],
+            "release": [(r.version, str(r), r.pk) for r in releases],
+        }
+
+    return kept(f"bugs:filter-rows:{PAGES.current()}", build)
+
+
 class BugFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Text"), method="filter_text", max_length=200)
-    product = django_filters.ModelChoiceFilter(
-        label=_("Product"), queryset=Product.objects.all(), to_field_name="slug"
-    )
-    component = django_filters.ModelChoiceFilter(
-        label=_("Component"), queryset=Component.objects.select_related("product")
-    )
-    board = django_filters.ModelChoiceFilter(
-        label=_("Board"), queryset=Board.objects.all(), to_field_name="slug"
-    )
-    release = django_filters.ModelChoiceFilter(
-        label=_("Release"),
-        queryset=Release.objects.filter(status=Release.Status.PUBLISHED),
-        to_field_name="version",
-    )
+    # Rows by slug (a component by id, a release by version): their choices are _row_choices.
+    product = django_filters.ChoiceFilter(label=_("Product"), method="filter_row")
+    component = django_filters.ChoiceFilter(label=_("Component"), method="filter_row")
+    board = django_filters.ChoiceFilter(label=_("Board"), method="filter_row")
+    release = django_filters.ChoiceFilter(label=_("Release"), method="filter_row")
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=STATUS_CHOICES, method="filter_status", distinct=False
     )
@@ -85,10 +95,17 @@ class BugFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.rows = _row_choices()
+        for name, rows in self.rows.items():  # before the form is made from the filters
+            self.filters[name].extra["choices"] = [(value, label) for value, label, _pk in rows]
         for name in ("status", "severity", "priority"):
             self.form.fields[name].widget = forms.SelectMultiple(
                 choices=self.form.fields[name].choices, attrs={"size": 4}
             )
+
+    def filter_row(self, queryset: QuerySet[Bug], name: str, value: str) -> QuerySet[Bug]:
+        ids = {choice: pk for choice, _label, pk in self.rows[name]}
+        return queryset.filter(**{f"{name}_id": ids[value]})
 
     def filter_text(self, queryset: QuerySet[Bug], name: str, value: str) -> QuerySet[Bug]:
         return q.text_search(queryset, value)

@@ -16,6 +16,7 @@ from PIL import Image
 from bugs.models import Attachment, Bug, BugChange, Priority, SavedSearch, Status
 from bugs.services import filing
 from bugs.services.common import BugError
+from downloads.models import Board
 
 TESTDATA = "../shared/testdata"
 
@@ -105,6 +106,26 @@ def test_filters_are_the_url_and_columns_sort(client, file_bug, triager, assigne
     assert html.index("Gamma bug") < html.index("Alpha bug")
     bad = client.get(reverse("bugs:index"), {"board": "nope", "sort": "drop table"})
     assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
+
+
+def test_a_new_search_of_the_list_asks_only_for_its_bugs(
+    client, file_bug, component, boards, make_release, django_assert_max_num_queries
+):
+    """A signed-out reader's first search of a query (not kept yet): the filters' choices are
+    kept, so the bugs' count and rows are all it asks. A board added shows among them at once."""
+    release = make_release("3.0", {"d02/Image": b"a"})
+    file_bug("Alpha panic on D02", board=boards["d02"], release=release)
+    file_bug("Beta panic on HiKey", board=boards["hikey"], release=release)
+    assert client.get(reverse("bugs:index"), {"q": "warm"}).status_code == 200
+    wanted = {"product": "kernel", "component": component.pk, "board": "d02", "release": "3.0"}
+    with django_assert_max_num_queries(2):
+        html = client.get(reverse("bugs:index"), {"q": "panic", **wanted}).content.decode()
+    assert "Alpha panic on D02" in html and "Beta panic" not in html
+    assert '<option value="hikey">HiKey</option>' in html
+    Board.objects.create(slug="d06", name="D06", soc="Hip08", order=3)
+    html = client.get(reverse("bugs:index"), {"q": "again"}).content.decode()
+    assert '<option value="d06">D06</option>' in html
+    assert client.get(reverse("bugs:index"), {"board": "d06"}).status_code == 200
 
 
 @pytest.mark.parametrize("count", [10, 20_000])
