@@ -14,6 +14,7 @@ goals are checked and reported, never raised: a run always writes its figures.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import re
@@ -159,8 +160,8 @@ def _session_cookie(username: str, *, staff: bool = False) -> str:
 
 
 def search_queries(count: int = SEARCHES) -> list[str]:
-    """At least `count` different queries over every section's words (no cache answers them
-    all): one word, two words, a rare part name, a board name."""
+    """`count` different queries over every section's words (no cache answers them all): one
+    word, two words, a rare part name, a word and a board name."""
     from urllib.parse import urlencode
 
     from bench.bench_bugs import WORDS as BUG_WORDS
@@ -171,15 +172,26 @@ def search_queries(count: int = SEARCHES) -> list[str]:
     words = sorted(set(BUG_WORDS) | set(DOC_WORDS) | set(LIST_WORDS) | {"console", "serial"})
     rng = random.Random(15)
     queries: set[str] = set(words)
-    while len(queries) < count:
-        kind = len(queries) % 3
+    for attempt in itertools.count():  # by attempt: a kind whose every query is taken is passed
+        if len(queries) >= count:
+            break
+        kind = attempt % 3
         if kind == 0:
             queries.add(" ".join(rng.sample(words, 2)))
         elif kind == 1:
             queries.add(rng.choice(RARE))
         else:
             queries.add(f"{rng.choice(words)} d0{rng.randint(2, 6)}")
-    return [f"/search/?{urlencode({'q': q})}" for q in sorted(queries)]
+    ordered = sorted(queries)
+    rng.shuffle(ordered)
+    return [f"/search/?{urlencode({'q': q})}" for q in ordered[:count]]
+
+
+def queries_by_level(count: int = SEARCHES) -> dict[int, list[str]]:
+    """`count` queries for each concurrency, none asked at an earlier one: answers kept from
+    the level before (for ANSWER_TIMEOUT) would otherwise answer most of the next one's."""
+    every = search_queries(count * len(CONCURRENCY))
+    return {c: every[i * count : (i + 1) * count] for i, c in enumerate(CONCURRENCY)}
 
 
 def pages(scale) -> dict[str, str]:
@@ -261,7 +273,7 @@ def _floors(url: str, connections: int, seconds: int) -> dict:
     }
 
 
-def measure(url: str, named: dict[str, str], cookie: str, queries: list[str]) -> dict:
+def measure(url: str, named: dict[str, str], cookie: str, queries: dict[int, list[str]]) -> dict:
     """Every page at every concurrency, the floors measured before and after each level (their
     mean is the level's floor: the machine's load drifts within a run)."""
     levels: dict = {}
@@ -280,7 +292,7 @@ def measure(url: str, named: dict[str, str], cookie: str, queries: list[str]) ->
                 connections=connections,
                 seconds=seconds,
                 headers=headers,
-                paths=queries if name == "search" else None,
+                paths=queries[connections] if name == "search" else None,
             )
         floors_after = _floors(url, connections, seconds)
         for floor in ("live", "healthz"):
@@ -388,20 +400,22 @@ def run() -> dict:
     if PAGES:
         named = {name: path for name, path in named.items() if name in PAGES}
     cookie = _session_cookie("bench-reader")
-    queries = search_queries()
+    queries = queries_by_level()
     workers = 2 * (os.cpu_count() or 1) + 1
     figures: dict = {
         "scale": scale_name,
         "data": generated,
         "server": {"workers": workers, "worker_class": "BalancedWorker", "threads": THREADS},
         "seconds_per_measurement": SECONDS,
-        "search_queries": len(queries),
+        "search_queries": SEARCHES,  # at each concurrency, none of them asked at another
         "pages": named,
     }
     # The default queue's worker, as production has: it renews kept pages older than their time.
     with celery_worker("default", name="bench-site"), gunicorn(workers=workers) as url:
         figures["warm_statuses"] = _warm(
-            url, ["/healthz", "/healthz/live", *named.values(), *queries[:20]], cookie
+            url,
+            ["/healthz", "/healthz/live", *named.values(), *queries[CONCURRENCY[0]][:20]],
+            cookie,
         )
         levels = measure(url, named, cookie, queries)
     figures["levels"] = levels
