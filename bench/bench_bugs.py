@@ -13,10 +13,9 @@ import re
 import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from bench.common import gunicorn, ratio, setup_django
+from bench.common import gunicorn, ratio, session_cookie, setup_django, warm
 
 BUGS = 20_000
 COMMENTS = 200_000
@@ -184,43 +183,6 @@ def _load(url: str, headers: dict[str, str] | None = None) -> dict:
     }
 
 
-def _session_cookie() -> str:
-    """A signed-in reader (not in the security group): the list is rendered for them."""
-    from django.conf import settings
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
-    from django.contrib.sessions.backends.db import SessionStore
-
-    user, _created = get_user_model().objects.get_or_create(username="bench-bugs-reader")
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-
-
-def _warm(url: str, paths: list[str]) -> None:
-    """Wait until the workers answer (they import Django after the port opens), and fill
-    the per-process caches, so that the timed runs measure pages, not start-up."""
-    deadline = time.monotonic() + 60
-    for path in paths:
-        for _round in range(4):  # each gunicorn worker thread gets a first request
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}{path}", timeout=30) as answer:
-                        answer.read()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.5)
-
-
 def run() -> dict:
     setup_django()
     data = _generate()
@@ -232,9 +194,10 @@ def run() -> dict:
         "list_first_page_unfiltered": "/bugs/",
         "api_list_three_filters_and_text": query.replace("/bugs/", "/api/v1/bugs/"),
     }
-    cookie = {"Cookie": _session_cookie()}
+    # A signed-in reader (not in the security group): the list is rendered for them.
+    cookie = {"Cookie": session_cookie("bench-bugs-reader")}
     with gunicorn() as url:
-        _warm(url, ["/healthz", *pages.values()])
+        warm(url, ["/healthz", *pages.values()], rounds=4)
         healthz = _load(f"{url}/healthz")
         figures["healthz"] = healthz
         runs = [(name, path, None) for name, path in pages.items()]

@@ -8,9 +8,7 @@ calendar and a lab board's page, next to /healthz in the same run.
 
 from __future__ import annotations
 
-import urllib.request
-
-from bench.common import gunicorn, ratio, requests_per_second, setup_django
+from bench.common import gunicorn, ratio, requests_per_second, setup_django, warm
 
 RUNS, CASES = 30, 400
 WRK_SECONDS = 5
@@ -91,8 +89,7 @@ def run() -> dict:
     }
     with gunicorn() as url:
         # One request to each first: the workers' connections and the kept fragments exist.
-        for path in ["/healthz", *pages.values()]:
-            urllib.request.urlopen(url + path, timeout=60).read()
+        warm(url, ["/healthz", *pages.values()], rounds=1)
         healthz = requests_per_second(f"{url}/healthz", seconds=WRK_SECONDS)
         figures = {"healthz": healthz}
         for name, path in pages.items():

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import gunicorn
+from bench.common import gunicorn, session_cookie, warm
 
 # 32 characters, as the CSRF cookie holds: wrk sends it as cookie and header.
 CSRF_SECRET = "benchloadcsrfsecret0123456789abc"  # noqa: S105  # nosec B105
@@ -132,7 +132,7 @@ def _artifact_file(release: str, board: str) -> tuple[str, int]:
 
 
 def run() -> dict:
-    from bench.bench_site import _session_cookie, _warm, pages
+    from bench.bench_site import BROWSER_HEADERS, pages
     from bench.generate import FORUM_CATEGORY, SCALES, generate
 
     scale_name = os.environ.get("BENCH_SCALE", "full")
@@ -148,8 +148,8 @@ def run() -> dict:
     from forum.models import Post, Topic
 
     named = pages(scale)
-    reader = _session_cookie("bench-reader")
-    writer = _session_cookie("bench-writer", staff=True)
+    reader = session_cookie("bench-reader")
+    writer = session_cookie("bench-writer", staff=True)
     writer_user = get_user_model().objects.get(username="bench-writer")
     board = f"bench-{scale.boards // 2:02d}"
     release = f"bench-{scale.releases // 2:02d}"
@@ -204,7 +204,7 @@ def run() -> dict:
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
     with gunicorn(workers=workers) as url:
-        _warm(url, ["/healthz", *anonymous], reader)
+        warm(url, ["/healthz", *anonymous], cookie=reader, headers=BROWSER_HEADERS)
         started = time.monotonic()
         running = {name: _start_wrk(url, seconds=seconds, **spec) for name, spec in kinds.items()}
         results = {name: _figures(p, s, seconds) for name, (p, s) in running.items()}

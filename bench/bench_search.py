@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-from bench.common import gunicorn, ratio, setup_django
+from bench.common import gunicorn, ratio, session_cookie, setup_django, warm
 
 SECONDS = int(os.environ.get("SEARCH_BENCH_SECONDS", "10"))
 CONNECTIONS = 16
@@ -185,16 +185,13 @@ def _slowest_queries(paths: list[str]) -> list[dict]:
 
 def run() -> dict:
     setup_django()
-    from bench.bench_bugs import _warm
-    from bench.bench_site import _session_cookie
-
     figures: dict = {"data": _generate()}
     paths = _queries(random.Random(13))
     figures["different_queries"] = len(paths)
     figures["per_section_in_process"] = _slowest_queries(paths)
-    cookie = _session_cookie("bench-searcher")
+    cookie = session_cookie("bench-searcher")
     with gunicorn(workers=2 * (os.cpu_count() or 1) + 1) as url:
-        _warm(url, ["/healthz", paths[0]])
+        warm(url, ["/healthz", paths[0]], rounds=4)
         healthz = _load(url, ["/healthz"])
         search = _load(url, paths)
         signed_in = _load(url, paths, cookie)

@@ -49,7 +49,9 @@ from bench.common import (
     free_port,
     gunicorn,
     ratio,
+    session_cookie,
     setup_django,
+    warm,
 )
 
 BIG_SIZE = 1024**3
@@ -378,12 +380,11 @@ def upload(path: Path, sha256: str) -> dict:
     from django.contrib.auth.models import Group
     from django.middleware.csrf import _get_new_csrf_string
 
-    from bench.bench_site import _session_cookie
     from downloads.models import Artifact, Release
     from downloads.querysets import RELEASE_MANAGERS
     from downloads.services.publishing import create_release
 
-    cookie = _session_cookie("bench-manager")
+    cookie = session_cookie("bench-manager")
     manager = get_user_model().objects.get(username="bench-manager")
     manager.groups.add(Group.objects.get_or_create(name=RELEASE_MANAGERS)[0])
     Release.objects.filter(version=UPLOAD_VERSION).delete()
@@ -573,9 +574,7 @@ def memory_over_requests(named: dict[str, str]) -> dict:
 
     paths = list(named.values())
     with gunicorn() as url:
-        for path in paths:  # every page answers, and is warm, before the first sample
-            with urllib.request.urlopen(url + path, timeout=60) as answer:
-                answer.read()
+        warm(url, paths, rounds=1)  # every page answers, and is warm, before the first sample
         workers = _workers(url)
         series = [{"requests": 0, "rss_kib": {pid: _rss_kib(pid) for pid in workers}}]
         slices: list[dict] = []
@@ -592,7 +591,7 @@ def memory_over_requests(named: dict[str, str]) -> dict:
             slices.append(result)
             series.append({"requests": total, "rss_kib": {pid: _rss_kib(pid) for pid in workers}})
     names = {pid: f"worker_{i}" for i, pid in enumerate(workers)}
-    first, warm, last = series[0]["rss_kib"], series[1]["rss_kib"], series[-1]["rss_kib"]
+    first, sliced, last = series[0]["rss_kib"], series[1]["rss_kib"], series[-1]["rss_kib"]
     return {
         "pages": named,
         "workers": len(workers),
@@ -610,7 +609,7 @@ def memory_over_requests(named: dict[str, str]) -> dict:
         "growth_kib": {names[pid]: last[pid] - first[pid] for pid in workers},
         # The first slice warms what a worker keeps for its life (imports, templates, cached
         # fragments, connections): growth after it is what a leak would show.
-        "growth_after_first_slice_kib": {names[pid]: last[pid] - warm[pid] for pid in workers},
+        "growth_after_first_slice_kib": {names[pid]: last[pid] - sliced[pid] for pid in workers},
     }
 
 

@@ -21,11 +21,9 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-from bench.common import THREADS, celery_worker, gunicorn
+from bench.common import THREADS, celery_worker, gunicorn, session_cookie, warm
 
 # BENCH_CONCURRENCY=16 and BENCH_PAGES=home,search narrow a run while working on a page; the
 # committed results come from whole runs.
@@ -134,31 +132,6 @@ def wrk(
     }
 
 
-def _session_cookie(username: str, *, staff: bool = False) -> str:
-    """A signed-in member's session cookie, stored where the site keeps sessions."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
-
-    user, _created = get_user_model().objects.get_or_create(
-        username=username, defaults={"email": f"{username}@example.org", "is_staff": staff}
-    )
-    user.set_password(username)  # a usable password: the session hash depends on it
-    user.save(update_fields=["password"])
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-
-
 def search_queries(count: int = SEARCHES) -> list[str]:
     """`count` different queries over every section's words (no cache answers them all): one
     word, two words, a rare part name, a word and a board name."""
@@ -234,32 +207,6 @@ def pages(scale) -> dict[str, str]:
     }
     named |= {extra: named[page] for extra, page in UNCOMPRESSED.items()}
     return named | {f"signed_in_{name}": named[name] for name in SIGNED_IN_PAGES}
-
-
-def _warm(url: str, paths: list[str], cookie: str) -> dict[str, int]:
-    """Wait for the workers (they import Django after the port opens) and fill the caches as a
-    live site has them: each page a few times, so each worker's first request is not timed.
-    Returns each page's status (a page that fails is measured all the same, and reported)."""
-    statuses = {}
-    deadline = time.monotonic() + 120
-    for path in paths:
-        # Signed out and signed in: each reader has pages kept for them (portal/page_cache.py).
-        for headers in [{}, {"Cookie": cookie}] * 3:
-            request = urllib.request.Request(url + path, headers=BROWSER_HEADERS | headers)
-            while True:
-                try:
-                    with urllib.request.urlopen(request, timeout=60) as answer:
-                        answer.read()
-                        statuses[path] = answer.status
-                    break
-                except urllib.error.HTTPError as exc:
-                    statuses[path] = exc.code
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.5)
-    return statuses
 
 
 def _loadavg() -> list[float]:
@@ -399,7 +346,7 @@ def run() -> dict:
     named = pages(SCALES[scale_name])
     if PAGES:
         named = {name: path for name, path in named.items() if name in PAGES}
-    cookie = _session_cookie("bench-reader")
+    cookie = session_cookie("bench-reader")
     queries = queries_by_level()
     workers = 2 * (os.cpu_count() or 1) + 1
     figures: dict = {
@@ -412,10 +359,11 @@ def run() -> dict:
     }
     # The default queue's worker, as production has: it renews kept pages older than their time.
     with celery_worker("default", name="bench-site"), gunicorn(workers=workers) as url:
-        figures["warm_statuses"] = _warm(
+        figures["warm_statuses"] = warm(
             url,
             ["/healthz", "/healthz/live", *named.values(), *queries[CONCURRENCY[0]][:20]],
-            cookie,
+            cookie=cookie,
+            headers=BROWSER_HEADERS,
         )
         levels = measure(url, named, cookie, queries)
     figures["levels"] = levels

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -196,3 +198,62 @@ def best_download(url: str, *, runs: int, byte_range: str | None = None) -> dict
             best = run
     best["MiB_per_second"] = round(best["bytes_per_second"] / 2**20, 1)
     return best
+
+
+def session_cookie(username: str, *, staff: bool = False) -> str:
+    """A signed-in member's session cookie, stored where the site keeps sessions."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+
+    user, _created = get_user_model().objects.get_or_create(
+        username=username, defaults={"email": f"{username}@example.org", "is_staff": staff}
+    )
+    user.set_password(username)  # a usable password: the session hash depends on it
+    user.save(update_fields=["password"])
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def warm(
+    url: str,
+    paths: list[str],
+    *,
+    cookie: str = "",
+    rounds: int = 3,
+    headers: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """Wait for the workers (they import Django after the port opens) and fill the caches as a
+    live site has them: each page `rounds` times, signed out and (with `cookie`) signed in, so
+    no worker's first request is timed. Returns each page's status: a page that fails is
+    measured all the same, and reported."""
+    readers = [{}, {"Cookie": cookie}] if cookie else [{}]
+    statuses = {}
+    deadline = time.monotonic() + 120
+    for path in paths:
+        for reader in readers * rounds:
+            request = urllib.request.Request(url + path, headers=(headers or {}) | reader)
+            while True:
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as answer:
+                        answer.read()
+                        statuses[path] = answer.status
+                    break
+                except urllib.error.HTTPError as exc:
+                    statuses[path] = exc.code
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+    return statuses
