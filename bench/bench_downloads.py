@@ -90,18 +90,22 @@ def bulk_catalogue(*, boards: int, releases: int, files: int, prefix: str) -> No
         )
 
 
-def _catalogue() -> None:
-    """The bench catalogue, made once per bench database."""
+def catalogue(*, boards: int = BOARDS, releases: int = RELEASES, files: int = FILES) -> None:
+    """The bench catalogue (`bench-NN` boards and releases), made once per bench database and
+    anew when its size differs. Only the catalogue's own names are replaced: other benches
+    make `bench-…` boards of their own (the bug tracker's are protected by its bugs)."""
+    from django.db import transaction
+
     from downloads.models import Artifact, Board, Release
 
-    if (
-        Artifact.objects.filter(board__slug__startswith="bench-").count()
-        == BOARDS * RELEASES * FILES
-    ):
+    ours = r"^bench-[0-9]+$"
+    have = Artifact.objects.filter(board__slug__regex=ours, release__version__regex=ours)
+    if have.count() == boards * releases * files:
         return
-    Release.objects.filter(version__startswith="bench-").delete()
-    Board.objects.filter(slug__startswith="bench-").delete()
-    bulk_catalogue(boards=BOARDS, releases=RELEASES, files=FILES, prefix="bench")
+    with transaction.atomic():
+        Release.objects.filter(version__regex=ours).delete()
+        Board.objects.filter(slug__regex=ours).delete()
+        bulk_catalogue(boards=boards, releases=releases, files=files, prefix="bench")
 
 
 def _big_file() -> tuple[str, Path]:
@@ -162,7 +166,7 @@ def _static_server(folder: Path):
 
 def run() -> dict:
     setup_django()
-    _catalogue()
+    catalogue()
     file_path, big = _big_file()
     from django.conf import settings
 

@@ -61,7 +61,7 @@ def _generate() -> dict:
 
     started = time.monotonic()
     bench_docs.generate()
-    bench_downloads._catalogue()
+    bench_downloads.catalogue()
     call_command(
         "forum_generate",
         topics=bench_forum.TOPICS,

@@ -87,7 +87,9 @@ def generate(scale_name: str) -> dict:
     started = _step("seed_demo", started, timings)
     _users(scale.users)
     started = _step("users", started, timings)
-    _catalogue(scale)
+    from bench.bench_downloads import catalogue
+
+    catalogue(boards=scale.boards, releases=scale.releases, files=scale.files)
     started = _step("catalogue", started, timings)
     from bench.bench_docs import generate as docs
 
@@ -157,27 +159,6 @@ def _users(count: int) -> None:
             ON CONFLICT (username) DO NOTHING
             """,  # noqa: S608 (table name only)  # nosec B608
             [UNUSABLE_PASSWORD_PREFIX, count],
-        )
-
-
-def _catalogue(scale: Scale) -> None:
-    from django.db import transaction
-
-    from bench.bench_downloads import bulk_catalogue
-    from downloads.models import Artifact, Board, Release
-
-    # Only the catalogue's own names (bench-NN): other benches make bench-… boards and
-    # releases of their own (the bug tracker's boards are protected by its bugs).
-    ours = r"^bench-[0-9]+$"
-    wanted = scale.boards * scale.releases * scale.files
-    have = Artifact.objects.filter(board__slug__regex=ours, release__version__regex=ours)
-    if have.count() == wanted:
-        return
-    with transaction.atomic():
-        Release.objects.filter(version__regex=ours).delete()
-        Board.objects.filter(slug__regex=ours).delete()
-        bulk_catalogue(
-            boards=scale.boards, releases=scale.releases, files=scale.files, prefix="bench"
         )
 
 
