@@ -40,6 +40,7 @@ from portal.search import (
     documents_sql,
     facet_rows,
     json_of,
+    kept_exists,
     kept_search,
     marked_snippet,
     narrow,
@@ -87,10 +88,12 @@ def search_rights(user: User) -> str | None:
     rule = _visibility(user)
     if rule is not None:
         return rule
-    private = MailingList.members.through.objects.filter(
-        user_id=user.pk, mailinglist__is_private=True
+    member = kept_exists(
+        "lists.private_member",
+        lambda pk: MailingList.objects.filter(is_private=True, members=pk),
+        user.pk,
     )
-    return None if private.exists() else "public"
+    return None if member else "public"
 
 
 def list_for(user: User, name: str) -> MailingList:

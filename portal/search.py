@@ -414,6 +414,31 @@ def kept_sql(
     return sql, [_fill(param, markers, values) for param in params]
 
 
+# No row's key: what kept_exists compiles a reader's question with, in place of their key.
+_SOMEONE = -(2**31) + 7
+
+
+def kept_exists(key: str, build: Callable[[int], QuerySet], pk: int) -> bool:
+    """Whether `build(pk)` holds a row: the queryset built and compiled once per process and
+    database, with _SOMEONE where the reader's key goes, then run with `pk`. For what every
+    signed-in request asks of its reader (their rights), which the ORM took longer to build
+    than the database to answer (the bug tracker's: 1.5 of 1.9 ms)."""
+    database = router.db_for_read(None)  # where a read-only request reads (fetch_json)
+    kept = _KEPT_SQL.get((key, database))
+    if kept is None:
+        query = build(_SOMEONE).using(database).order_by().values("pk")[:1].query
+        sql, params = query.sql_with_params()
+        # Kept only where the key reaches the SQL as a parameter, which is then safe to swap.
+        fits = _SOMEONE in params and str(_SOMEONE) not in sql
+        kept = _KEPT_SQL[(key, database)] = (sql, list(params)) if fits else None
+    if kept is None:
+        return build(pk).exists()
+    sql, params = kept
+    with connections[database].cursor() as cursor:
+        cursor.execute(sql, [pk if param == _SOMEONE else param for param in params])
+        return cursor.fetchone() is not None
+
+
 def kept_search(
     key: tuple,
     reader: Hashable | None,

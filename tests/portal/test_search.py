@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.cache import cache
 from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -318,6 +319,27 @@ def test_words_of_a_kept_query_are_taken_as_typed(client, world):
     assert url in [h.url for h in _hits(_search(client, q="uefi-zebrafish"), "downloads")]
     assert _counts(_search(client, q="quokkaforum"))["forum"] == 0
     assert _counts(_search(client, q="zebrafish"))["forum"] == 1
+
+
+def test_a_readers_kept_question_is_asked_with_their_own_key(django_user_model):
+    """kept_exists builds a question of a reader (their rights) once for every reader and asks
+    it with each one's key; where the key would reach the SQL as text, it is built each time."""
+    first = django_user_model.objects.create(username="first")
+    second = django_user_model.objects.create(username="second")
+    search._KEPT_SQL.clear()
+
+    def theirs(pk):
+        return django_user_model.objects.filter(pk=pk, username="first")
+
+    def inlined(pk):
+        # An integer written into the SQL, as a careless build might.
+        return django_user_model.objects.filter(pk=RawSQL(str(int(pk)), []), username="first")  # noqa: S611
+
+    for key, build, kept in (("test.theirs", theirs, True), ("test.inlined", inlined, False)):
+        assert search.kept_exists(key, build, first.pk), key
+        assert not search.kept_exists(key, build, second.pk), key
+        assert search.kept_exists(key, build, first.pk), key
+        assert (search._KEPT_SQL[(key, "default")] is not None) is kept, key
 
 
 def test_a_narrowed_search_is_kept_by_its_shape_and_finds_its_own(client, world):
