@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-from bench.common import gunicorn, ratio, session_cookie, setup_django, warm
+from bench.common import forget_kept, gunicorn, ratio, session_cookie, setup_django, warm
 
 SECONDS = int(os.environ.get("SEARCH_BENCH_SECONDS", "10"))
 CONNECTIONS = 16
@@ -190,6 +190,7 @@ def run() -> dict:
     figures["different_queries"] = len(paths)
     figures["per_section_in_process"] = _slowest_queries(paths)
     cookie = session_cookie("bench-searcher")
+    forget_kept()
     with gunicorn(workers=2 * (os.cpu_count() or 1) + 1) as url:
         warm(url, ["/healthz", paths[0]], rounds=4)
         healthz = _load(url, ["/healthz"])

@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.common import THREADS, celery_worker, gunicorn, session_cookie, warm
+from bench.common import THREADS, celery_worker, forget_kept, gunicorn, session_cookie, warm
 
 # BENCH_CONCURRENCY=16 and BENCH_PAGES=home,search narrow a run while working on a page; the
 # committed results come from whole runs.
@@ -357,6 +357,7 @@ def run() -> dict:
         "search_queries": SEARCHES,  # at each concurrency, none of them asked at another
         "pages": named,
     }
+    forget_kept()
     # The default queue's worker, as production has: it renews kept pages older than their time.
     with celery_worker("default", name="bench-site"), gunicorn(workers=workers) as url:
         figures["warm_statuses"] = warm(

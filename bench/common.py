@@ -257,3 +257,18 @@ def warm(
                         raise
                     time.sleep(0.5)
     return statuses
+
+
+def forget_kept() -> None:
+    """Delete what earlier runs kept in the cache (a search's answer lives five minutes: a run
+    soon after another measured the answers it had kept), so each run starts empty. Only the
+    bench's own keys (its CACHE_KEY_PREFIX), whatever else shares its Redis."""
+    import itertools
+
+    import redis
+
+    environment = bench_env()
+    client = redis.Redis.from_url(environment["REDIS_URL"])
+    keys = client.scan_iter(match=f"{environment['CACHE_KEY_PREFIX']}:*", count=1000)
+    for batch in itertools.batched(keys, 1000):
+        client.delete(*batch)
