@@ -1,4 +1,8 @@
 from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import ApiToken
@@ -63,3 +67,51 @@ class MailPreferencesForm(forms.Form):
                 initial=initial_choices.get(kind.name),
                 widget=forms.RadioSelect,
             )
+
+
+class QuickSelectRenderer(DjangoTemplates):
+    """Django's form renderer (FORM_RENDERER), with select boxes written here: its template
+    renders every option through an include of a template of its own (the bug list's filters,
+    some 130 options, spent 6 of their 8 ms there). The same HTML as Django's templates give
+    (tests/portal/test_forms.py compares them)."""
+
+    def render(self, template_name, context, request=None):
+        if template_name == "django/forms/widgets/select.html":
+            return mark_safe(_select_html(context["widget"]))  # noqa: S308  # nosec B308 (escaped)
+        return super().render(template_name, context, request)
+
+
+def _select_html(widget: dict) -> str:
+    """django/forms/widgets/select.html and select_option.html, as rendered and stripped."""
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs_html(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{_label(group_name)}">')
+        for option in options:
+            parts.append(
+                f'\n  <option value="{_formatted(option["value"])}"{_attrs_html(option["attrs"])}>'
+                f"{_label(option['label'])}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+def _attrs_html(attrs: dict) -> str:
+    """django/forms/widgets/attrs.html: True as a bare name, False left out."""
+    return "".join(
+        f" {conditional_escape(name)}" + ("" if value is True else f'="{_formatted(value)}"')
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _formatted(value: object) -> str:
+    """`{{ value|stringformat:'s' }}`: as text, escaped unless marked safe."""
+    return conditional_escape(str(value))
+
+
+def _label(value: object) -> str:
+    """`{{ value }}`: localized unless text, escaped unless marked safe."""
+    return conditional_escape(value if isinstance(value, str) else str(localize(value)))

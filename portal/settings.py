@@ -120,6 +120,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's, with select boxes written in Python (each option was a template include of its own).
+FORM_RENDERER = "portal.forms.QuickSelectRenderer"
 
 # --- Data -----------------------------------------------------------------------------------
 
