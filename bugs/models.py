@@ -149,6 +149,16 @@ class Priority(models.TextChoices):
     P5 = "P5", "P5"
 
 
+def _label(choices: type[models.TextChoices], value: str) -> str:
+    """A choice's label as get_FOO_display gives it (the value itself when it is none of them),
+    from the choices' enum: Django's makes a dict of the field's choices on every call (30 µs,
+    three per row of a bug list: 5 of the 11 ms of rendering fifty rows)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class Bug(models.Model):
     # Saved with one of these, it may leave readers' view (see withdraw in portal/page_cache.py).
     withdrawing_fields = frozenset({"is_security"})
@@ -278,6 +288,15 @@ class Bug(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("bugs:detail", args=[self.pk])
+
+    def get_status_display(self) -> str:
+        return _label(Status, self.status)
+
+    def get_resolution_display(self) -> str:
+        return _label(Resolution, self.resolution)
+
+    def get_severity_display(self) -> str:
+        return _label(Severity, self.severity)
 
     @property
     def is_open(self) -> bool:

@@ -8,12 +8,22 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from PIL import Image
 
-from bugs.models import Attachment, Bug, BugChange, Priority, SavedSearch, Status
+from bugs.models import (
+    Attachment,
+    Bug,
+    BugChange,
+    Priority,
+    Resolution,
+    SavedSearch,
+    Severity,
+    Status,
+)
 from bugs.services import filing
 from bugs.services.common import BugError
 from downloads.models import Board
@@ -357,3 +367,19 @@ def test_a_long_bug_page_keeps_its_history_and_shows_a_new_comment_at_once(
     page = client.get(url).content.decode()
     assert page.count('data-test="timeline-comment"') == 101
     assert "Fixed by 5.1" in page
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_bugs_labels_are_djangos_in_each_language(language):
+    """The list's rows name status, resolution and severity through the choices' enums, not
+    Django's get_FOO_display: the same words, a value none of them is shown as it is."""
+    fields = {"status": Status, "resolution": Resolution, "severity": Severity}
+    with translation.override(language):
+        for name, choices in fields.items():
+            field = Bug._meta.get_field(name)
+            for value in [*choices.values, "NOT-A-CHOICE"]:
+                bug = Bug(**{name: value})
+                ours = getattr(bug, f"get_{name}_display")()
+                assert ours == models.Model._get_FIELD_display(bug, field), (name, value)
+        expected = {"en": "in progress", "zh-hans": "处理中"}[language]
+        assert Bug(status=Status.IN_PROGRESS).get_status_display() == expected
