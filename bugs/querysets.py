@@ -158,14 +158,24 @@ def open_bugs(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Bug]:
     return visible_to(user).filter(status__in=OPEN_STATUSES)
 
 
-def for_list(bugs: QuerySet[Bug]) -> QuerySet[Bug]:
-    """What a row of the list shows, in one query whatever the number of bugs."""
-    return bugs.select_related("product", "component", "board", "release", "assignee").only(
-        "id", "summary", "status", "resolution", "severity", "priority", "is_security",
-        "updated_at", "created_at", "comment_count",
-        "product__name", "component__name", "board__slug", "board__name",
-        "release__version", "assignee__username",
-    )  # fmt: skip
+# What a row of the list shows. Each table joined multiplies PostgreSQL's planning: with the
+# release too (which only the CSV shows), the list's query took 3 ms to plan and 0.3 to run.
+_LIST_RELATED = ("product", "component", "board", "assignee")
+_LIST_FIELDS = (
+    "id", "summary", "status", "resolution", "severity", "priority", "is_security",
+    "updated_at", "created_at", "comment_count",
+    "product__name", "component__name", "board__slug", "board__name", "assignee__username",
+)  # fmt: skip
+
+
+def for_list(bugs: QuerySet[Bug], *, release: bool = False) -> QuerySet[Bug]:
+    """What a row of the list shows (and its release's version), in one query whatever the
+    number of bugs."""
+    if release:
+        return bugs.select_related(*_LIST_RELATED, "release").only(
+            *_LIST_FIELDS, "release__version"
+        )
+    return bugs.select_related(*_LIST_RELATED).only(*_LIST_FIELDS)
 
 
 def products() -> QuerySet[Product]:

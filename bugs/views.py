@@ -162,6 +162,7 @@ def index_reader_parts(request: HttpRequest) -> dict[str, str] | None:
 @require_safe
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     _filter, bugs = filtered(request.GET or None, request.user)
+    bugs = q.for_list(bugs, release=True)
 
     class Echo:
         def write(self, value: str) -> str:
