@@ -133,7 +133,7 @@ audit: $(VENV)/.dev
 
 messages: $(VENV)/.dev
 	DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*' --ignore 'node_modules/*'
-	DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans -l en
+	DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'node_modules/*'
 
 clean:
 	rm -rf var/test var/screenshots .pytest_cache .ruff_cache node_modules

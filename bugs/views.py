@@ -24,7 +24,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -56,15 +56,15 @@ PAGE_SIZE = 50
 # The component of the portal product that bugs in the docs go to (bugs/seeds.py makes it).
 DOCS_COMPONENT = "docs"
 COLUMNS = [
-    ("id", _lazy("Number")),
-    ("summary", _lazy("Summary")),
-    ("status", _lazy("Status")),
-    ("severity", _lazy("Severity")),
-    ("priority", _lazy("Priority")),
-    ("component", _lazy("Component")),
-    ("board", _lazy("Board")),
-    ("assignee", _lazy("Assignee")),
-    ("changed", _lazy("Changed")),
+    ("id", gettext_lazy("Number")),
+    ("summary", gettext_lazy("Summary")),
+    ("status", gettext_lazy("Status")),
+    ("severity", gettext_lazy("Severity")),
+    ("priority", gettext_lazy("Priority")),
+    ("component", gettext_lazy("Component")),
+    ("board", gettext_lazy("Board")),
+    ("assignee", gettext_lazy("Assignee")),
+    ("changed", gettext_lazy("Changed")),
 ]
 CSV_LIMIT = 50_000
 INLINE_TEXT_LIMIT = 1024 * 1024
