@@ -430,10 +430,10 @@ def kept_exists(key: str, build: Callable[[int], QuerySet], pk: int) -> bool:
         sql, params = query.sql_with_params()
         # Kept only where the key reaches the SQL as a parameter, which is then safe to swap.
         fits = _SOMEONE in params and str(_SOMEONE) not in sql
-        kept = _KEPT_SQL[(key, database)] = (sql, list(params)) if fits else None
-    if kept is None:
+        kept = _KEPT_SQL[(key, database)] = ("kept", sql, list(params)) if fits else ("each time",)
+    if kept[0] == "each time":
         return build(pk).exists()
-    sql, params = kept
+    _kept, sql, params = kept
     with connections[database].cursor() as cursor:
         cursor.execute(sql, [pk if param == _SOMEONE else param for param in params])
         return cursor.fetchone() is not None

@@ -339,7 +339,7 @@ def test_a_readers_kept_question_is_asked_with_their_own_key(django_user_model):
         assert search.kept_exists(key, build, first.pk), key
         assert not search.kept_exists(key, build, second.pk), key
         assert search.kept_exists(key, build, first.pk), key
-        assert (search._KEPT_SQL[(key, "default")] is not None) is kept, key
+        assert (search._KEPT_SQL[(key, "default")][0] == "kept") is kept, key
 
 
 def test_a_narrowed_search_is_kept_by_its_shape_and_finds_its_own(client, world):
