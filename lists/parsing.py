@@ -149,7 +149,7 @@ def decode_header_value(name: str, value: str, notes: list[str]) -> str:
             and not SURROGATES.search(decoded)
         ):
             return _clean(decoded)
-    except Exception:  # noqa: S110 - the default policy raises many kinds of errors here
+    except Exception:  # noqa: S110 - the default policy raises many kinds of errors here  # nosec B110
         pass  # compat32's decoding below is the fallback
     try:
         parts = []
@@ -201,7 +201,7 @@ def _sender(raw_from: str, notes: list[str]) -> tuple[str, str]:
         if header.addresses:
             first = header.addresses[0]
             name, address = first.display_name, first.addr_spec
-    except Exception:  # noqa: S110 - parseaddr below is the fallback
+    except Exception:  # noqa: S110 - parseaddr below is the fallback  # nosec B110
         pass
     if not address or "@" not in address:
         parsed_name, parsed_address = email.utils.parseaddr(

@@ -93,7 +93,7 @@ def bodies_html(messages) -> dict[int, SafeString]:
         if html is None:
             html = render_body(message.text)
             fresh[key] = html
-        result[message.pk] = mark_safe(html)  # noqa: S308 - built from escaped text above
+        result[message.pk] = mark_safe(html)  # noqa: S308 - built from escaped text above  # nosec B308 B703
     if fresh:
         cache.set_many(fresh, timeout=BODY_TIMEOUT)
     return result

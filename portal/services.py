@@ -63,7 +63,7 @@ def publish_news(
 
 # --- API tokens -----------------------------------------------------------------------------
 
-API_TOKEN_PREFIX = "est_"  # noqa: S105 (a marker, not a secret)
+API_TOKEN_PREFIX = "est_"  # noqa: S105 (a marker, not a secret)  # nosec B105
 MAX_API_TOKENS = 20
 # Days a new token lives, chosen when it is made (as GitHub does: no token lives for ever).
 API_TOKEN_LIFETIMES = (7, 30, 90, 365)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
+import subprocess  # nosec B404 (argument lists, never a shell)
 import sys
 import time
 from pathlib import Path
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         processes = {
-            name: subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)
+            name: subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)  # nosec B603 (the site's own commands)
             for name, command in commands.items()
         }
         self.stdout.write(
