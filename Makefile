@@ -86,9 +86,12 @@ test-tools:
 		else echo "Please install:$$missing (Debian packages)" >&2; exit 1; fi; fi
 	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --loglevel error
 
+# ruff, and bandit over the site's own code: each finding it would report is explained where
+# it stands, with # nosec and the reason (a finding left unexplained fails make test).
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -r $(APPS) -x '*/migrations/*'
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
@@ -124,11 +127,9 @@ bench: $(VENV)/.dev services bench-tools
 # The sections: every folder with an apps.py.
 APPS := $(patsubst %/apps.py,%,$(wildcard */apps.py))
 
-# bandit over the site's own code (each finding it would report is explained where it stands,
-# with # nosec), then pip-audit over the pinned dependencies. --strict: a package whose
+# lint's bandit, then pip-audit over the pinned dependencies. --strict: a package whose
 # vulnerability data cannot be fetched fails the audit instead of passing unchecked.
-audit: $(VENV)/.dev
-	$(VENV)/bin/bandit -q -r $(APPS) -x '*/migrations/*'
+audit: lint
 	$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.txt
 
 messages: $(VENV)/.dev

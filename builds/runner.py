@@ -18,7 +18,7 @@ import re
 import selectors
 import shutil
 import signal
-import subprocess  # nosec B404 (argument lists, never a shell)
+import subprocess  # argument lists, never a shell  # nosec B404
 import tempfile
 import time
 from pathlib import Path
@@ -222,7 +222,7 @@ class Runner:
             (self.workspace / folder).mkdir()
         script = self.workspace / "recipe.sh"
         script.write_text(self.recipe.script.replace("\r\n", "\n"))
-        process = subprocess.Popen(  # nosec B603 B607 (bash from PATH runs a release manager's recipe)
+        process = subprocess.Popen(  # bash from PATH runs a release manager's recipe  # nosec B603 B607
             ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", str(script)],
             cwd=self.workspace / "work",
             env=self.environment(),

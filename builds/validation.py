@@ -14,7 +14,7 @@ import os
 import selectors
 import shutil
 import signal
-import subprocess  # nosec B404 (argument lists, never a shell)
+import subprocess  # argument lists, never a shell  # nosec B404
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -91,7 +91,7 @@ def boot(*, kernel: Path, initramfs: Path, timeout: float) -> tuple[bool, str, s
     """Boot in QEMU: (passed, reason, console)."""
     if shutil.which(QEMU) is None:
         return False, f"needs {QEMU} (Debian package {QEMU_PACKAGE})", ""
-    process = subprocess.Popen(  # nosec B603 (qemu's argument list, our own)
+    process = subprocess.Popen(  # qemu's argument list, our own  # nosec B603
         qemu_command(kernel=kernel, initramfs=initramfs),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

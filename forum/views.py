@@ -213,7 +213,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
         reads = q.read_states(user, [pk for pk, _last, _count in rows])
         unread = _unread_flags(rows, getattr(cat, "reader_marked", None), reads)
         topics_html = fill_marks(topics_html, _badges(unread, badges))
-    context["topics_html"] = mark_safe(topics_html)  # noqa: S308  # nosec B308 B703  # our own
+    context["topics_html"] = mark_safe(topics_html)  # noqa: S308  # our own  # nosec B308 B703
     return render(request, "forum/category.html", context)
 
 
@@ -327,7 +327,7 @@ def topic(request: HttpRequest, pk: int) -> HttpResponse:
     posts_html, shared = _posts_html(request, top, page, context)
     context.update(
         {
-            "posts_html": mark_safe(posts_html),  # noqa: S308  # nosec B308 B703  # our own render
+            "posts_html": mark_safe(posts_html),  # noqa: S308  # our own render  # nosec B308 B703
             "watch": getattr(top, "reader_watch", None),
             "form": PostForm() if may_post else None,
             "categories": list(Category.objects.all()) if moderator else [],

@@ -29,7 +29,7 @@ HEAD_COLUMNS = [
 # there is one), so that the one connection that writes only reads it back in its text form:
 # stemming every word was half of that connection's time, and it is the import's bottleneck.
 _VECTOR_QUERY = (
-    "SELECT (setweight(to_tsvector('english', t.subject), 'A')"  # noqa: S608 - a fixed number  # nosec B608 (a fixed number, nothing typed)
+    "SELECT (setweight(to_tsvector('english', t.subject), 'A')"  # noqa: S608 - a fixed number  # nosec B608
     " || setweight(to_tsvector('simple', t.sender), 'B')"
     f" || setweight(to_tsvector('english', left(t.body, {SEARCH_TEXT_LIMIT})), 'C'))::text"
     " FROM unnest(%s::text[], %s::text[], %s::text[])"

@@ -33,7 +33,7 @@ def frame_part(template: str, section: str = "") -> SafeString:
 def _frame_part(template: str, language: str, section: str) -> SafeString:
     # `language` is in the arguments: it chooses the words.
     rendered = render_to_string(template, {"section": section})
-    return mark_safe(rendered.strip())  # noqa: S308  # nosec B308 B703 (our own templates)
+    return mark_safe(rendered.strip())  # noqa: S308  # our own templates  # nosec B308 B703
 
 
 def notifications(request):

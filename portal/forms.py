@@ -77,7 +77,7 @@ class QuickSelectRenderer(DjangoTemplates):
 
     def render(self, template_name, context, request=None):
         if template_name == "django/forms/widgets/select.html":
-            return mark_safe(_select_html(context["widget"]))  # noqa: S308  # nosec B308 B703 (escaped)
+            return mark_safe(_select_html(context["widget"]))  # noqa: S308  # escaped  # nosec B308 B703
         return super().render(template_name, context, request)
 
 

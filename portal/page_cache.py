@@ -685,7 +685,8 @@ def _marks[Text: (str, bytes)](html: Text) -> Iterator[tuple[int, int, str]]:
 # with the reader's own parts between them as stored (uncompressed) blocks, and gzip's header
 # and trailer. Safe from BREACH-style guessing: a reader's secrets (the form token) and their
 # own parts are never compressed, and so never with text a visitor may have put in the page.
-READER_TOKEN = ""  # the layout's name for a form token (no mark is named so: MARK_NAME)  # nosec B105 (a name in the layout, not a secret)
+# The layout's name for a form token (no mark is named so: MARK_NAME), not a secret.
+READER_TOKEN = ""  # nosec B105
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, mtime 0
 _GZIP_LAST_BLOCK = b"\x01\x00\x00\xff\xff"  # an empty stored block, marked the last
 _STORED_BLOCK_BYTES = 0xFFFF

@@ -316,7 +316,7 @@ class SectionSQL:
 def json_rows(sql: str, order: str = "") -> str:
     """The rows of `sql` as one JSON array (NULL when none), in `order` (SQL over alias r)."""
     ordered = f" ORDER BY {order}" if order else ""
-    return f"SELECT json_agg(r{ordered}) FROM ({sql}) r"  # noqa: S608  # nosec B608 (compiled SQL)
+    return f"SELECT json_agg(r{ordered}) FROM ({sql}) r"  # noqa: S608  # compiled SQL  # nosec B608
 
 
 def json_value(value: Any) -> Any:
@@ -833,7 +833,7 @@ def _hits_html(hits: list) -> SafeString:
         items.append(
             f'<li><a href="{html.escape(hit.url)}">{html.escape(hit.title)}</a>{meta}{snippet}</li>'
         )
-    return mark_safe("\n".join(items))  # noqa: S308  # nosec B308 B703 (every part escaped above)
+    return mark_safe("\n".join(items))  # noqa: S308  # every part escaped above  # nosec B308 B703
 
 
 def _names_key(catalogue: object) -> str:
@@ -924,7 +924,7 @@ def _radios_html(key: str, options: list[dict]) -> SafeString:
     """A facet's options (value, label, count, selected) as radio buttons: built here, as the
     hits are (_hits_html)."""
     name = html.escape(key)
-    return mark_safe(  # noqa: S308  # nosec B308 B703 (every part escaped)
+    return mark_safe(  # noqa: S308  # every part escaped  # nosec B308 B703
         "\n".join(
             f'<label><input type="radio" name="{name}" value="{html.escape(str(o["value"]))}"'
             f"{' checked' if o['selected'] else ''}> {html.escape(str(o['label']))} "

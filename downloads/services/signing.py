@@ -6,7 +6,7 @@ in GNUPG_HOME (its fingerprint is kept there in KEY_ID_FILE).
 
 from __future__ import annotations
 
-import subprocess  # nosec B404 (argument lists, never a shell)
+import subprocess  # argument lists, never a shell  # nosec B404
 from pathlib import Path
 
 import gnupg
@@ -40,12 +40,12 @@ def create_signing_key(*, name: str, email: str) -> str:
     home.chmod(0o700)  # gpg refuses a home others can read
     gpg = ["gpg", "--homedir", str(home), "--batch"]
     try:
-        subprocess.run(  # nosec B603 (gpg's argument list, our own)
+        subprocess.run(  # gpg's argument list, our own  # nosec B603
             [*gpg, "--passphrase", "", "--quick-gen-key", f"{name} <{email}>", "ed25519", "sign",
              "never"],
             check=True, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
-        listing = subprocess.run(  # nosec B603 (gpg's argument list, our own)
+        listing = subprocess.run(  # gpg's argument list, our own  # nosec B603
             [*gpg, "--with-colons", "--list-secret-keys", email],
             check=True, capture_output=True, text=True, timeout=60,
         ).stdout  # fmt: skip

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess  # nosec B404 (argument lists, never a shell)
+import subprocess  # argument lists, never a shell  # nosec B404
 import sys
 import time
 from pathlib import Path
@@ -51,8 +51,9 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        # The site's own commands, as argument lists.
         processes = {
-            name: subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)  # nosec B603 (the site's own commands)
+            name: subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)  # nosec B603
             for name, command in commands.items()
         }
         self.stdout.write(
