@@ -180,6 +180,14 @@ def pages(scale) -> dict[str, str]:
     release = f"bench-{scale.releases // 2:02d}"
     topic = Topic.objects.filter(category__slug=FORUM_CATEGORY, reply_count__gte=LONG_TOPIC - 1)
     topic = topic.order_by("pk").first()
+    if topic is None:  # a bench database of its own, not the generated community
+        from django.db import connection
+
+        raise RuntimeError(
+            f"database {connection.settings_dict['NAME']} holds no generated community: "
+            "make one with `python -m bench.generate --scale small` (or full) and run this "
+            "bench with BENCH_DATABASE=estuary_site_small BENCH_SCALE=small (or full)"
+        )
     last_page = (topic.reply_count + 1 + 19) // 20
     bug = Bug.objects.filter(comment_count__gte=LONG_BUG, is_security=False).order_by("pk")[0]
     thread = Thread.objects.filter(
