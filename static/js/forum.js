@@ -1,38 +1,18 @@
 // Forum improvements; every page works without them.
 (function () {
   "use strict";
-  function csrfToken(form) {
-    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-  // Live preview: the same pipeline as a saved post, asked of the server as you type.
+  // Live preview: the same pipeline as a saved post (site.js asks for it).
   document.querySelectorAll("form.post-form[data-preview-url]").forEach(function (form) {
     var source = form.querySelector("textarea[name=source]");
     var target = form.querySelector("[data-preview-target]");
     if (!source || !target) return;
-    var timer = null;
-    function refresh() {
-      var body = new URLSearchParams();
-      body.append("source", source.value);
-      fetch(form.dataset.previewUrl, {
-        method: "POST",
-        headers: { "X-CSRFToken": csrfToken(form), "Content-Type": "application/x-www-form-urlencoded" },
-        credentials: "same-origin",
-        body: body
-      }).then(function (response) {
-        return response.text().then(function (text) { return { ok: response.ok, text: text }; });
-      }).then(function (result) {
-        target.hidden = source.value.trim() === "";
-        if (result.ok) {
-          target.innerHTML = result.text; // sanitized by the server's pipeline
-        } else {
-          target.textContent = result.text;
-        }
-      });
-    }
-    source.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(refresh, 400);
+    window.estuaryLivePreview(form, source, function (result) {
+      target.hidden = source.value.trim() === "";
+      if (result.ok) {
+        target.innerHTML = result.text; // sanitized by the server's pipeline
+      } else {
+        target.textContent = result.text;
+      }
     });
   });
   // Quote: with text selected inside a post, quote just that part; always into the page's box.

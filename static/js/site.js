@@ -39,6 +39,37 @@
     addCopyButton(el, "afterend", el.dataset.copyLabel || body.dataset.copyCodeLabel,
       function () { return el.dataset.copy; });
   });
+  // The live preview of a text box (a forum post, a doc page): the server's own pipeline,
+  // asked 400 ms after the last keystroke, and at once for text already there (typed before
+  // this script arrived, or a draft the browser restored). An answer that arrives after a
+  // newer one was asked for is dropped. `fill(data)` adds the form's other fields; `show`
+  // gets each answer. Returns the function that asks again, for other fields' changes.
+  window.estuaryLivePreview = function (form, source, show, fill) {
+    var timer = null;
+    var asked = 0;
+    function refresh() {
+      var data = new FormData();
+      var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+      if (token) data.append("csrfmiddlewaretoken", token.value);
+      data.append("source", source.value);
+      if (fill) fill(data);
+      var number = ++asked;
+      fetch(form.dataset.previewUrl, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (response) {
+          return response.text().then(function (text) { return { ok: response.ok, text: text }; });
+        })
+        .then(function (result) { if (number === asked) show(result); })
+        .catch(function () { /* the form's Preview button still works */ });
+    }
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 400);
+    }
+    source.addEventListener("input", schedule);
+    if (source.value.trim() !== "") refresh();
+    return schedule;
+  };
+
   // A code block that still scrolls sideways can be scrolled by keyboard too.
   document.querySelectorAll("pre").forEach(function (pre) {
     if (pre.scrollWidth > pre.clientWidth && !pre.hasAttribute("tabindex")) pre.tabIndex = 0;

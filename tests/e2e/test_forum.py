@@ -94,3 +94,49 @@ def test_ask_quote_notify_and_mark_the_answer(
     assert page.locator('[data-test="solved"]').count() == 1
     topic = Topic.objects.get()
     assert topic.answer.author == helper
+
+
+PREVIEW = "[data-preview-target]"
+
+
+def test_a_draft_typed_before_the_script_arrived_is_previewed(page, live_server, board, helper):
+    """Text already in the box when the page's script runs (typed on a slow connection, or a
+    draft the browser restored) is previewed without waiting for another keystroke."""
+    sign_in(page, "bruno", "Bruno-pw-2026!")
+    page.route("**/js/forum*.js", lambda route: route.abort())
+    page.goto("/forum/c/d05/new/")
+    page.fill("textarea[name=source]", f"```sh\n{CODE}\n```\n")
+    script = page.get_attribute('script[src*="js/forum"]', "src")
+    page.unroute("**/js/forum*.js")
+    page.add_script_tag(url=script)
+    page.wait_for_selector(f"{PREVIEW} .highlight", timeout=5_000)
+    assert CODE in page.inner_text(PREVIEW)
+
+
+def test_a_preview_answer_overtaken_by_a_newer_one_is_dropped(page, live_server, board, helper):
+    """Typing on: an answer for older text arriving late does not replace the newer one."""
+    sign_in(page, "bruno", "Bruno-pw-2026!")
+    held = []
+
+    def hold_the_first(route):
+        if not held and b"first" in (route.request.post_data_buffer or b""):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/forum/preview/", hold_the_first)
+    page.goto("/forum/c/d05/new/")
+    page.fill("textarea[name=source]", "first draft")
+    for _wait in range(100):  # the script asks 400 ms after the last keystroke
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the preview of the first draft was never asked for"
+    page.fill("textarea[name=source]", "second draft")
+    expect(page.locator(PREVIEW)).to_contain_text("second draft")
+    with page.expect_response(lambda response: "/forum/preview/" in response.url) as late:
+        held[0].continue_()
+    late.value.finished()
+    page.wait_for_timeout(500)  # time for the page to show it, were it shown
+    expect(page.locator(PREVIEW)).to_contain_text("second draft")
+    assert "first draft" not in page.inner_text(PREVIEW)
