@@ -216,6 +216,19 @@ def end_other_sessions(database_url: str) -> int:
     return ended
 
 
+def stop_gpg_agent(home: str | Path) -> None:
+    """Stop the gpg-agent that gpg started for keyring `home`: it outlives the test otherwise."""
+    if Path(home).exists():
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_gpg_agent_stopped() -> Iterator[None]:
+    """The keyring the demo data's signing key is made in, under this session's var/."""
+    yield
+    stop_gpg_agent(settings.GNUPG_HOME)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _test_database_dropped(django_db_setup, django_db_blocker) -> Iterator[None]:
     """End every other session on the test database before it is dropped. A connection a

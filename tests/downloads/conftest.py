@@ -16,6 +16,7 @@ from downloads.models import Board, Distribution, Release
 from downloads.querysets import RELEASE_MANAGERS
 from downloads.services.artifacts import add_artifact_from_path, guess_kind
 from downloads.services.publishing import create_release, publish_release
+from tests.conftest import stop_gpg_agent
 
 
 @pytest.fixture(autouse=True)
@@ -38,9 +39,33 @@ def storage(settings, tmp_path) -> Iterator[Path]:
     settings.GNUPG_HOME = str(gnupg_parent / "home")
     settings.DOWNLOADS_X_ACCEL_PREFIX = ""
     yield root
-    if (gnupg_parent / "home").exists():
-        subprocess.run(["gpgconf", "--homedir", settings.GNUPG_HOME, "--kill", "all"], check=False)
+    stop_gpg_agent(gnupg_parent / "home")
     shutil.rmtree(gnupg_parent, ignore_errors=True)
+
+
+@pytest.fixture
+def verifier(tmp_path) -> Iterator[Callable[..., subprocess.CompletedProcess]]:
+    """`verifier(key, sums, signature)`: `gpg --verify` of a checksum list and its signature, in
+    a fresh keyring that knows only `key` (the published one), as a downloader checks them.
+    Status lines on stdout; `check=False` for a signature expected to fail."""
+    home = tmp_path / "verifier"
+    home.mkdir(mode=0o700)
+    imported: set[bytes] = set()
+
+    def verify(key: bytes, sums: bytes, signature: bytes, *, check: bool = True):
+        if key not in imported:
+            (tmp_path / "KEY.asc").write_bytes(key)
+            run("gpg", "--homedir", str(home), "--batch", "--import", str(tmp_path / "KEY.asc"))
+            imported.add(key)
+        (tmp_path / "SHA256SUMS").write_bytes(sums)
+        (tmp_path / "SHA256SUMS.asc").write_bytes(signature)
+        return run(
+            "gpg", "--homedir", str(home), "--batch", "--status-fd", "1", "--verify",
+            str(tmp_path / "SHA256SUMS.asc"), str(tmp_path / "SHA256SUMS"), check=check,
+        )  # fmt: skip
+
+    yield verify
+    stop_gpg_agent(home)
 
 
 @pytest.fixture

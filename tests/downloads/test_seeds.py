@@ -70,19 +70,10 @@ def test_a_new_user_verifies_a_d02_file_with_sha256sum(seeded, client, tmp_path)
     assert result.stdout.strip() == "Image: OK"
 
 
-def test_the_demo_releases_are_signed_with_a_throwaway_key(seeded, client, tmp_path):
+def test_the_demo_releases_are_signed_with_a_throwaway_key(seeded, client, verifier):
     sums = client.get(reverse("downloads:latest", args=["d02", "SHA256SUMS"]), follow=True)
     signature = client.get(reverse("downloads:latest", args=["d02", "SHA256SUMS.asc"]), follow=True)
     key = client.get(reverse("downloads:key"))
     assert signature.status_code == 200 and key.status_code == 200
-    verifier = tmp_path / "verifier"
-    verifier.mkdir(mode=0o700)
-    (tmp_path / "KEY.asc").write_bytes(key.content)
-    (tmp_path / "SHA256SUMS").write_bytes(sums.content)
-    (tmp_path / "SHA256SUMS.asc").write_bytes(signature.content)
-    run("gpg", "--homedir", str(verifier), "--batch", "--import", str(tmp_path / "KEY.asc"))
-    verified = run(
-        "gpg", "--homedir", str(verifier), "--batch", "--verify",
-        str(tmp_path / "SHA256SUMS.asc"), str(tmp_path / "SHA256SUMS"),
-    )  # fmt: skip
+    verified = verifier(key.content, sums.content, signature.content)
     assert "Good signature" in verified.stderr

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from downloads.services.publishing import PublishError
+from tests.conftest import stop_gpg_agent
 from tests.downloads.conftest import run
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def gnupg_home():
         line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr")
     )
     yield home, fingerprint
-    run("gpgconf", "--homedir", str(home), "--kill", "all", check=False)
+    stop_gpg_agent(home)
     shutil.rmtree(home, ignore_errors=True)
 
 
@@ -42,15 +43,11 @@ def signing(settings, gnupg_home):
 
 
 def test_signature_verifies_with_gpg_and_the_published_key(
-    client, signing, boards, make_release, tmp_path
+    client, signing, boards, make_release, verifier
 ):
     make_release("3.1", {"d02/Image": b"kernel", "common/README": b"hi"})
     key = client.get(reverse("downloads:key"))
     assert key.status_code == 200 and b"BEGIN PGP PUBLIC KEY BLOCK" in key.content
-    verifier = tmp_path / "verifier"  # a fresh keyring that knows only the published key
-    verifier.mkdir(mode=0o700)
-    (tmp_path / "KEY.asc").write_bytes(key.content)
-    run("gpg", "--homedir", str(verifier), "--batch", "--import", str(tmp_path / "KEY.asc"))
     for sums_url, sig_url in [
         (
             reverse("downloads:release_checksums", args=["3.1", "SHA256SUMS"]),
@@ -61,21 +58,15 @@ def test_signature_verifies_with_gpg_and_the_published_key(
             reverse("downloads:folder_checksums", args=["3.1", "d02", "SHA256SUMS.asc"]),
         ),
     ]:
-        (tmp_path / "SHA256SUMS").write_bytes(client.get(sums_url).content)
+        sums = client.get(sums_url).content
         signature = client.get(sig_url)
         assert signature["Content-Type"] == "application/pgp-signature"
-        (tmp_path / "SHA256SUMS.asc").write_bytes(signature.content)
-        verified = run(
-            "gpg", "--homedir", str(verifier), "--batch", "--status-fd", "1",
-            "--verify", str(tmp_path / "SHA256SUMS.asc"), str(tmp_path / "SHA256SUMS"),
-        )  # fmt: skip
+        verified = verifier(key.content, sums, signature.content)
         assert f"VALIDSIG {signing}" in verified.stdout
         # One byte changed in the list, and the signature no longer holds.
-        (tmp_path / "SHA256SUMS").write_bytes(client.get(sums_url).content.replace(b"  ", b" *", 1))
-        tampered = run(
-            "gpg", "--homedir", str(verifier), "--batch", "--verify",
-            str(tmp_path / "SHA256SUMS.asc"), str(tmp_path / "SHA256SUMS"), check=False,
-        )  # fmt: skip
+        tampered = verifier(
+            key.content, sums.replace(b"  ", b" *", 1), signature.content, check=False
+        )
         assert tampered.returncode != 0 and "BAD signature" in tampered.stderr
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 
 from bench.common import free_port
-from tests.conftest import wait_until
+from tests.conftest import stop_gpg_agent, wait_until
 
 ROOT = Path(settings.BASE_DIR)
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
@@ -143,3 +143,4 @@ def test_site_serves_pages_and_runs_tasks_with_no_service(tmp_path):
         for process in (server, worker):
             process.wait(timeout=30)
         worker_log.close()
+        stop_gpg_agent(tmp_path / "var" / "gnupg")  # the demo data's signing key is made there
