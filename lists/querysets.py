@@ -232,28 +232,35 @@ def message_for(mailing_list: MailingList, message_id: str, *, with_raw: bool = 
 
 def threads_naming_board(slug: str, limit: int) -> list[Thread]:
     """The latest threads of public lists with a message whose subject names the board (its
-    name or its slug), found through the search index; in one query."""
+    name or its slug), found through the search index; in one query. Without PostgreSQL's
+    index (the embedded SQLite default), by the subjects' whole words; in two."""
     from django.contrib.postgres.search import SearchVectorField
     from django.db.models import Func, Subquery
     from django.db.models.functions import Coalesce
 
     from downloads.models import Board
 
-    name = Coalesce(Subquery(Board.objects.filter(slug=slug).values("name")[:1]), Value(slug))
-    words = SearchQuery(name, search_type="phrase", config="english") | SearchQuery(
-        slug.replace("-", " "), search_type="phrase", config="english"
-    )
-    in_subject = Func(
-        F("search_vector"),
-        template="ts_filter(%(expressions)s, '{a}')",
-        output_field=SearchVectorField(),
-    )
-    naming = (
-        Message.objects.filter(mailing_list__is_private=False)
-        .annotate(subject_vector=in_subject)
-        .filter(search_vector=words, subject_vector=words)  # the index, then the subject only
-        .values("thread_id")
-    )
+    public = Message.objects.filter(mailing_list__is_private=False)
+    spaced = slug.replace("-", " ")
+    if connection.vendor == "postgresql":
+        name = Coalesce(Subquery(Board.objects.filter(slug=slug).values("name")[:1]), Value(slug))
+        words = SearchQuery(name, search_type="phrase", config="english") | SearchQuery(
+            spaced, search_type="phrase", config="english"
+        )
+        in_subject = Func(
+            F("search_vector"),
+            template="ts_filter(%(expressions)s, '{a}')",
+            output_field=SearchVectorField(),
+        )
+        naming = (
+            public.annotate(subject_vector=in_subject)
+            .filter(search_vector=words, subject_vector=words)  # the index, then the subject
+            .values("thread_id")
+        )
+    else:
+        name = Board.objects.filter(slug=slug).values_list("name", flat=True).first() or slug
+        phrases = "|".join(re.escape(phrase) for phrase in sorted({name, spaced}))
+        naming = public.filter(subject__iregex=rf"\b({phrases})\b").values("thread_id")
     return list(
         Thread.objects.filter(mailing_list__is_private=False, message_count__gt=0, pk__in=naming)
         .select_related("mailing_list")

@@ -7,8 +7,9 @@ sections: a new one is covered as soon as a page links to it.
 
 from __future__ import annotations
 
+import http.client
 import io
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit
@@ -129,12 +130,56 @@ def pattern_of(url: str) -> str:
     return match.route or match.view_name or path
 
 
-def crawl(client, *, start: str = "/", max_depth: int | None = None) -> CrawlResult:
-    """Follow every same-origin link from start (at most max_depth links away, when given);
+class _LiveAnswer:
+    """An HTTP answer in the shape the crawl reads of the test client's."""
+
+    streaming = False
+
+    def __init__(self, method: str, response: http.client.HTTPResponse) -> None:
+        self.status_code = response.status
+        self.headers = {name.lower(): value for name, value in response.getheaders()}
+        self.content = response.read()
+        self.request = {"REQUEST_METHOD": method}
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str:
+        return self.headers[name.lower()]
+
+
+class LiveClient:
+    """A client of a site running in another process (`host`, `port`), for crawl(): redirects
+    are answered, not followed, as the test client does; `cookie` is sent with every request."""
+
+    def __init__(self, host: str, port: int, *, cookie: str = "") -> None:
+        self.host, self.port, self.cookie = host, port, cookie
+
+    def _ask(self, method: str, url: str) -> _LiveAnswer:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            connection.request(method, url, headers={"Cookie": self.cookie} if self.cookie else {})
+            return _LiveAnswer(method, connection.getresponse())
+        finally:
+            connection.close()
+
+    def get(self, url: str) -> _LiveAnswer:
+        return self._ask("GET", url)
+
+    def head(self, url: str) -> _LiveAnswer:
+        return self._ask("HEAD", url)
+
+
+def crawl(
+    client, *, start: str = "/", max_depth: int | None = None, per_pattern: int | None = None
+) -> CrawlResult:
+    """Follow every same-origin link from start (at most max_depth links away, when given; at
+    most `per_pattern` pages of each URL pattern, when given: every view, not every row);
     files are asked with HEAD, pages with GET."""
     result = CrawlResult()
     queue: deque[tuple[str, str | None, int]] = deque([(start, None, 0)])
     seen = {start}
+    taken: Counter[str] = Counter()
     while queue:
         url, referrer, depth = queue.popleft()
         if len(result.pages) >= MAX_PAGES:
@@ -177,6 +222,11 @@ def crawl(client, *, start: str = "/", max_depth: int | None = None) -> CrawlRes
                 continue
             if _walks_its_own_space(url, target):
                 continue
+            if per_pattern is not None:
+                pattern = pattern_of(target)
+                if taken[pattern] >= per_pattern:
+                    continue
+                taken[pattern] += 1
             seen.add(target)
             queue.append((target, url, depth + 1))
     return result

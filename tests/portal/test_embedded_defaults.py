@@ -13,6 +13,7 @@ from django.conf import settings
 
 from bench.common import free_port
 from tests.conftest import stop_gpg_agent, wait_until
+from tests.crawl import LiveClient, crawl
 
 ROOT = Path(settings.BASE_DIR)
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
@@ -119,6 +120,16 @@ def test_site_serves_pages_and_runs_tasks_with_no_service(tmp_path):
         for url in (topic_url, topic_url, category_url, category_url):
             status, body = get(f"{base}{url}", cookie)
             assert status == 200 and b"embedded-reader" in body, body[:500]
+        # A board's page names the list threads about it, found without a full-text index.
+        status, body = get(f"{base}/downloads/d03/")
+        assert status == 200 and b'data-test="board-lists"' in body, body[:500]
+        assert b"UEFI: update the D03 flash layout" in body
+        # Every kind of page, signed out and signed in, linked from the home page: no view may
+        # need PostgreSQL without a way round it on SQLite (a board's page once did).
+        for reader in ("", cookie):
+            result = crawl(LiveClient("127.0.0.1", port, cookie=reader), per_pattern=2)
+            assert not result.broken, "\n".join(result.broken)
+            assert len(result.html_pages()) > 50
 
         # A task sent by the site's code travels through the filesystem broker to the worker,
         # which prints the mail on its console.
