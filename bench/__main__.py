@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
             print(f"   failed: {exc!r}", flush=True)
             failed += 1
             figures = {"failed": repr(exc)}
-        run["benchmarks"][name.removeprefix("bench_")] = {
+        run["benchmarks"][result_key(name)] = {
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "seconds": round(time.time() - started, 1),
             "figures": figures,
@@ -68,6 +68,15 @@ def main(argv: list[str]) -> int:
         print(json.dumps(figures, indent=2), flush=True)
     print(f"results: {run_file.relative_to(RESULTS.parent.parent)}", flush=True)
     return 1 if failed else 0
+
+
+def result_key(module_name: str) -> str:
+    """The name a bench's figures are kept under: a run narrowed while working on a page (fewer
+    pages or levels, another scale) is kept beside the whole run of the day, never in its place."""
+    key = module_name.removeprefix("bench_")
+    variant = getattr(importlib.import_module(f"bench.{module_name}"), "variant", None)
+    narrowed = variant() if variant else ""
+    return f"{key} ({narrowed})" if narrowed else key
 
 
 def _commit() -> str:

@@ -23,13 +23,26 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.common import THREADS, celery_worker, forget_kept, gunicorn, session_cookie, warm
+from bench.common import (
+    DEPLOYED_THREADS,
+    THREADS,
+    celery_worker,
+    forget_kept,
+    gunicorn,
+    session_cookie,
+    warm,
+)
 
 # BENCH_CONCURRENCY=16 and BENCH_PAGES=home,search narrow a run while working on a page; the
 # committed results come from whole runs.
-CONCURRENCY = tuple(int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,16,64").split(","))
+WHOLE_CONCURRENCY = (1, 16, 64)
+WHOLE_SECONDS = 5
+CONCURRENCY = (
+    tuple(int(c) for c in os.environ.get("BENCH_CONCURRENCY", "").split(",") if c)
+    or WHOLE_CONCURRENCY
+)
 PAGES = [p for p in os.environ.get("BENCH_PAGES", "").split(",") if p]
-SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", WHOLE_SECONDS))
 SEARCHES = 1_200
 GOAL_CONCURRENCY = 16
 # Most of a community's active people are signed in: these pages are measured as a member (no
@@ -344,6 +357,22 @@ def table(levels: dict, named: dict[str, str]) -> str:
 
 def _fmt(value, width: int = 5) -> str:
     return f"{value:{width}.2f}" if isinstance(value, float | int) else f"{'-':>{width}}"
+
+
+def variant() -> str:
+    """How this run departs from a whole one, '' for a whole run: `concurrency=16, pages=home`."""
+    settings = {
+        "scale": (os.environ.get("BENCH_SCALE", "full"), "full"),
+        "concurrency": (CONCURRENCY, WHOLE_CONCURRENCY),
+        "pages": (PAGES, []),
+        "seconds": (SECONDS, WHOLE_SECONDS),
+        "threads": (THREADS, DEPLOYED_THREADS),
+    }
+    return ", ".join(
+        f"{name}={','.join(map(str, value)) if isinstance(value, list | tuple) else value}"
+        for name, (value, whole) in settings.items()
+        if value != whole
+    )
 
 
 def run() -> dict:

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "estuary_bench")
 # Threads of each web worker, as deploy/systemd serves the site (BENCH_THREADS to compare:
 # with 1, the tails at 16 connections were shorter and those at 64 two to five times longer).
-THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+DEPLOYED_THREADS = 4
+THREADS = int(os.environ.get("BENCH_THREADS", DEPLOYED_THREADS))
 
 
 def bench_env() -> dict[str, str]:
