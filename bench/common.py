@@ -18,8 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "estuary_bench")
-# Threads of each web worker, as deploy/systemd serves the site (BENCH_THREADS to compare:
-# with 1, the tails at 16 connections were shorter and those at 64 two to five times longer).
+# Threads of each web worker, as deploy/systemd serves the site: one serves, the others are
+# its reserve for long requests (portal/web_worker.py); BENCH_THREADS to compare.
 DEPLOYED_THREADS = 4
 THREADS = int(os.environ.get("BENCH_THREADS", DEPLOYED_THREADS))
 

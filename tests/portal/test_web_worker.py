@@ -1,9 +1,10 @@
-"""The worker the site is served by takes a connection while it has a thread for it, and a
-connection that waits all the same when every thread is busy (portal/web_worker.py), in a real
-gunicorn."""
+"""The worker the site is served by takes a connection while it serves none, a connection that
+waits all the same when it is busy (on a reserve thread), and closes each connection after its
+answer (portal/web_worker.py), in a real gunicorn."""
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -91,6 +92,37 @@ def test_a_busy_worker_leaves_a_new_connection_to_a_worker_with_a_free_thread(se
                 unfinished.close()
 
 
+def _serving_pids(port: int) -> list[int]:
+    """The processes holding the connections accepted on `port`, one per connection."""
+    out = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"sport = :{port}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [int(pid) for pid in re.findall(r"pid=(\d+)", out)]
+
+
+def test_a_worker_serving_a_request_leaves_the_next_to_a_free_worker_though_it_has_threads(
+    serve,
+):
+    # Taken on its free thread (as it was until a worker served one request at a time), one
+    # round in two the second request would share a processor with the first.
+    with serve(workers=2, threads=4) as port:
+        for _round in range(6):
+            first = socket.create_connection(("127.0.0.1", port), timeout=10)
+            first.sendall(UNFINISHED)  # a thread of its worker reads it
+            wait_until(lambda: len(_serving_pids(port)) == 1, timeout=10)
+            second = socket.create_connection(("127.0.0.1", port), timeout=10)
+            try:
+                second.sendall(UNFINISHED)
+                wait_until(lambda: len(_serving_pids(port)) == 2, timeout=10)
+                assert len(set(_serving_pids(port))) == 2
+            finally:
+                for sock in (first, second):
+                    sock.sendall(b"\r\n")
+                    assert sock.recv(100).startswith(b"HTTP/1.1 200")
+                    sock.close()
+
+
 def test_when_every_thread_is_busy_a_waiting_connection_is_taken_all_the_same(serve):
     # Left in the kernel's queue, it would wait behind kept-alive connections sending request
     # after request for as long as they go on (seconds, at 64 connections on 20 threads).
@@ -111,6 +143,32 @@ def test_when_every_thread_is_busy_a_waiting_connection_is_taken_all_the_same(se
             for sock in (unfinished, late):
                 if sock is not None:
                     sock.close()
+
+
+def test_behind_a_long_request_a_waiting_connection_is_served_by_a_reserve_thread(serve):
+    with serve(workers=1, threads=2) as port:
+        unfinished = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            unfinished.sendall(UNFINISHED)  # a request that runs long, on one thread
+            wait_until(lambda: _waiting_to_be_accepted(port) == 0, timeout=10)
+            # Answered while the long one still runs, once it has waited its patience.
+            assert _get(port) == 200
+            unfinished.sendall(b"\r\n")
+            assert unfinished.recv(100).startswith(b"HTTP/1.1 200")
+        finally:
+            unfinished.close()
+
+
+def test_each_connection_is_closed_after_its_answer(serve):
+    # Kept alive, its next request would come to the same worker, busy or not.
+    with serve(workers=2, threads=4) as port:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/healthz/live")  # HTTP/1.1: keep-alive unless told
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 200
+        assert answer.getheader("Connection") == "close"
+        assert answer.will_close
 
 
 def test_the_waiting_connections_are_read_from_the_listening_socket():
