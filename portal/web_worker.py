@@ -70,7 +70,7 @@ class BalancedWorker(ThreadWorker):
             self._waiting_since = None
             return self.cfg.worker_connections
         # Busy: take a connection only once one has been seen waiting for PATIENCE_SECONDS,
-        # which a worker with a free thread would have taken at once.
+        # which a free worker would have taken at once.
         now = time.monotonic()
         if not self._someone_waits():
             self._waiting_since = None

@@ -124,8 +124,8 @@ def test_a_worker_serving_a_request_leaves_the_next_to_a_free_worker_though_it_h
 
 
 def test_when_every_thread_is_busy_a_waiting_connection_is_taken_all_the_same(serve):
-    # Left in the kernel's queue, it would wait behind kept-alive connections sending request
-    # after request for as long as they go on (seconds, at 64 connections on 20 threads).
+    # Left in the kernel's queue, it would wait for as long as the long request runs (a release
+    # image streaming in: minutes).
     with serve(workers=1, threads=1) as port:
         unfinished = socket.create_connection(("127.0.0.1", port), timeout=10)
         late = None
