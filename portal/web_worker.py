@@ -8,12 +8,13 @@ core (a forum category at 0.3 of its usual rate). Bounding `worker_connections` 
 instead shuts new connections out behind kept-alive ones (seconds of wait at 64 connections).
 
 A page is work for the processor under one interpreter lock: two requests on threads of one
-worker take turns and both finish late, which made the tails (p99 three to five times the
-median at 16 connections, 70-90 ms at 64). So this worker serves one request at a time while
-another worker could take the next, and closes each connection after its answer (nginx opens
-another over loopback): every request waits in the kernel's one queue for the first free
-worker. Its other threads are a reserve for requests that run long (a release image streaming
-in, a slow reader): a connection seen waiting PATIENCE_SECONDS is taken all the same.
+worker take turns and both finish late, which made the tails (on the whole-site bench, p99 up
+to 4.2 times the median at 16 connections and up to 185 ms at 64). So this worker serves one
+request at a time while another worker could take the next, and closes each connection after
+its answer (nginx opens another over loopback): every request waits in the kernel's one queue
+for the first free worker. Its other threads are a reserve for requests that run long (a
+release image streaming in, a slow reader): a connection seen waiting PATIENCE_SECONDS is taken
+all the same.
 """
 
 from __future__ import annotations
