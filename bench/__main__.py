@@ -74,7 +74,8 @@ def result_key(module_name: str) -> str:
     """The name a bench's figures are kept under: a run narrowed while working on a page (fewer
     pages or levels, another scale) is kept beside the whole run of the day, never in its place."""
     key = module_name.removeprefix("bench_")
-    variant = getattr(importlib.import_module(f"bench.{module_name}"), "variant", None)
+    # The module as the run imported it: one that failed to import is kept under its own name.
+    variant = getattr(sys.modules.get(f"bench.{module_name}"), "variant", None)
     narrowed = variant() if variant else ""
     return f"{key} ({narrowed})" if narrowed else key
 

@@ -8,7 +8,10 @@ import sys
 import pytest
 from django.conf import settings
 
-ASK_KEY = "from bench.__main__ import result_key; print(result_key('bench_site'))"
+ASK_KEY = (
+    "import bench.bench_site; from bench.__main__ import result_key; "
+    "print(result_key('bench_site'))"
+)
 
 
 def _key(**environment: str) -> str:
@@ -46,3 +49,12 @@ def _key(**environment: str) -> str:
 )
 def test_a_narrowed_run_is_kept_under_its_own_name(environment, key):
     assert _key(**environment) == key
+
+
+def test_a_bench_that_failed_to_import_is_kept_under_its_own_name():
+    done = subprocess.run(
+        [sys.executable, "-c", "from bench.__main__ import result_key; "
+         "print(result_key('bench_no_such_bench'))"],
+        cwd=settings.BASE_DIR, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "no_such_bench"
