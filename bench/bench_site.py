@@ -359,10 +359,15 @@ def _fmt(value, width: int = 5) -> str:
     return f"{value:{width}.2f}" if isinstance(value, float | int) else f"{'-':>{width}}"
 
 
+def _scale() -> str:
+    """The generated community this run is measured on (`--scale`): the full one unless told."""
+    return os.environ.get("BENCH_SCALE", "full")
+
+
 def variant() -> str:
     """How this run departs from a whole one, '' for a whole run: `concurrency=16, pages=home`."""
     settings = {
-        "scale": (os.environ.get("BENCH_SCALE", "full"), "full"),
+        "scale": (_scale(), "full"),
         "concurrency": (CONCURRENCY, WHOLE_CONCURRENCY),
         "pages": (PAGES, []),
         "seconds": (SECONDS, WHOLE_SECONDS),
@@ -378,7 +383,7 @@ def variant() -> str:
 def run() -> dict:
     from bench.generate import SCALES, generate
 
-    scale_name = os.environ.get("BENCH_SCALE", "full")
+    scale_name = _scale()
     generated = generate(scale_name)
     named = pages(SCALES[scale_name])
     if PAGES:

@@ -25,12 +25,17 @@ ROOT = Path(settings.BASE_DIR)
 UNFINISHED = b"GET /healthz/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
 
+def _sockets(port: int, *selection: str) -> list[str]:
+    """`ss`'s lines for the TCP sockets of `port` (options and state in `selection`)."""
+    out = subprocess.run(
+        ["ss", "-tnH", *selection, f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    return out.splitlines()
+
+
 def _waiting_to_be_accepted(port: int) -> int:
     """Connections the kernel holds for the listening socket until a worker accepts them."""
-    out = subprocess.run(
-        ["ss", "-tlnH", f"sport = :{port}"], capture_output=True, text=True, check=True
-    ).stdout
-    return sum(int(line.split()[1]) for line in out.splitlines())
+    return sum(int(line.split()[1]) for line in _sockets(port, "-l"))
 
 
 @pytest.fixture
@@ -94,11 +99,8 @@ def test_a_busy_worker_leaves_a_new_connection_to_a_worker_with_a_free_thread(se
 
 def _serving_pids(port: int) -> list[int]:
     """The processes holding the connections accepted on `port`, one per connection."""
-    out = subprocess.run(
-        ["ss", "-tnpH", "state", "established", f"sport = :{port}"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return [int(pid) for pid in re.findall(r"pid=(\d+)", out)]
+    lines = _sockets(port, "-p", "state", "established")
+    return [int(pid) for line in lines for pid in re.findall(r"pid=(\d+)", line)]
 
 
 def test_a_worker_serving_a_request_leaves_the_next_to_a_free_worker_though_it_has_threads(
