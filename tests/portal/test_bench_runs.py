@@ -1,5 +1,6 @@
-"""A run of the site bench narrowed while working on a page is kept beside the day's whole run,
-never in its place: the committed results must come from whole runs."""
+"""The site bench's runs: one narrowed while working on a page is kept beside the day's whole run,
+never in its place (the committed results must come from whole runs), and its search figures
+measure the search, not the answers it keeps."""
 
 import os
 import subprocess
@@ -51,3 +52,36 @@ def test_a_narrowed_run_is_kept_under_its_own_name(environment, key):
 
 def test_a_bench_that_failed_to_import_is_kept_under_its_own_name():
     assert _key("bench_no_such_bench") == "no_such_bench"
+
+
+def test_each_level_asks_queries_of_its_own_enough_that_none_is_asked_twice():
+    from bench.bench_site import SEARCHES, SEARCHES_LOADED, WARM_SEARCHES, queries_by_level
+
+    queries = queries_by_level((1, 16, 64))
+    assert {level: len(asked) for level, asked in queries.items()} == {
+        "warm": WARM_SEARCHES,
+        1: SEARCHES,
+        16: SEARCHES_LOADED,
+        64: SEARCHES_LOADED,
+    }
+    every = [query for asked in queries.values() for query in asked]
+    assert len(set(every)) == len(every)  # none asked at two levels, or in the warm-up
+    # More than a level at 16 connections asks in its window at the floor's rate here (5 s at
+    # 600 requests/s): the rate search would have to reach to pass its goal.
+    assert SEARCHES_LOADED >= 5 * 600
+
+
+def test_a_search_level_that_asked_a_query_twice_fails_its_goal():
+    from bench.bench_site import goals, repeated
+
+    queries = [f"/search/?q=q{n}" for n in range(3)]
+    assert repeated({"requests": 2}, queries) == 0
+    assert repeated({"requests": 5}, queries) == 2
+    figures = {"requests_per_second": 900.0, "p50_ms": 10.0, "p95_ms": 12.0, "p99_ms": 14.0}
+    figures |= {"vs_live": 1.0, "vs_healthz": 2.0, "status_4xx_5xx": 0, "socket_errors": 0}
+    for again, passed in ((0, True), (2, False)):
+        level = {"search": figures | {"repeated": again}}
+        checks = goals({"c16": level}, {"search": "/search/"})
+        assert [c["goal"] for c in checks if not c["passed"]] == ([] if passed else [
+            "no query asked twice"
+        ])  # fmt: skip
