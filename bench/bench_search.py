@@ -12,6 +12,7 @@ database and reused by later runs (BENCH_DATABASE picks the database).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -22,11 +23,22 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-from bench.common import forget_kept, gunicorn, ratio, session_cookie, setup_django, warm
+from bench.common import (
+    forget_kept,
+    gunicorn,
+    ratio,
+    repeated,
+    session_cookie,
+    setup_django,
+    warm,
+)
 
 SECONDS = int(os.environ.get("SEARCH_BENCH_SECONDS", "10"))
 CONNECTIONS = 16
-QUERIES = 1_200
+# Different queries of each load: more than ten seconds at 16 connections ask of a search as fast
+# as its goal, so that none is asked twice (at 1,200 a load wrapped around and measured the
+# answers kept the first time).
+QUERIES = 3_000
 MESSAGES = 20_000
 LOAD_SCRIPT = """
 local paths = {}
@@ -92,9 +104,9 @@ def _generate() -> dict:
     }
 
 
-def _queries(rng: random.Random) -> list[str]:
-    """More than QUERIES different search URLs: the words each section's data is made of, two
-    words together, boards, files by name and by full sha256, some with a facet."""
+def _queries(rng: random.Random, count: int) -> list[str]:
+    """`count` different search URLs: the words each section's data is made of, two words
+    together, boards, files by name and by full sha256, the rest a word or two with a facet."""
     from bench import bench_bugs, bench_docs, bench_lists
     from downloads.models import Artifact, Board, Release
 
@@ -104,20 +116,25 @@ def _queries(rng: random.Random) -> list[str]:
     files = list(Artifact.objects.order_by("?").values_list("filename", "sha256")[:200])
     queries: set[str] = set()
     queries.update(words)
-    queries.update(rng.sample(bench_docs.RARE, 200))
-    while len(queries) < 700:
+    # In the proportions of the first mix of 1,200: a sixth rare names, 700 in 1,200 plain words.
+    queries.update(rng.sample(bench_docs.RARE, min(count // 6, len(bench_docs.RARE))))
+    while len(queries) < count * 7 // 12:
         queries.add(" ".join(rng.sample(words, 2)))
     queries.update(name for name, _sha in files[:150])
     queries.update(sha for _name, sha in files[150:])
     paths = {f"/search/?{urlencode({'q': q})}" for q in queries}
     facets = [("board", boards), ("release", versions), ("date", ["week", "month", "year"])]
-    while len(paths) < QUERIES:
+    for attempt in itertools.count():
+        if len(paths) >= count:
+            break
+        if attempt > 100 * count:
+            raise ValueError(f"the bench's words make fewer than {count} different searches")
         key, values = rng.choice(facets)
-        params = {"q": rng.choice(words), key: rng.choice(values)}
-        paths.add(f"/search/?{urlencode(params)}")
+        text = rng.choice(words) if attempt % 2 else " ".join(rng.sample(words, 2))
+        paths.add(f"/search/?{urlencode({'q': text, key: rng.choice(values)})}")
     ordered = sorted(paths)
     rng.shuffle(ordered)
-    return ordered
+    return ordered[:count]
 
 
 def _load(url: str, paths: list[str], cookie: str = "") -> dict:
@@ -138,6 +155,7 @@ def _load(url: str, paths: list[str], cookie: str = "") -> dict:
         ).stdout
     done, micros, errors, p50, p95, p99 = map(int, re.search(r"figures (.*)", out).group(1).split())
     return {
+        "requests": done,
         "requests_per_second": round(done / (micros / 1e6), 2),
         "errors_or_non_2xx": errors,
         "latency_p50_ms": round(p50 / 1000, 2),
@@ -186,16 +204,19 @@ def _slowest_queries(paths: list[str]) -> list[dict]:
 def run() -> dict:
     setup_django()
     figures: dict = {"data": _generate()}
-    paths = _queries(random.Random(13))
-    figures["different_queries"] = len(paths)
+    # Signed in, the reader asks queries of their own: with the same rights as a signed-out
+    # reader in every section, they would otherwise be answered from the answers kept then.
+    every = _queries(random.Random(13), 2 * QUERIES + 1)
+    paths, paths_signed_in, warm_path = every[:QUERIES], every[QUERIES:-1], every[-1]
+    figures["different_queries"] = len(every)
     figures["per_section_in_process"] = _slowest_queries(paths)
     cookie = session_cookie("bench-searcher")
     forget_kept()
     with gunicorn(workers=2 * (os.cpu_count() or 1) + 1) as url:
-        warm(url, ["/healthz", paths[0]], rounds=4)
+        warm(url, ["/healthz", warm_path], rounds=4)
         healthz = _load(url, ["/healthz"])
         search = _load(url, paths)
-        signed_in = _load(url, paths, cookie)
+        signed_in = _load(url, paths_signed_in, cookie)
         healthz_after = _load(url, ["/healthz"])
     floor = {
         "requests_per_second": round(
@@ -205,11 +226,16 @@ def run() -> dict:
     figures["healthz_before"] = healthz
     figures["healthz_after"] = healthz_after
     search["vs_healthz"] = ratio(search, floor)
+    search["repeated"] = repeated(search["requests"], paths)
     search["goal"] = "at least 0.5 of /healthz, p95 under 50 ms"
     search["goal_met"] = bool(
-        search["vs_healthz"] and search["vs_healthz"] >= 0.5 and search["latency_p95_ms"] < 50
+        search["vs_healthz"]
+        and search["vs_healthz"] >= 0.5
+        and search["latency_p95_ms"] < 50
+        and not search["repeated"]  # else kept answers met it
     )
     figures["search_mix"] = search
+    signed_in["repeated"] = repeated(signed_in["requests"], paths_signed_in)
     signed_in["vs_healthz"] = ratio(signed_in, floor)
     figures["signed_in_search_mix"] = signed_in
     figures["load_average"] = round(os.getloadavg()[0], 1)

@@ -29,6 +29,7 @@ from bench.common import (
     celery_worker,
     forget_kept,
     gunicorn,
+    repeated,
     session_cookie,
     warm,
 )
@@ -193,12 +194,6 @@ def queries_by_level(levels: tuple[int, ...] = CONCURRENCY) -> dict[int | str, l
     return {level: list(itertools.islice(every, count)) for level, count in counts.items()}
 
 
-def repeated(figures: dict, queries: list[str]) -> int:
-    """How many of a level's requests asked a query the level had asked before: a kept answer
-    may have served them (wrk rotates over the queries)."""
-    return max(0, figures.get("requests", 0) - len(queries))
-
-
 def pages(scale) -> dict[str, str]:
     """The pages measured, named as in the issue, found in the generated data."""
     from bench.generate import FORUM_CATEGORY, LIST_NAME, LONG_BUG, LONG_THREAD, LONG_TOPIC
@@ -283,7 +278,9 @@ def measure(url: str, named: dict[str, str], cookie: str, queries: dict[int, lis
             )
             if name == "search":
                 level[name]["queries"] = len(queries[connections])
-                level[name]["repeated"] = repeated(level[name], queries[connections])
+                level[name]["repeated"] = repeated(
+                    level[name].get("requests", 0), queries[connections]
+                )
         floors_after = _floors(url, connections, seconds)
         for floor in ("live", "healthz"):
             before, after = floors_before[floor], floors_after[floor]

@@ -184,6 +184,12 @@ def ratio(result: dict, floor: dict, *, key: str = "requests_per_second") -> flo
     return round(result[key] / floor[key], 3)
 
 
+def repeated(requests: int, queries: list[str]) -> int:
+    """How many of a load's requests asked a query it had asked before (wrk rotates over the
+    queries): a kept answer may have served them, so the figures measured the cache."""
+    return max(0, requests - len(queries))
+
+
 def best_download(url: str, *, runs: int, byte_range: str | None = None) -> dict:
     """Best of `runs` curl downloads to /dev/null: MiB/s, bytes and the status."""
     best = None
