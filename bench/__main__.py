@@ -1,7 +1,8 @@
 """Run the benchmarks: every module bench/bench_*.py with a `run() -> dict` function.
 
 `python -m bench` runs them all; `python -m bench home downloads` runs those whose names
-contain one of the words. `--scale small|full` picks the community of the site bench (full by
+contain one of the words. Each runs in a process of its own: a bench sets Django up on its own
+database (the site bench on its generated community), and a process sets Django up once. `--scale small|full` picks the community of the site bench (full by
 default, see bench.generate); `--minutes N` the length of the busy-day load test (10 by
 default; `python -m bench load --minutes 2` for a shorter one). Each result is printed and
 the run is written to bench/results/<date>-<commit>.json (rewritten after each benchmark, so
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+RUN_FILE = "BENCH_RUN_FILE"
 
 
 def main(argv: list[str]) -> int:
@@ -41,7 +43,13 @@ def main(argv: list[str]) -> int:
         rest = [w for w in args.words if f"bench_{w}" not in modules]
         modules = exact + [m for m in modules if m not in exact and any(w in m for w in rest)]
     RESULTS.mkdir(exist_ok=True)
-    run_file = RESULTS / f"{time.strftime('%Y-%m-%d', time.gmtime())}-{_commit()}.json"
+    # One file for the whole run, though it passes midnight: its benches are run as children.
+    run_file = Path(
+        os.environ.get(RUN_FILE)
+        or RESULTS / f"{time.strftime('%Y-%m-%d', time.gmtime())}-{_commit()}.json"
+    )
+    if len(modules) > 1:
+        return _each_in_its_own_process(modules, run_file)
     run = {
         "commit": _commit(),
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
@@ -66,6 +74,27 @@ def main(argv: list[str]) -> int:
         }
         run_file.write_text(json.dumps(run, indent=2) + "\n")
         print(json.dumps(figures, indent=2), flush=True)
+    print(f"results: {run_file.relative_to(RESULTS.parent.parent)}", flush=True)
+    return 1 if failed else 0
+
+
+def _each_in_its_own_process(modules: list[str], run_file: Path) -> int:
+    """Run each bench as `python -m bench <name>`, all writing to `run_file`; 1 if any failed."""
+    import os
+    import subprocess
+
+    failed = []
+    for name in modules:
+        word = name.removeprefix("bench_")  # exact: it names this bench and no other
+        done = subprocess.run(
+            [sys.executable, "-m", "bench", word],
+            cwd=RESULTS.parent.parent,
+            env={**os.environ, RUN_FILE: str(run_file)},
+        )
+        if done.returncode:
+            failed.append(word)
+    if failed:
+        print(f"failed: {', '.join(failed)}", flush=True)
     print(f"results: {run_file.relative_to(RESULTS.parent.parent)}", flush=True)
     return 1 if failed else 0
 

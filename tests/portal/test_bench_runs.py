@@ -1,10 +1,14 @@
-"""The site bench's runs: one narrowed while working on a page is kept beside the day's whole run,
-never in its place (the committed results must come from whole runs), and its search figures
-measure the search, not the answers it keeps."""
+"""The benches' runs: each bench of a run in a process of its own; a run of the site bench narrowed
+while working on a page is kept beside the day's whole run, never in its place (the committed
+results must come from whole runs); its search figures measure the search, not the answers it
+keeps."""
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -52,6 +56,42 @@ def test_a_narrowed_run_is_kept_under_its_own_name(environment, key):
 
 def test_a_bench_that_failed_to_import_is_kept_under_its_own_name():
     assert _key("bench_no_such_bench") == "no_such_bench"
+
+
+# A bench that sets Django up as every bench does, and says whether it was already set up.
+PROBE = """
+import os
+
+
+def run() -> dict:
+    import django
+    from django.apps import apps
+
+    set_up_before = apps.ready
+    django.setup()
+    return {"pid": os.getpid(), "set_up_before": set_up_before}
+"""
+
+
+def test_each_bench_of_a_run_sets_django_up_in_a_process_of_its_own(tmp_path):
+    # In one process the second bench found Django set up on the first one's database: the
+    # site bench, run after the search bench, filled the search bench's database.
+    copy = tmp_path / "bench"
+    ignored = shutil.ignore_patterns("results", "__pycache__")
+    shutil.copytree(Path(settings.BASE_DIR) / "bench", copy, ignore=ignored)
+    for name in ("first", "second"):
+        (copy / f"bench_zz_{name}.py").write_text(PROBE)
+    env = {k: v for k, v in os.environ.items() if k not in NARROWING}
+    env |= {"PYTHONPATH": f"{tmp_path}{os.pathsep}{settings.BASE_DIR}"}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    command = [sys.executable, "-m", "bench", "zz_first", "zz_second"]
+    subprocess.run(command, cwd=tmp_path, env=env, check=True, capture_output=True)
+    [results] = (copy / "results").glob("*.json")
+    benches = json.loads(results.read_text())["benchmarks"]
+    figures = {name: bench["figures"] for name, bench in benches.items()}
+    assert set(figures) == {"zz_first", "zz_second"}
+    assert figures["zz_first"]["pid"] != figures["zz_second"]["pid"]
+    assert not figures["zz_second"]["set_up_before"]
 
 
 def test_each_level_asks_queries_of_its_own_enough_that_none_is_asked_twice():
