@@ -2,11 +2,12 @@
 
 `python -m bench` runs them all; `python -m bench home downloads` runs those whose names
 contain one of the words. Each runs in a process of its own: a bench sets Django up on its own
-database (the site bench on its generated community), and a process sets Django up once. `--scale small|full` picks the community of the site bench (full by
-default, see bench.generate); `--minutes N` the length of the busy-day load test (10 by
-default; `python -m bench load --minutes 2` for a shorter one). Each result is printed and
-the run is written to bench/results/<date>-<commit>.json (rewritten after each benchmark, so
-a run cut short keeps what it measured). The files are meant to be committed: the history
+database (the site bench on its generated community), and a process sets Django up once.
+`--scale small|full` picks the community of the site bench (full by default, see
+bench.generate); `--minutes N` the length of the busy-day load test (10 by default;
+`python -m bench load --minutes 2` for a shorter one). Each result is printed and the run is
+written to bench/results/<date>-<commit>.json (rewritten after each benchmark, so a run cut
+short keeps what it measured). The files are meant to be committed: the history
 shows a page slowing down.
 """
 
