@@ -146,7 +146,8 @@ def wrk(
     # load's p50 (Little's law): measured at once, the next page waited behind them (the page
     # after search had its p99 at 5-6.6 times its p50). Its p99 is ample, at most DRAIN_LIMIT.
     time.sleep(min(p99 / 1e6, DRAIN_LIMIT_SECONDS))
-    return {
+    rotation = {"queries": len(paths), "repeated": repeated(requests, paths)} if paths else {}
+    return rotation | {
         "requests_per_second": round(requests / (micros / 1e6), 1) if micros else 0.0,
         "requests": requests,
         "socket_errors": errors,
@@ -188,14 +189,10 @@ def search_queries(count: int = SEARCHES) -> list[str]:
     return [f"/search/?{urlencode({'q': q})}" for q in ordered[:count]]
 
 
-def searches_at(connections: int) -> int:
-    return SEARCHES if connections == 1 else SEARCHES_LOADED
-
-
 def queries_by_level(levels: tuple[int, ...] = CONCURRENCY) -> dict[int | str, list[str]]:
     """The queries of each concurrency, none asked at another or in the warm-up ("warm"):
     answers kept from before (for ANSWER_TIMEOUT) would otherwise answer a level's."""
-    counts = {"warm": WARM_SEARCHES, **{c: searches_at(c) for c in levels}}
+    counts = {"warm": WARM_SEARCHES, **{c: SEARCHES if c == 1 else SEARCHES_LOADED for c in levels}}
     every = iter(search_queries(sum(counts.values())))
     return {level: list(itertools.islice(every, count)) for level, count in counts.items()}
 
@@ -282,11 +279,6 @@ def measure(url: str, named: dict[str, str], cookie: str, queries: dict[int, lis
                 headers=headers,
                 paths=queries[connections] if name == "search" else None,
             )
-            if name == "search":
-                level[name]["queries"] = len(queries[connections])
-                level[name]["repeated"] = repeated(
-                    level[name].get("requests", 0), queries[connections]
-                )
         floors_after = _floors(url, connections, seconds)
         for floor in ("live", "healthz"):
             before, after = floors_before[floor], floors_after[floor]
