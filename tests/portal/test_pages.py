@@ -1,11 +1,13 @@
 """The site's frame and its own pages."""
 
 import re
+from urllib.parse import quote
 from xml.etree import ElementTree
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.html import escape
 
 from portal.registry import registry
 from portal.services import publish_news
@@ -191,4 +193,29 @@ def test_the_frame_marks_the_current_section_in_the_reader_s_language(client, se
     assert current.findall(again) == [(reverse("forum:index"), "论坛")]
     assert 'href="/static/css/site.' in docs and reverse("feeds") in docs
     # Made once per language and section, then kept by the process.
+    assert _frame_part.cache_info().hits > 0
+
+
+def test_the_frames_kept_parts_carry_each_pages_own_query_and_address(client, seeded):
+    """The search box, the sign-in link and the language links are made once per process and
+    language; the words typed and the address to come back to are each page's own."""
+    from portal.context_processors import _frame_part
+
+    _frame_part.cache_clear()
+    pages = {
+        '<b>"uefi"': client.get(reverse("search"), {"q": '<b>"uefi"', "section": "docs"}),
+        "kernel": client.get(reverse("search"), {"q": "kernel"}),
+    }
+    for words, response in pages.items():
+        html = response.content.decode()
+        (box,) = re.findall(r'<input id="site-q"[^>]*>', html)
+        assert f'value="{escape(words)}"' in box
+        back = escape(quote(response.wsgi_request.get_full_path(), safe="/"))
+        assert f'href="{reverse("account_login")}?next={back}"' in html
+        assert f'href="{reverse("switch_language", args=["zh-hans"])}?next={back}"' in html
+    assert "&lt;b&gt;&quot;uefi&quot;" in pages['<b>"uefi"'].content.decode()
+    chinese = client.get(reverse("forum:index"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'value=""' in re.findall(r'<input id="site-q"[^>]*>', chinese)[0]
+    assert f'href="{reverse("switch_language", args=["en"])}?next=/forum/"' in chinese
+    assert "登录" in chinese and "语言" in chinese
     assert _frame_part.cache_info().hits > 0
