@@ -26,8 +26,10 @@ from portal.search import (
     SectionSQL,
     candidates,
     cut_at_word,
+    facet_columns,
     kept_search,
     narrow,
+    tally,
     whole_words,
 )
 
@@ -379,10 +381,17 @@ def search_facets(*, query: str, language: str, filters: SearchFilters | None) -
 # pages counted (candidates), the best `limit` of them with a headline.
 _SEARCH_SQL = """WITH found AS MATERIALIZED ({found})
 SELECT json_build_object(
-    'counts', (
-        SELECT json_agg(json_build_array(section_id, slug, release_version, updated_at))
-        FROM found
+    'counts', (  -- a page written in two languages counted once
+        SELECT json_agg(counted) FROM (
+            SELECT facet_board, facet_release, facet_age, count(*) AS n
+            FROM (
+                SELECT min(facet_board) AS facet_board, min(facet_release) AS facet_release,
+                    min(facet_age) AS facet_age
+                FROM found GROUP BY section_id, slug
+            ) page GROUP BY 1, 2, 3
+        ) counted
     ),
+    'found', (SELECT count(*) FROM found),
     'hits', (SELECT json_agg(h ORDER BY h.rank DESC, h.title) FROM (
         SELECT f.*, s.slug AS section_slug, s.title AS section_title, w.headline_from,
             w.headline_whole, {window} AS headline_window,
@@ -397,7 +406,7 @@ SELECT json_build_object(
 )"""
 _FOUND_COLUMNS = (
     "id", "section_id", "slug", "release_id", "language", "title", "updated_at",
-    "release_version", "rank",
+    "release_version", "rank", "facet_board", "facet_release", "facet_age",
 )  # fmt: skip
 
 
@@ -420,6 +429,7 @@ def search_sql(
                 SearchQueryOnce(values[0], search_type="websearch", config=SEARCH_CONFIG),
             ),
             release_version=F("release__version"),
+            **facet_columns(SEARCH_FACETS),
         )
         found = found.values(*_FOUND_COLUMNS).order_by()
         found_sql, found_params = found.query.sql_with_params()
@@ -444,7 +454,9 @@ def search_sql(
     def read(value: dict | None) -> tuple[SectionCounts, list[DocHit]]:
         value = value or {}
         pages = [_page(row) for row in value.get("hits") or []]
-        return _count(value.get("counts") or []), _hits(pages, version=version, language=language)
+        counts = tally(value.get("counts") or [])
+        counts.capped = (value.get("found") or 0) >= CANDIDATES  # before two languages are one
+        return counts, _hits(pages, version=version, language=language)
 
     return SectionSQL(built[0], built[1], read)
 

@@ -220,7 +220,8 @@ def _age(fields: FacetFields) -> Case:
     )
 
 
-def _facet_columns(fields: FacetFields) -> dict:
+def facet_columns(fields: FacetFields) -> dict:
+    """A match's board, release and age (_age) as tally counts them."""
     return {
         "facet_board": F(fields.board) if fields.board else Value(""),
         "facet_release": F(fields.release) if fields.release else Value(""),
@@ -249,7 +250,7 @@ def facet_rows(matches: QuerySet, fields: FacetFields) -> QuerySet:
     """The candidates grouped by board, release and age: the rows tally counts."""
     return (
         candidates(matches, fields)
-        .values(**_facet_columns(fields))
+        .values(**facet_columns(fields))
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -506,7 +507,7 @@ def documents_sql(
     the query taking one parameter, `query`."""
     found = (
         candidates(matches, fields)
-        .annotate(rank=SearchRank(F(document), search), **_facet_columns(fields))
+        .annotate(rank=SearchRank(F(document), search), **facet_columns(fields))
         .values(*values, order, "rank", "facet_board", "facet_release", "facet_age")
         .order_by()
     )

@@ -253,6 +253,25 @@ def test_results_are_grouped_with_snippets_and_facets_narrow_them(client, world)
     assert shown == ["bugs"] and _counts(only_bugs)["forum"] == 1
 
 
+def test_a_doc_in_two_languages_counts_once_in_its_board_and_period(client, world):
+    """The docs' counts, as the search page shows them to a reader of Chinese: a page written
+    in both languages is one page; its slug names its board; its date falls in every period."""
+    quick = Section.objects.get(slug="quick-start")
+    other = Section.objects.exclude(slug="quick-start").first()
+    for language in ("en", "zh-hans"):
+        docs.save_page(
+            section=other, slug="d02", title="D02 numbat", source="Numbat.", language=language
+        )
+    docs.save_page(section=quick, slug="numbat-2", title="Numbat two", source="Numbat.")
+    response = client.get(SEARCH, {"q": "numbat"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert _counts(response)["docs"] == 2
+    facets = {
+        f["key"]: {o["value"]: o["count"] for o in f["options"]} for f in response.context["facets"]
+    }
+    assert facets["date"] == {"week": 2, "month": 2, "year": 2}
+    assert facets["board"] == {"d02": 1}  # the other slug is no board's
+
+
 def test_a_word_found_in_more_than_a_search_ranks_is_ranked_among_its_latest(client, world):
     """A word in more pages, topics, bugs and threads than a section ranks (CANDIDATES): the
     latest are among those ranked, and, ranks being equal, shown first. The index gives
