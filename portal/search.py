@@ -631,7 +631,8 @@ def _link(params: dict[str, str], **changes: str) -> str:
 
 
 def _count_label(count: int, capped: bool) -> str:
-    return f"{CANDIDATES}+" if capped and count >= CANDIDATES else str(count)
+    """A section's count as shown: "+" when it counted only its CANDIDATES latest matches."""
+    return f"{count}+" if capped else str(count)
 
 
 # Free text: endless addresses, each read once; search has its own limits.

@@ -272,6 +272,15 @@ def test_a_doc_in_two_languages_counts_once_in_its_board_and_period(client, worl
     assert facets["board"] == {"d02": 1}  # the other slug is no board's
 
 
+def test_a_capped_count_says_there_may_be_more_whatever_the_count():
+    """A section that counted its CANDIDATES latest matches may have more. The docs count a
+    page written in two languages once, so a reader of Chinese saw "249" where the English
+    page said "250+": both are "+"."""
+    assert search._count_label(249, capped=True) == "249+"
+    assert search._count_label(CANDIDATES, capped=True) == f"{CANDIDATES}+"
+    assert search._count_label(12, capped=False) == "12"
+
+
 def test_a_word_found_in_more_than_a_search_ranks_is_ranked_among_its_latest(client, world):
     """A word in more pages, topics, bugs and threads than a section ranks (CANDIDATES): the
     latest are among those ranked, and, ranks being equal, shown first. The index gives
