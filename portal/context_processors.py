@@ -7,7 +7,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from portal.page_cache import fill_marks, reader_mark
+from portal.page_cache import fill_marks, own_account_menu, reader_mark
 
 
 def site(request):
@@ -31,6 +31,7 @@ def site(request):
         ),
         "sign_in_links": lambda: frame_part("portal/_sign_in.html", next=back()),
         "site_footer": lambda: frame_part("portal/_site_footer.html", next=back()),
+        "account_menu": lambda: mark_safe(own_account_menu(request)),  # noqa: S308  # nosec B308 B703
     }
 
 

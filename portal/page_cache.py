@@ -803,6 +803,12 @@ def account_menu(user: AbstractBaseUser, unread: int | None = None) -> str:
     return _account_menu(user.get_username(), user.is_staff, count, get_language())
 
 
+def own_account_menu(request: HttpRequest) -> str:
+    """The header's menu on a page rendered for its signed-in reader: the kept menu with the
+    reader's own form token (a template's include of it cost each such page about 0.4 ms)."""
+    return account_menu(request.user).replace(csrf_mark(), get_token(request))
+
+
 @functools.lru_cache(maxsize=4096)
 def _account_menu(username: str, is_staff: bool, unread: int, language: str) -> str:
     # The same for every page the reader reads until their unread count moves: rendered once

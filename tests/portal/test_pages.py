@@ -196,6 +196,27 @@ def test_the_frame_marks_the_current_section_in_the_reader_s_language(client, se
     assert _frame_part.cache_info().hits > 0
 
 
+def test_a_page_rendered_for_its_reader_has_their_menu_and_their_own_form_token(seeded):
+    """The header's menu is kept per process; the sign-out form on a page rendered for one
+    reader carries that reader's own token, which signs them out."""
+    from django.test import Client
+
+    from portal.page_cache import csrf_mark
+
+    user = get_user_model().objects.create_user("menu-reader", password="menu-reader-pw")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    html = browser.get(reverse("search"), {"q": "kernel"}).content.decode()
+    assert f'href="{reverse("profile", args=[user.username])}"' in html
+    assert 'data-test="logout"' in html
+    (token,) = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert token != csrf_mark()
+    assert (
+        browser.post(reverse("account_logout"), {"csrfmiddlewaretoken": token}).status_code == 302
+    )
+    assert "_auth_user_id" not in browser.session
+
+
 def test_the_frames_kept_parts_carry_each_pages_own_query_and_address(client, seeded):
     """The search box, the sign-in link and the language links are made once per process and
     language; the words typed and the address to come back to are each page's own."""
