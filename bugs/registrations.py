@@ -13,6 +13,7 @@ from portal.registry import (
     Seeder,
     TimelineItem,
     TimelineSource,
+    deferred,
     register_feeds,
     register_home_block,
     register_page_panel,
@@ -77,36 +78,6 @@ def _timeline(*, viewer, person, limit):
     ]
 
 
-def _search(*, query, user, limit, filters=None):
-    from bugs.querysets import search_bugs
-
-    return search_bugs(query=query, user=user, limit=limit, filters=filters)
-
-
-def _search_sql(*, query, user, limit, filters=None):
-    from bugs.querysets import search_sql
-
-    return search_sql(query=query, user=user, limit=limit, filters=filters)
-
-
-def _search_facets(*, query, user, filters=None):
-    from bugs.querysets import search_facets
-
-    return search_facets(query=query, user=user, filters=filters)
-
-
-def _search_rights(user):
-    from bugs.querysets import search_rights
-
-    return search_rights(user)
-
-
-def _seed(say):
-    from bugs.seeds import seed_bugs
-
-    seed_bugs(say)
-
-
 register_home_block(
     HomeBlock(
         name="bugs.recent",
@@ -140,22 +111,16 @@ register_search_provider(
     SearchProvider(
         name="bugs",
         label=_("Bugs"),
-        search=_search,
+        search=deferred("bugs.querysets.search_bugs"),
         order=40,
-        facets=_search_facets,
+        facets=deferred("bugs.querysets.search_facets"),
         generation=BUGS,
-        sql=_search_sql,
-        rights=_search_rights,
+        sql=deferred("bugs.querysets.search_sql"),
+        rights=deferred("bugs.querysets.search_rights"),
     )
 )
 register_timeline_source(TimelineSource(name="bugs", items=_timeline))
-register_seeder(Seeder(name="bugs", run=_seed, order=60))
-
-
-def _feed_links():
-    from bugs.feeds import feed_links
-
-    return feed_links()
+register_seeder(Seeder(name="bugs", run=deferred("bugs.seeds.seed_bugs"), order=60))
 
 
 def _register_sitemap() -> None:
@@ -164,7 +129,9 @@ def _register_sitemap() -> None:
     register_sitemap("bugs", BugSitemap)
 
 
-register_feeds(FeedGroup(name="bugs", label=_("Bugs"), feeds=_feed_links, order=40))
+register_feeds(
+    FeedGroup(name="bugs", label=_("Bugs"), feeds=deferred("bugs.feeds.feed_links"), order=40)
+)
 _register_sitemap()
 
 

@@ -4,20 +4,14 @@ from portal.registry import (
     PagePanel,
     PublishCheck,
     Seeder,
+    deferred,
     register_page_panel,
     register_publish_check,
     register_seeder,
 )
 
-
-def _seed(say):
-    from builds.seeds import seed_recipes
-
-    seed_recipes(say)
-
-
 # After the catalogue (order 10): recipes belong to its boards.
-register_seeder(Seeder(name="builds", run=_seed, order=15))
+register_seeder(Seeder(name="builds", run=deferred("builds.seeds.seed_recipes"), order=15))
 
 
 def _manage_release_panel(request, version: str) -> dict | None:
@@ -76,12 +70,6 @@ def _release_boot_panel(request, version: str) -> dict | None:
     return {"boot_tests": boot_tests, "show_board": True} if boot_tests else None
 
 
-def _boot_panel_version(request, key: str) -> str:
-    from builds.caching import boot_panel_version
-
-    return boot_panel_version(request, key)
-
-
 # The public board and release pages say whether what they offer booted in QEMU.
 register_page_panel(
     PagePanel(
@@ -90,7 +78,7 @@ register_page_panel(
         template="builds/_boot_panel.html",
         get_context=_board_boot_panel,
         order=20,
-        cache_version=_boot_panel_version,
+        cache_version=deferred("builds.caching.boot_panel_version"),
     )
 )
 register_page_panel(
@@ -100,16 +88,12 @@ register_page_panel(
         template="builds/_boot_panel.html",
         get_context=_release_boot_panel,
         order=20,
-        cache_version=_boot_panel_version,
+        cache_version=deferred("builds.caching.boot_panel_version"),
     )
 )
 
 
-def _boot_objections(release) -> list[str]:
-    from builds.services import boot_objections
-
-    return boot_objections(release)
-
-
 # Publishing a release whose boot test failed asks first, wherever it is published from.
-register_publish_check(PublishCheck(name="builds.boot", check=_boot_objections))
+register_publish_check(
+    PublishCheck(name="builds.boot", check=deferred("builds.services.boot_objections"))
+)

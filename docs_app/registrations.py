@@ -13,6 +13,7 @@ from portal.registry import (
     SearchHit,
     SearchProvider,
     Seeder,
+    deferred,
     register_feeds,
     register_home_block,
     register_page_panel,
@@ -79,18 +80,6 @@ def _home_block(request):
     return {"pages": start_here()}
 
 
-def _docs_generation() -> int:
-    from docs_app.fragments import generation
-
-    return generation()
-
-
-def _seed(say):
-    from docs_app.seeds import seed_docs
-
-    seed_docs(say)
-
-
 register_search_provider(
     SearchProvider(
         name="docs",
@@ -109,10 +98,10 @@ register_home_block(
         template="docs_app/_home_docs.html",
         get_context=_home_block,
         order=20,
-        cache_version=lambda request: _docs_generation(),
+        cache_version=lambda request: DOCS.current(),
     )
 )
-register_seeder(Seeder(name="docs", run=_seed, order=30))
+register_seeder(Seeder(name="docs", run=deferred("docs_app.seeds.seed_docs"), order=30))
 
 
 def _feed_links():
@@ -136,12 +125,6 @@ notifications.register_kind("docs", _("Edits to guides you watch"), order=40)
 notifications.register_verb("doc_edited", _("edited"), kind="docs")
 
 
-def _release_guides(release) -> str:
-    from docs_app.querysets import release_guides_markdown
-
-    return release_guides_markdown(release)
-
-
 def _board_guides(request, slug):
     # From the kept table of contents: no query once the docs' contents are cached.
     from django.utils.translation import get_language
@@ -155,7 +138,11 @@ def _board_guides(request, slug):
 
 
 # The announcement of a release links the guides of its boards; a board page lists them.
-register_release_listener(ReleaseListener(name="docs", notes=_release_guides, order=20))
+register_release_listener(
+    ReleaseListener(
+        name="docs", notes=deferred("docs_app.querysets.release_guides_markdown"), order=20
+    )
+)
 register_page_panel(
     PagePanel(
         name="docs",
@@ -163,6 +150,6 @@ register_page_panel(
         template="docs_app/_board_panel.html",
         get_context=_board_guides,
         order=30,
-        cache_version=lambda request, key: _docs_generation(),
+        cache_version=lambda request, key: DOCS.current(),
     )
 )

@@ -13,6 +13,7 @@ from portal.registry import (
     SearchHit,
     SearchProvider,
     Seeder,
+    deferred,
     register_feeds,
     register_home_block,
     register_page_panel,
@@ -26,12 +27,6 @@ def _boards_block(request):
     from downloads.querysets import board_grid
 
     return {"boards": list(board_grid())}
-
-
-def _catalogue_generation() -> int:
-    from downloads.caching import generation
-
-    return generation()
 
 
 def _matches(query: str, user, filters):
@@ -176,19 +171,13 @@ def _search_sql(*, query: str, user, limit: int, filters=None):
     return SectionSQL(built[0], built[1], read)
 
 
-def _seed(say):
-    from downloads.seeds import seed_catalogue
-
-    seed_catalogue(say)
-
-
 register_home_block(
     HomeBlock(
         name="downloads.boards",
         template="downloads/_home_boards.html",
         get_context=_boards_block,
         order=10,
-        cache_version=lambda request: _catalogue_generation(),
+        cache_version=lambda request: CATALOGUE.current(),
     )
 )
 register_search_provider(
@@ -204,23 +193,13 @@ register_search_provider(
         rights=_search_rights,
     )
 )
-register_seeder(Seeder(name="downloads", run=_seed, order=10))
-
-
-def _seed_watchers(say):
-    from downloads.seeds import seed_watchers
-
-    seed_watchers(say)
+register_seeder(Seeder(name="downloads", run=deferred("downloads.seeds.seed_catalogue"), order=10))
 
 
 # After the site's people exist (the forum's and the tracker's demo accounts).
-register_seeder(Seeder(name="downloads.watchers", run=_seed_watchers, order=90))
-
-
-def _feed_links():
-    from downloads.feeds import feed_links
-
-    return feed_links()
+register_seeder(
+    Seeder(name="downloads.watchers", run=deferred("downloads.seeds.seed_watchers"), order=90)
+)
 
 
 def _register_sitemaps() -> None:
@@ -230,7 +209,14 @@ def _register_sitemaps() -> None:
     register_sitemap("releases", ReleaseSitemap)
 
 
-register_feeds(FeedGroup(name="downloads", label=_("Downloads"), feeds=_feed_links, order=10))
+register_feeds(
+    FeedGroup(
+        name="downloads",
+        label=_("Downloads"),
+        feeds=deferred("downloads.feeds.feed_links"),
+        order=10,
+    )
+)
 _register_sitemaps()
 
 
@@ -272,7 +258,7 @@ def _announcement_panel(request, version):
 def _announcement_version(request, version):
     from portal.caching import NEWS
 
-    return f"{NEWS.current()}.{_catalogue_generation()}"
+    return f"{NEWS.current()}.{CATALOGUE.current()}"
 
 
 register_page_panel(

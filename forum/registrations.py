@@ -14,6 +14,7 @@ from portal.registry import (
     Seeder,
     TimelineItem,
     TimelineSource,
+    deferred,
     register_feeds,
     register_home_block,
     register_page_panel,
@@ -79,36 +80,6 @@ def _timeline(*, viewer, person, limit):
     ]
 
 
-def _search(*, query, user, limit, filters=None):
-    from forum.querysets import search_posts
-
-    return search_posts(query=query, user=user, limit=limit, filters=filters)
-
-
-def _search_sql(*, query, user, limit, filters=None):
-    from forum.querysets import search_sql
-
-    return search_sql(query=query, user=user, limit=limit, filters=filters)
-
-
-def _search_facets(*, query, user, filters=None):
-    from forum.querysets import search_facets
-
-    return search_facets(query=query, user=user, filters=filters)
-
-
-def _search_rights(user):
-    from forum.querysets import reader_kind
-
-    return reader_kind(user)
-
-
-def _seed(say):
-    from forum.seeds import seed_forum
-
-    seed_forum(say)
-
-
 register_home_block(
     HomeBlock(
         name="forum.latest",
@@ -122,22 +93,16 @@ register_search_provider(
     SearchProvider(
         name="forum",
         label=_("Forum"),
-        search=_search,
+        search=deferred("forum.querysets.search_posts"),
         order=30,
-        facets=_search_facets,
+        facets=deferred("forum.querysets.search_facets"),
         generation=FORUM,
-        sql=_search_sql,
-        rights=_search_rights,
+        sql=deferred("forum.querysets.search_sql"),
+        rights=deferred("forum.querysets.reader_kind"),
     )
 )
 register_timeline_source(TimelineSource(name="forum", items=_timeline))
-register_seeder(Seeder(name="forum", run=_seed, order=30))
-
-
-def _feed_links():
-    from forum.feeds import feed_links
-
-    return feed_links()
+register_seeder(Seeder(name="forum", run=deferred("forum.seeds.seed_forum"), order=30))
 
 
 def _register_sitemap() -> None:
@@ -146,7 +111,9 @@ def _register_sitemap() -> None:
     register_sitemap("forum", ForumSitemap)
 
 
-register_feeds(FeedGroup(name="forum", label=_("Forum"), feeds=_feed_links, order=30))
+register_feeds(
+    FeedGroup(name="forum", label=_("Forum"), feeds=deferred("forum.feeds.feed_links"), order=30)
+)
 _register_sitemap()
 
 
@@ -163,12 +130,6 @@ notifications.register_verb("quoted", _("quoted you in"), kind="about_me")
 notifications.register_verb("liked", _("liked your post in"), kind="about_me")
 notifications.register_verb("answered", _("marked your reply as the answer in"), kind="about_me")
 notifications.register_verb("moderated", _("moderated"), kind="about_me")
-
-
-def _open_release_topic(event):
-    from forum.releases import open_release_topic
-
-    open_release_topic(event)
 
 
 def _board_topics(request, slug):
@@ -193,7 +154,9 @@ def _release_topic(request, version):
 
 
 # Publishing a release opens its topic in Announcements (after the news item, order 100).
-register_release_listener(ReleaseListener(name="forum", published=_open_release_topic))
+register_release_listener(
+    ReleaseListener(name="forum", published=deferred("forum.releases.open_release_topic"))
+)
 register_page_panel(
     PagePanel(
         name="forum",

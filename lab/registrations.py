@@ -10,44 +10,20 @@ from portal import notifications
 from portal.registry import (
     PagePanel,
     Seeder,
+    deferred,
     register_page_panel,
     register_seeder,
     register_sitemap,
 )
-
-
-def _board_panel(request, key):
-    from lab.panels import board_panel
-
-    return board_panel(request, key)
-
-
-def _release_panel(request, key):
-    from lab.panels import release_panel
-
-    return release_panel(request, key)
-
-
-def _version(request, key):
-    from lab.panels import panel_version
-
-    return panel_version(request, key)
-
-
-def _seed(say):
-    from lab.seeds import seed_lab
-
-    seed_lab(say)
-
 
 register_page_panel(
     PagePanel(
         name="lab.caliper",
         page="board",
         template="lab/_board_panel.html",
-        get_context=_board_panel,
+        get_context=deferred("lab.panels.board_panel"),
         order=60,
-        cache_version=_version,
+        cache_version=deferred("lab.panels.panel_version"),
     )
 )
 register_page_panel(
@@ -55,12 +31,12 @@ register_page_panel(
         name="lab.caliper",
         page="release",
         template="lab/_release_panel.html",
-        get_context=_release_panel,
+        get_context=deferred("lab.panels.release_panel"),
         order=60,
-        cache_version=_version,
+        cache_version=deferred("lab.panels.panel_version"),
     )
 )
-register_seeder(Seeder(name="lab", run=_seed, order=80))
+register_seeder(Seeder(name="lab", run=deferred("lab.seeds.seed_lab"), order=80))
 
 
 def _register_sitemaps() -> None:

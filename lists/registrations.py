@@ -11,6 +11,7 @@ from portal.registry import (
     Seeder,
     TimelineItem,
     TimelineSource,
+    deferred,
     register_feeds,
     register_home_block,
     register_page_panel,
@@ -78,36 +79,6 @@ def _timeline(*, viewer, person, limit):
     ]
 
 
-def _search(*, query, user, limit, filters=None):
-    from lists.querysets import search_hits
-
-    return search_hits(query=query, user=user, limit=limit, filters=filters)
-
-
-def _search_sql(*, query, user, limit, filters=None):
-    from lists.querysets import search_sql
-
-    return search_sql(query=query, user=user, limit=limit, filters=filters)
-
-
-def _search_facets(*, query, user, filters=None):
-    from lists.querysets import search_facets
-
-    return search_facets(query=query, user=user, filters=filters)
-
-
-def _search_rights(user):
-    from lists.querysets import search_rights
-
-    return search_rights(user)
-
-
-def _seed(say):
-    from lists.seeds import seed_lists
-
-    seed_lists(say)
-
-
 register_home_block(
     HomeBlock(
         name="lists.latest",
@@ -131,22 +102,16 @@ register_search_provider(
     SearchProvider(
         name="lists",
         label=_("Mailing lists"),
-        search=_search,
+        search=deferred("lists.querysets.search_hits"),
         order=50,
-        facets=_search_facets,
+        facets=deferred("lists.querysets.search_facets"),
         generation=SITE,
-        sql=_search_sql,
-        rights=_search_rights,
+        sql=deferred("lists.querysets.search_sql"),
+        rights=deferred("lists.querysets.search_rights"),
     )
 )
 register_timeline_source(TimelineSource(name="lists", items=_timeline))
-register_seeder(Seeder(name="lists", run=_seed, order=50))
-
-
-def _feed_links():
-    from lists.feeds import feed_links
-
-    return feed_links()
+register_seeder(Seeder(name="lists", run=deferred("lists.seeds.seed_lists"), order=50))
 
 
 def _register_sitemap() -> None:
@@ -155,5 +120,9 @@ def _register_sitemap() -> None:
     register_sitemap("lists", ListsSitemap)
 
 
-register_feeds(FeedGroup(name="lists", label=_("Mailing lists"), feeds=_feed_links, order=40))
+register_feeds(
+    FeedGroup(
+        name="lists", label=_("Mailing lists"), feeds=deferred("lists.feeds.feed_links"), order=40
+    )
+)
 _register_sitemap()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 from django.http import HttpRequest
@@ -230,6 +231,25 @@ class Registry:
 
 
 registry = Registry()
+
+
+# Every name deferred() was given: tests import each, so that a misspelt one fails there
+# rather than on the page that first calls it.
+DEFERRED: list[str] = []
+
+
+def deferred(target: str) -> Callable[..., Any]:
+    """The function `target` names ("forum.querysets.search_sql"), imported at its first call:
+    a section's registrations (run by its AppConfig.ready()) name its services without
+    importing them."""
+    DEFERRED.append(target)
+    module, _dot, name = target.rpartition(".")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
 
 
 def register_home_block(block: HomeBlock) -> None:
